@@ -1,0 +1,51 @@
+//! Generates `include/background.h` from the C ABI in `src/capi/` with cbindgen.
+//!
+//! The header is committed: it is the reference a C user reads. The build
+//! rewrites it only when its content changes, and `tests/header.rs` fails when
+//! the committed copy differs from what the sources generate.
+
+use std::{env, fs, path::PathBuf};
+
+fn main() {
+    let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    // Threads running our code must never outlive the mapping of our code: a
+    // dlclose() without bg_shutdown() would unmap it under running workers.
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+    }
+
+    let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    // The version macros come from Cargo.toml, so header and library agree.
+    let v = |k: &str| env::var(k).unwrap();
+    let macros = format!(
+        "/** Version of this header; compare with bg_version_number() to detect a mismatched library. */\n\
+         #define BG_VERSION_MAJOR {}\n#define BG_VERSION_MINOR {}\n#define BG_VERSION_PATCH {}\n\
+         #define BG_VERSION_STRING \"{}\"\n\
+         /** Packed version: major * 10000 + minor * 100 + patch. */\n\
+         #define BG_VERSION_NUMBER (BG_VERSION_MAJOR * 10000 + BG_VERSION_MINOR * 100 + BG_VERSION_PATCH)\n",
+        v("CARGO_PKG_VERSION_MAJOR"),
+        v("CARGO_PKG_VERSION_MINOR"),
+        v("CARGO_PKG_VERSION_PATCH"),
+        v("CARGO_PKG_VERSION")
+    );
+    config.after_includes = config.after_includes.map(|s| s.replace("@VERSION_MACROS@", &macros));
+    let header = cbindgen::Builder::new()
+        .with_crate(&dir)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen could not generate background.h");
+
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("background.h");
+    header.write_to_file(&out);
+    let generated = fs::read(&out).unwrap();
+    let committed = dir.join("include/background.h");
+    if fs::read(&committed).ok().as_deref() != Some(&generated[..]) {
+        fs::create_dir_all(dir.join("include")).unwrap();
+        fs::write(&committed, &generated).unwrap();
+    }
+    println!("cargo:include={}", dir.join("include").display());
+}

@@ -1,0 +1,81 @@
+//! The C ABI: the only place with `#[no_mangle]` items. cbindgen turns
+//! these files (in the order below) into `include/background.h`.
+//!
+//! Conventions, for every function:
+//! * Fallible functions return a `bg_status` (0 = `BG_OK`); outputs are
+//!   written, and ownership moves, only on success.
+//! * NULL and detectably invalid pointers get `BG_EINVAL`, never a crash.
+//! * Every body runs inside [`boundary`]: a Rust panic becomes `BG_EPANIC`
+//!   (or NULL, false, 0), and never unwinds into C.
+//! * Rust names equal C names, so grep finds both sides.
+
+#![allow(non_camel_case_types)]
+
+pub mod status;
+pub mod task;
+pub mod pool;
+pub mod version;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use status::bg_status;
+
+/// The most worker threads a pool can have.
+pub const BG_MAX_THREADS: usize = 1024;
+const _: () = assert!(BG_MAX_THREADS == crate::registry::MAX_THREADS);
+
+/// What a function returns when a panic was caught at the boundary.
+pub(crate) trait PanicDefault {
+    fn on_panic() -> Self;
+}
+
+impl PanicDefault for bg_status {
+    fn on_panic() -> Self {
+        bg_status::BG_EPANIC
+    }
+}
+
+impl<T> PanicDefault for *mut T {
+    fn on_panic() -> Self {
+        std::ptr::null_mut()
+    }
+}
+
+impl<T> PanicDefault for *const T {
+    fn on_panic() -> Self {
+        std::ptr::null()
+    }
+}
+
+impl PanicDefault for bool {
+    fn on_panic() -> Self {
+        false
+    }
+}
+
+impl PanicDefault for usize {
+    fn on_panic() -> Self {
+        0
+    }
+}
+
+impl PanicDefault for u32 {
+    fn on_panic() -> Self {
+        0
+    }
+}
+
+impl PanicDefault for () {
+    fn on_panic() -> Self {}
+}
+
+/// Runs an exported function's body; no panic crosses into C.
+pub(crate) fn boundary<R: PanicDefault>(f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(_) => {
+            eprintln!("background: internal error caught at the C boundary");
+            R::on_panic()
+        }
+    }
+}

@@ -1,0 +1,442 @@
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::Arc;
+
+use crate::capi::boundary;
+use crate::capi::status::bg_status::{self, *};
+use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
+use crate::default_pool;
+use crate::error::{Failure, FailureKind};
+use crate::pool::Pool;
+use crate::registry::{Config, ShutdownError, ShutdownMode, SubmitError, MAX_THREADS};
+use crate::sync::deadline_after;
+
+/// A pool of worker threads with its own queues, size and error handler.
+///
+/// Ownership: bg_pool_new() gives you the pool; bg_pool_free() shuts it down
+/// (draining) and frees it. The default pool, from bg_default_pool(), is
+/// owned by the library and never freed. Handles may outlive their pool.
+///
+/// Thread safety: every function may be called from any thread at once,
+/// except that nothing may use a pool during or after its bg_pool_free().
+///
+/// Functions: bg_pool_options_init(), bg_pool_new(), bg_pool_submit(),
+/// bg_pool_shutdown(), bg_pool_free(), bg_pool_set_threads(),
+/// bg_pool_threads(), bg_pool_stats(), bg_pool_set_error_handler(),
+/// bg_default_pool().
+pub struct bg_pool {
+    _private: [u8; 0],
+}
+
+/// Called on each worker thread as it starts or stops, with the thread's
+/// index in its pool (0-based) and the options' `hook_ctx`.
+pub type bg_thread_hook = Option<unsafe extern "C" fn(ctx: *mut c_void, index: usize)>;
+
+/// How to build a pool. Always initialise with bg_pool_options_init() and
+/// then change fields: the struct grows at the end in later versions, and
+/// `struct_size` tells the library which version you compiled against.
+#[repr(C)]
+pub struct bg_pool_options {
+    /// sizeof(bg_pool_options) as your program sees it; set by bg_pool_options_init().
+    pub struct_size: usize,
+    /// Worker threads, 1 to 1024; 0 means one per CPU available to the process.
+    pub threads: usize,
+    /// Thread name prefix (copied): threads are named "<prefix>-<index>", as
+    /// `top -H` and gdb show them (Linux keeps 15 bytes). NULL means "bg".
+    pub name_prefix: *const c_char,
+    /// Stack size of each worker in bytes; 0 means the system default.
+    pub stack_size: usize,
+    /// Refuse submissions with BG_EFULL once this many tasks are queued
+    /// (back-pressure); 0 means no bound. Tasks cancelled while queued keep
+    /// their place until a worker skips them.
+    pub max_queued: usize,
+    /// Runs on each worker thread when it starts, before any task; may be NULL.
+    pub on_thread_start: bg_thread_hook,
+    /// Runs on each worker thread when it stops, after its last task; may be NULL.
+    pub on_thread_stop: bg_thread_hook,
+    /// Passed to both hooks.
+    pub hook_ctx: *mut c_void,
+}
+
+/// How bg_pool_shutdown() treats tasks still queued.
+#[repr(C)]
+pub enum bg_shutdown_mode {
+    /// Run everything already queued (and what those tasks submit), refuse new work.
+    BG_SHUTDOWN_DRAIN = 0,
+    /// Queued tasks never run: each one's drop runs and its waiters get
+    /// BG_ESHUTDOWN. Running tasks finish.
+    BG_SHUTDOWN_CANCEL = 1,
+}
+
+/// A pool's counters (a snapshot; each is read separately while workers run).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct bg_stats {
+    /// Worker threads the pool is sized to (0 once shut down and joined).
+    pub threads: u64,
+    /// Tasks waiting in the queues (including cancelled ones not yet skipped).
+    pub queued: u64,
+    /// Tasks running right now.
+    pub running: u64,
+    /// Tasks that ran and returned 0.
+    pub completed: u64,
+    /// Tasks that ran and returned non-zero.
+    pub failed: u64,
+    /// Tasks that never ran: cancelled, or dropped by a cancel shutdown.
+    pub cancelled: u64,
+    /// Times a worker took work from another worker's deque.
+    pub steals: u64,
+    /// Reserved for later counters; zero.
+    pub reserved: [u64; 9],
+}
+
+/// What the error handler is told about a failure nobody waited for.
+#[repr(C)]
+pub struct bg_failure {
+    /// The task's function and argument.
+    pub func: bg_fn,
+    pub arg: *mut c_void,
+    /// The non-zero code it returned.
+    pub code: c_int,
+    /// 0: a fire-and-forget task (bg_spawn); 1: a task whose handle was
+    /// released without a wait seeing its failure.
+    pub unobserved_handle: c_int,
+}
+
+/// Receives failures nobody waited for. Runs on the thread where the failure
+/// became unobservable (a worker, or the thread releasing the last handle).
+pub type bg_error_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, failure: *const bg_failure)>;
+
+pub(crate) fn pool_ref<'a>(p: *const bg_pool) -> Option<&'a Pool> {
+    // SAFETY: non-null pointers from C are assumed to be pools we returned;
+    // the magic check then catches most freed or foreign pointers.
+    let p = unsafe { (p as *const Pool).as_ref()? };
+    p.is_live().then_some(p)
+}
+
+pub(crate) fn submit_error_status(e: SubmitError) -> bg_status {
+    match e {
+        SubmitError::Shutdown => BG_ESHUTDOWN,
+        SubmitError::Full => BG_EFULL,
+        SubmitError::Forked => BG_EFORKED,
+    }
+}
+
+fn shutdown_error_status(e: ShutdownError) -> bg_status {
+    match e {
+        ShutdownError::WouldDeadlock => BG_EDEADLK,
+        ShutdownError::Timeout => BG_ETIMEDOUT,
+        ShutdownError::Forked => BG_EFORKED,
+    }
+}
+
+fn io_status(e: std::io::Error) -> bg_status {
+    match e.kind() {
+        std::io::ErrorKind::InvalidInput => BG_EINVAL,
+        std::io::ErrorKind::NotConnected => BG_ESHUTDOWN,
+        _ => BG_ENOMEM,
+    }
+}
+
+/// Fills `options` with the defaults and sets its `struct_size`.
+#[no_mangle]
+pub extern "C" fn bg_pool_options_init(options: *mut bg_pool_options) {
+    boundary(|| {
+        // SAFETY: the caller passes a writable bg_pool_options (or NULL, checked).
+        if let Some(o) = unsafe { options.as_mut() } {
+            *o = bg_pool_options {
+                struct_size: std::mem::size_of::<bg_pool_options>(),
+                threads: 0,
+                name_prefix: std::ptr::null(),
+                stack_size: 0,
+                max_queued: 0,
+                on_thread_start: None,
+                on_thread_stop: None,
+                hook_ctx: std::ptr::null_mut(),
+            };
+        }
+    })
+}
+
+/// Reads options from C, checking the size the caller compiled against: a
+/// smaller struct is rejected; a larger one (a newer header) is accepted
+/// only if every field this library does not know is zero.
+fn read_options(o: *const bg_pool_options) -> Result<Config, bg_status> {
+    let mut cfg = Config { threads: default_pool::cpu_threads(), name: "bg".into(), ..Config::default() };
+    // SAFETY: the caller passes a readable options struct (or NULL, checked);
+    // struct_size is read first and bounds every other read.
+    let Some(o) = (unsafe { o.as_ref() }) else { return Ok(cfg) };
+    let ours = std::mem::size_of::<bg_pool_options>();
+    if o.struct_size < ours || o.struct_size > 4096 {
+        return Err(BG_EINVAL);
+    }
+    if o.struct_size > ours {
+        // SAFETY: the caller declared struct_size readable bytes at `o`.
+        let extra = unsafe { std::slice::from_raw_parts((o as *const _ as *const u8).add(ours), o.struct_size - ours) };
+        if extra.iter().any(|&b| b != 0) {
+            return Err(BG_EINVAL);
+        }
+    }
+    if o.threads > MAX_THREADS {
+        return Err(BG_EINVAL);
+    }
+    if o.threads != 0 {
+        cfg.threads = o.threads;
+    }
+    if !o.name_prefix.is_null() {
+        // SAFETY: name_prefix is documented as a NUL-terminated string.
+        let name = unsafe { CStr::from_ptr(o.name_prefix) }.to_string_lossy().into_owned();
+        if name.contains('\0') || name.len() > 256 {
+            return Err(BG_EINVAL);
+        }
+        cfg.name = name;
+    }
+    cfg.stack_size = o.stack_size;
+    cfg.max_queued = o.max_queued;
+    let ctx = o.hook_ctx as usize;
+    if let Some(h) = o.on_thread_start {
+        // SAFETY (when called): the user's hook with the user's context, as documented.
+        cfg.on_thread_start = Some(Arc::new(move |i| unsafe { h(ctx as *mut c_void, i) }));
+    }
+    if let Some(h) = o.on_thread_stop {
+        // SAFETY: as above.
+        cfg.on_thread_stop = Some(Arc::new(move |i| unsafe { h(ctx as *mut c_void, i) }));
+    }
+    Ok(cfg)
+}
+
+/// Creates a pool and starts its threads. `options` may be NULL for the
+/// defaults. On success writes the pool to `*pool_out` and returns BG_OK;
+/// otherwise BG_EINVAL (bad options, wrong `struct_size`, NULL `pool_out`)
+/// or BG_ENOMEM (threads could not be created).
+#[must_use]
+#[no_mangle]
+pub extern "C" fn bg_pool_new(options: *const bg_pool_options, pool_out: *mut *mut bg_pool) -> bg_status {
+    boundary(|| {
+        if pool_out.is_null() {
+            return BG_EINVAL;
+        }
+        let cfg = match read_options(options) {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
+        match Pool::new(cfg) {
+            Ok(p) => {
+                // SAFETY: pool_out checked non-null; the caller passes writable storage.
+                unsafe { *pool_out = Box::into_raw(p) as *mut bg_pool };
+                BG_OK
+            }
+            Err(e) => io_status(e),
+        }
+    })
+}
+
+/// Submits `fn(arg)` to `pool`. If `task_out` is not NULL, a handle is
+/// written there (release it with bg_task_release()); if it is NULL the task
+/// is fire-and-forget and its failures go to the pool's error handler.
+///
+/// On BG_OK the library owns `arg` until `fn` runs, or, if `fn` never runs
+/// (cancelled, cancel shutdown), `drop(arg)` runs exactly once (`drop` may be
+/// NULL). On any error nothing was queued, `drop` is not called and `arg` is
+/// still yours: BG_EINVAL, BG_ESHUTDOWN, BG_EFULL, BG_EFORKED.
+///
+/// Called from a worker of `pool` the task goes on that worker's own deque
+/// (and is accepted while the pool drains); elsewhere on the pool's queue.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn bg_pool_submit(
+    pool: *mut bg_pool,
+    func: bg_fn,
+    arg: *mut c_void,
+    drop: bg_drop_fn,
+    task_out: *mut *mut bg_task,
+) -> bg_status {
+    boundary(|| {
+        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(f) = func else { return BG_EINVAL };
+        if task_out.is_null() {
+            return p.spawn(f, arg, drop).map_or_else(submit_error_status, |_| BG_OK);
+        }
+        match p.submit(f, arg, drop) {
+            Ok(t) => {
+                // SAFETY: task_out checked non-null; the caller passes writable storage.
+                unsafe { *task_out = t as *mut bg_task };
+                BG_OK
+            }
+            Err(e) => submit_error_status(e),
+        }
+    })
+}
+
+fn shutdown_mode(mode: u32) -> Option<ShutdownMode> {
+    match mode {
+        0 => Some(ShutdownMode::Drain),
+        1 => Some(ShutdownMode::Cancel),
+        _ => None,
+    }
+}
+
+/// Shuts `pool` down and joins its threads (see bg_shutdown_mode for `mode`).
+/// New submissions from outside the pool are refused from the moment this
+/// is called.
+///
+/// Returns BG_OK once every worker has exited; BG_ETIMEDOUT if they had not
+/// within `timeout_ns` (BG_FOREVER = no limit): they keep finishing, and a
+/// later call waits again (a cancel after a timed-out drain escalates);
+/// BG_EDEADLK if called from one of the pool's own workers (the close has
+/// begun; join from outside); BG_EFORKED for a pool of a fork() parent;
+/// BG_EINVAL. Calling it again after BG_OK returns BG_OK.
+#[no_mangle]
+pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u64) -> bg_status {
+    boundary(|| {
+        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(m) = shutdown_mode(mode) else { return BG_EINVAL };
+        p.registry().shutdown(m, deadline_after(timeout_ns)).map_or_else(shutdown_error_status, |_| BG_OK)
+    })
+}
+
+/// Shuts the pool down in drain mode if that is not done yet (waiting as long
+/// as it takes), then frees it. Handles of its tasks stay valid.
+///
+/// Returns BG_OK; BG_EDEADLK from one of the pool's own workers (nothing is
+/// freed); BG_EINVAL for NULL, a freed pool or the default pool. A pool of a
+/// fork() parent is freed without joining threads the child does not have.
+#[no_mangle]
+pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
+    boundary(|| {
+        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        if p.is_default {
+            return BG_EINVAL;
+        }
+        match p.registry().shutdown(ShutdownMode::Drain, None) {
+            Ok(()) | Err(ShutdownError::Forked) => {}
+            Err(e) => return shutdown_error_status(e),
+        }
+        p.mark_dead();
+        // SAFETY: a live, non-default pool came from Box::into_raw in bg_pool_new.
+        drop(unsafe { Box::from_raw(pool as *mut Pool) });
+        BG_OK
+    })
+}
+
+/// Resizes a live pool to `threads` (1 to 1024): grows at once; shrinks as
+/// surplus workers finish their current task. Never drains, never loses work.
+/// Returns BG_OK, BG_EINVAL, BG_ESHUTDOWN, BG_EFORKED or BG_ENOMEM.
+#[no_mangle]
+pub extern "C" fn bg_pool_set_threads(pool: *mut bg_pool, threads: usize) -> bg_status {
+    boundary(|| {
+        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        if p.registry().is_forked() {
+            return BG_EFORKED;
+        }
+        p.registry().set_threads(threads).map_or_else(io_status, |_| BG_OK)
+    })
+}
+
+/// The number of worker threads `pool` is sized to; 0 for NULL.
+#[no_mangle]
+pub extern "C" fn bg_pool_threads(pool: *const bg_pool) -> usize {
+    boundary(|| pool_ref(pool).map_or(0, |p| p.registry().target()))
+}
+
+/// Writes a snapshot of the pool's counters to `*out`.
+#[no_mangle]
+pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_status {
+    boundary(|| {
+        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        if out.is_null() {
+            return BG_EINVAL;
+        }
+        let s = p.registry().stats();
+        let v = bg_stats {
+            threads: s.threads,
+            queued: s.queued,
+            running: s.running,
+            completed: s.completed,
+            failed: s.failed,
+            cancelled: s.cancelled,
+            steals: s.steals,
+            reserved: [0; 9],
+        };
+        // SAFETY: out checked non-null; the caller passes writable storage.
+        unsafe { *out = v };
+        BG_OK
+    })
+}
+
+/// An error handler that ignores every failure: pass it to
+/// bg_pool_set_error_handler() to silence a pool.
+#[no_mangle]
+pub extern "C" fn bg_error_ignore(ctx: *mut c_void, failure: *const bg_failure) {
+    let _ = (ctx, failure);
+}
+
+/// Replaces the pool's error handler, which receives failures nobody waited
+/// for: fire-and-forget tasks that returned non-zero, and failed tasks whose
+/// last handle was released without a wait seeing the failure. NULL
+/// restores the default (one line on stderr naming the task and its code);
+/// bg_error_ignore silences. `ctx` is passed to every call; it must stay
+/// valid while the handler is installed. Returns BG_OK or BG_EINVAL.
+#[no_mangle]
+pub extern "C" fn bg_pool_set_error_handler(pool: *mut bg_pool, handler: bg_error_fn, ctx: *mut c_void) -> bg_status {
+    boundary(|| {
+        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let h = handler.map(|h| {
+            let ctx = ctx as usize;
+            Arc::new(move |f: &Failure| {
+                let info = bg_failure {
+                    // SAFETY: `func` is the address of the task's bg_fn, non-null by construction.
+                    func: Some(unsafe {
+                        std::mem::transmute::<usize, unsafe extern "C" fn(*mut c_void) -> c_int>(f.func)
+                    }),
+                    arg: f.arg as *mut c_void,
+                    code: f.code,
+                    unobserved_handle: (f.kind == FailureKind::Unobserved) as c_int,
+                };
+                // SAFETY: the user's handler with the user's context, as documented.
+                unsafe { h(ctx as *mut c_void, &info) }
+            }) as Arc<dyn Fn(&Failure) + Send + Sync>
+        });
+        p.registry().set_error_handler(h);
+        BG_OK
+    })
+}
+
+/// The default pool, started on first use (one worker per available CPU,
+/// or BG_THREADS, or what bg_set_threads() asked for). Owned by the library:
+/// never pass it to bg_pool_free(). NULL only if its threads could not start.
+#[no_mangle]
+pub extern "C" fn bg_default_pool() -> *mut bg_pool {
+    boundary(|| match default_pool::get() {
+        Ok(p) => p as *const Pool as *mut bg_pool,
+        Err(_) => std::ptr::null_mut(),
+    })
+}
+
+/// Sets the default pool's size (1 to 1024), before it starts (remembered)
+/// or while it runs (live resize, as bg_pool_set_threads()).
+/// Returns BG_OK, BG_EINVAL, BG_ESHUTDOWN or BG_ENOMEM.
+#[no_mangle]
+pub extern "C" fn bg_set_threads(threads: usize) -> bg_status {
+    boundary(|| default_pool::set_threads(threads).map_or_else(io_status, |_| BG_OK))
+}
+
+/// The default pool's size; if it has not started, the size it will start
+/// with. Does not start it.
+#[no_mangle]
+pub extern "C" fn bg_threads() -> usize {
+    boundary(default_pool::threads)
+}
+
+/// Shuts the default pool down, as bg_pool_shutdown(). Afterwards
+/// bg_submit() returns NULL and bg_spawn() BG_ESHUTDOWN. If the default pool
+/// never started there is nothing to shut down: BG_OK.
+#[no_mangle]
+pub extern "C" fn bg_shutdown(mode: u32, timeout_ns: u64) -> bg_status {
+    boundary(|| {
+        let Some(m) = shutdown_mode(mode) else { return BG_EINVAL };
+        match default_pool::get_if_started() {
+            Some(p) => p.registry().shutdown(m, deadline_after(timeout_ns)).map_or_else(shutdown_error_status, |_| BG_OK),
+            None => BG_OK,
+        }
+    })
+}

@@ -1,0 +1,230 @@
+use std::ffi::{c_int, c_void};
+
+use crate::capi::boundary;
+use crate::capi::pool::submit_error_status;
+use crate::capi::status::bg_status::{self, *};
+use crate::default_pool;
+use crate::sync::deadline_after;
+use crate::task::{CancelError, Task, TaskEnd};
+use crate::worker::WorkerThread;
+
+/// A task's function. It receives the `arg` given at submission, and its
+/// return value is the task's result code: 0 for success, anything else is
+/// the task's own failure code (as with C11 `thrd_start_t`).
+pub type bg_fn = Option<unsafe extern "C" fn(arg: *mut c_void) -> c_int>;
+
+/// Frees a task's `arg` when its function will never run (cancelled, or its
+/// pool shut down in cancel mode). Runs exactly once in that case and never
+/// when the function runs: a function that runs owns its `arg`.
+pub type bg_drop_fn = Option<unsafe extern "C" fn(arg: *mut c_void)>;
+
+/// A handle to one submitted task: waitable, pollable, cancellable.
+///
+/// Ownership: reference-counted. bg_submit() and bg_pool_submit() give you
+/// one reference; bg_task_retain() adds one; bg_task_release() drops one.
+/// Releasing never cancels: the task still runs.
+///
+/// Thread safety: every function may be called on the same handle from any
+/// number of threads at once (each holding its own reference).
+///
+/// Functions: bg_wait(), bg_wait_timeout(), bg_wait_ex(), bg_done(),
+/// bg_cancel(), bg_task_retain(), bg_task_release().
+pub struct bg_task {
+    _private: [u8; 0],
+}
+
+/// Flags for bg_wait_ex().
+#[repr(C)]
+pub enum bg_wait_flags {
+    /// Default: a waiting worker thread runs other queued work meanwhile.
+    BG_WAIT_HELP = 0,
+    /// Block without running other work, even on a worker thread. For callers
+    /// that hold a lock another task might take. Hazard: if every worker of a
+    /// pool blocks like this on tasks still queued in that pool, nothing runs
+    /// them: the pool deadlocks.
+    BG_WAIT_NO_HELP = 1,
+}
+
+pub(crate) fn task_ref<'a>(t: *const bg_task) -> Option<&'a Task> {
+    // SAFETY: non-null pointers from C are assumed to be handles we returned;
+    // the magic check then catches most released or foreign pointers.
+    let t = unsafe { (t as *const Task).as_ref()? };
+    t.is_live().then_some(t)
+}
+
+fn set_errno(e: c_int) {
+    // SAFETY: __errno_location returns this thread's errno slot.
+    unsafe { *libc::__errno_location() = e };
+}
+
+fn errno_of(s: bg_status) -> c_int {
+    match s {
+        BG_EINVAL => libc::EINVAL,
+        BG_ESHUTDOWN => libc::ESHUTDOWN,
+        BG_EFULL => libc::EAGAIN,
+        BG_EFORKED => libc::ECHILD,
+        _ => libc::ENOMEM,
+    }
+}
+
+/// The pool plain bg_submit()/bg_spawn() use: the calling worker's own pool
+/// inside a task (queued on its own deque), the default pool elsewhere.
+fn ambient_submit(f: bg_fn, arg: *mut c_void, want_handle: bool) -> Result<*const Task, bg_status> {
+    let Some(f) = f else { return Err(BG_EINVAL) };
+    let reg = match WorkerThread::current() {
+        Some(w) => w.registry(),
+        None => &**default_pool::get().map_err(|_| BG_ENOMEM)?.registry(),
+    };
+    let r = if want_handle { reg.submit_fn(f, arg, None) } else { reg.spawn_fn(f, arg, None).map(|_| std::ptr::null()) };
+    r.map_err(submit_error_status)
+}
+
+/// Submits `fn(arg)` and returns a handle to wait on, poll or cancel.
+///
+/// Runs on the default pool (started on first use), or, when called from
+/// inside a task, on that task's own pool, queued on the calling worker.
+/// Returns NULL if the task was not accepted, with errno set: EINVAL (`fn`
+/// is NULL), ESHUTDOWN (the pool is shut down), EAGAIN (queue full), ECHILD
+/// (default pool of a forked parent), ENOMEM. `arg` stays yours then.
+///
+/// Release the handle with bg_task_release() when done with it.
+#[no_mangle]
+pub extern "C" fn bg_submit(func: bg_fn, arg: *mut c_void) -> *mut bg_task {
+    boundary(|| match ambient_submit(func, arg, true) {
+        Ok(t) => t as *mut bg_task,
+        Err(s) => {
+            set_errno(errno_of(s));
+            std::ptr::null_mut()
+        }
+    })
+}
+
+/// Fire and forget: submits `fn(arg)` without a handle (nothing is allocated
+/// per task). Same pool choice as bg_submit().
+///
+/// If `fn` returns non-zero, the failure goes to the pool's error handler
+/// (by default one line on stderr). Returns BG_OK, or BG_EINVAL,
+/// BG_ESHUTDOWN, BG_EFULL, BG_EFORKED, BG_ENOMEM; on error `arg` stays yours.
+#[no_mangle]
+pub extern "C" fn bg_spawn(func: bg_fn, arg: *mut c_void) -> bg_status {
+    boundary(|| match ambient_submit(func, arg, false) {
+        Ok(_) => BG_OK,
+        Err(s) => s,
+    })
+}
+
+/// The status a finished task reports, and its result code.
+fn end_status(end: TaskEnd, result: *mut c_int) -> bg_status {
+    match end {
+        TaskEnd::Ran(code) => {
+            if !result.is_null() {
+                // SAFETY: the caller passed a writable int (or NULL, checked).
+                unsafe { *result = code };
+            }
+            if code == 0 {
+                BG_OK
+            } else {
+                BG_EFAILED
+            }
+        }
+        TaskEnd::Cancelled => BG_ECANCELLED,
+        TaskEnd::Shutdown => BG_ESHUTDOWN,
+        TaskEnd::Forked => BG_EFORKED,
+    }
+}
+
+fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
+    let Some(task) = task_ref(t) else { return BG_EINVAL };
+    if flags > 1 {
+        return BG_EINVAL;
+    }
+    let deadline = deadline_after(timeout_ns);
+    match task.wait(deadline, flags & 1 == 0) {
+        Some(end) => end_status(task.observe(end), result),
+        None => BG_ETIMEDOUT,
+    }
+}
+
+/// Waits until the task ends (like thrd_join).
+///
+/// Returns BG_OK (it ran and returned 0; `*result` = 0), BG_EFAILED (it ran
+/// and returned non-zero; that code in `*result`), BG_ECANCELLED or
+/// BG_ESHUTDOWN (it never ran; `*result` untouched), BG_EFORKED (the task
+/// belongs to the parent of this forked process), or BG_EINVAL. `result`
+/// may be NULL. Any number of threads may wait on one task.
+///
+/// Called from a worker thread, the wait runs other queued work of that
+/// worker's pool until the task ends, so a task may wait for tasks it
+/// submitted even on a one-thread pool. See bg_wait_ex() to opt out.
+#[no_mangle]
+pub extern "C" fn bg_wait(task: *mut bg_task, result: *mut c_int) -> bg_status {
+    boundary(|| wait_common(task, u64::MAX, 0, result))
+}
+
+/// bg_wait() with a timeout in nanoseconds (BG_FOREVER = no limit); returns
+/// BG_ETIMEDOUT if the task has not ended by then.
+#[no_mangle]
+pub extern "C" fn bg_wait_timeout(task: *mut bg_task, timeout_ns: u64, result: *mut c_int) -> bg_status {
+    boundary(|| wait_common(task, timeout_ns, 0, result))
+}
+
+/// bg_wait_timeout() with flags from bg_wait_flags. BG_WAIT_NO_HELP blocks
+/// the calling worker without running other work (read its hazard).
+#[no_mangle]
+pub extern "C" fn bg_wait_ex(task: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
+    boundary(|| wait_common(task, timeout_ns, flags, result))
+}
+
+/// True if the task has ended (ran, was cancelled, or was dropped by a
+/// shutdown). Never blocks. False for NULL.
+#[no_mangle]
+pub extern "C" fn bg_done(task: *const bg_task) -> bool {
+    boundary(|| task_ref(task).is_some_and(|t| t.end().is_some()))
+}
+
+/// Cancels the task if it has not started: its drop runs (on this thread,
+/// before this returns) and every waiter wakes with BG_ECANCELLED.
+///
+/// Returns BG_OK if this call cancelled it, BG_ERUNNING if it is running
+/// (it finishes normally), BG_EDONE if it has already ended, BG_EINVAL.
+#[no_mangle]
+pub extern "C" fn bg_cancel(task: *mut bg_task) -> bg_status {
+    boundary(|| {
+        let Some(t) = task_ref(task) else { return BG_EINVAL };
+        match t.cancel() {
+            Ok(()) => BG_OK,
+            Err(CancelError::Running) => BG_ERUNNING,
+            Err(CancelError::Finished) => BG_EDONE,
+        }
+    })
+}
+
+/// Adds a reference to the handle and returns it (NULL for NULL).
+#[no_mangle]
+pub extern "C" fn bg_task_retain(task: *mut bg_task) -> *mut bg_task {
+    boundary(|| match task_ref(task) {
+        Some(t) => {
+            t.retain();
+            task
+        }
+        None => std::ptr::null_mut(),
+    })
+}
+
+/// Drops a reference. Never cancels: the task still runs. NULL is a no-op
+/// (BG_OK); a pointer that is detectably not a live handle gets BG_EINVAL.
+///
+/// If this was the last reference to a task that failed and nobody observed
+/// the failure through a wait, the failure goes to the pool's error handler.
+#[no_mangle]
+pub extern "C" fn bg_task_release(task: *mut bg_task) -> bg_status {
+    boundary(|| {
+        if task.is_null() {
+            return BG_OK;
+        }
+        let Some(t) = task_ref(task) else { return BG_EINVAL };
+        // SAFETY: the caller owns the reference it releases (documented contract).
+        unsafe { Task::release(t) };
+        BG_OK
+    })
+}

@@ -1,0 +1,87 @@
+//! The default pool (the Python seed's `background.n`): started on first
+//! use, one worker per CPU the process may run on (cgroup quota and affinity
+//! respected), overridden by `BG_THREADS` or by `set_threads` before or
+//! after it starts. In a forked child it is rebuilt on first use.
+
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use crate::fork::{self, GenLock};
+use crate::pool::Pool;
+use crate::registry::{Config, Registry, MAX_THREADS};
+
+static DEFAULT: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
+static INIT: GenLock<()> = GenLock::new(());
+/// A size asked for before the pool started (0 = none).
+static REQUESTED: AtomicUsize = AtomicUsize::new(0);
+
+/// The size the default pool starts with.
+pub fn initial_threads() -> usize {
+    let asked = REQUESTED.load(Ordering::Relaxed);
+    if asked != 0 {
+        return asked;
+    }
+    if let Ok(v) = std::env::var("BG_THREADS") {
+        match v.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_THREADS).contains(&n) => return n,
+            _ => {
+                static WARNED: std::sync::Once = std::sync::Once::new();
+                WARNED.call_once(|| {
+                    eprintln!("background: ignoring BG_THREADS={v:?}: expected a number from 1 to {MAX_THREADS}")
+                });
+            }
+        }
+    }
+    cpu_threads()
+}
+
+/// One thread per CPU this process may use (affinity mask and cgroup quota).
+pub fn cpu_threads() -> usize {
+    num_cpus::get().clamp(1, MAX_THREADS)
+}
+
+/// The started default pool of this process, if any.
+pub fn get_if_started() -> Option<&'static Pool> {
+    let p = DEFAULT.load(Ordering::Acquire);
+    // SAFETY: DEFAULT only ever holds leaked, never-freed pools.
+    let pool = unsafe { p.as_ref()? };
+    (pool.reg.fork_gen == fork::generation()).then_some(pool)
+}
+
+/// The default pool, started if needed.
+pub fn get() -> std::io::Result<&'static Pool> {
+    if let Some(p) = get_if_started() {
+        return Ok(p);
+    }
+    let _g = INIT.lock();
+    if let Some(p) = get_if_started() {
+        return Ok(p);
+    }
+    // A pool inherited from before a fork is leaked, never touched again:
+    // its locks may be held by threads that do not exist here.
+    let reg = Registry::new(Config { threads: initial_threads(), name: "bg".into(), ..Config::default() })?;
+    let pool = Box::leak(Box::new(Pool::wrap(reg, true)));
+    DEFAULT.store(pool, Ordering::Release);
+    Ok(pool)
+}
+
+/// Sets the default pool's size: remembered if it has not started, applied
+/// live (grow at once, shrink at task boundaries) if it has.
+pub fn set_threads(n: usize) -> std::io::Result<()> {
+    if n == 0 || n > MAX_THREADS {
+        return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+    }
+    let _g = INIT.lock();
+    REQUESTED.store(n, Ordering::Relaxed);
+    match get_if_started() {
+        Some(p) => p.reg.set_threads(n),
+        None => Ok(()),
+    }
+}
+
+/// The default pool's size: its live size if started, else the size it will start with.
+pub fn threads() -> usize {
+    match get_if_started() {
+        Some(p) => p.reg.target(),
+        None => initial_threads(),
+    }
+}

@@ -1,0 +1,30 @@
+//! background: run callbacks on a work-stealing thread pool, from C, C++ and Go.
+//!
+//! The crate is a safe-ish Rust core with a thin C ABI on top (`capi`). One
+//! mechanism per file:
+//!
+//! | file | what it is |
+//! |---|---|
+//! | `job.rs` | what a unit of work is (stored by value, consumed exactly once) |
+//! | `task.rs` | the waitable handle and its state machine |
+//! | `registry.rs` | a pool's queues, worker slots, resize, shutdown, stats |
+//! | `worker.rs` | a worker thread: finding work, idling, helping while waiting |
+//! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
+//! | `error.rs` | failures nobody waits for go to an error handler |
+//! | `fork.rs` | what a forked child inherits |
+//! | `pool.rs`, `default_pool.rs` | pools as users hold them; the default pool |
+//! | `capi/` | the C ABI, from which cbindgen writes `include/background.h` |
+
+#![allow(clippy::missing_safety_doc)]
+
+pub mod capi;
+pub mod default_pool;
+pub mod error;
+mod fork;
+pub mod job;
+pub mod pool;
+pub mod registry;
+mod sleep;
+mod sync;
+pub mod task;
+mod worker;

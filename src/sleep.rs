@@ -1,0 +1,181 @@
+//! How idle workers park and how they are woken. The protocol, its
+//! invariants and why no wake-up is lost are written down in
+//! `src/sleep.md`; this file follows it step by step.
+
+use crate::sync::{fence, futex, lock, AtomicU32, AtomicU64, CachePadded, Mutex, Ordering};
+
+/// A one-token parker on a futex word (the shape of std's futex parker).
+#[derive(Default)]
+pub(crate) struct Parker {
+    state: AtomicU32,
+}
+
+const EMPTY: u32 = 0;
+const NOTIFIED: u32 = 1;
+const PARKED: u32 = u32::MAX;
+
+impl Parker {
+    /// Sleeps until a token is available (consuming it) or the deadline
+    /// passes. Returns true if a token was consumed.
+    pub(crate) fn park(&self, deadline: Option<u64>) -> bool {
+        // NOTIFIED -> EMPTY consumes a pending token; EMPTY -> PARKED announces us.
+        if self.state.fetch_sub(1, Ordering::Acquire) == NOTIFIED {
+            return true;
+        }
+        loop {
+            let alive = futex::wait(&self.state, PARKED, deadline);
+            if self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire).is_ok() {
+                return true;
+            }
+            if !alive {
+                // Timed out: withdraw, unless a token raced in.
+                return self.state.swap(EMPTY, Ordering::Acquire) == NOTIFIED;
+            }
+        }
+    }
+
+    /// Makes a token available, waking the parked thread if there is one.
+    pub(crate) fn unpark(&self) {
+        if self.state.swap(NOTIFIED, Ordering::Release) == PARKED {
+            futex::wake(&self.state, 1);
+        }
+    }
+}
+
+// The packed counters: searching workers in the low half, sleeping in the high.
+const SEARCHING_ONE: u64 = 1;
+const SLEEPING_ONE: u64 = 1 << 32;
+
+fn searching(c: u64) -> u64 {
+    c & 0xffff_ffff
+}
+fn sleeping(c: u64) -> u64 {
+    c >> 32
+}
+
+/// The pool-wide sleep state.
+pub(crate) struct Sleep {
+    counts: CachePadded<AtomicU64>,
+    /// Slot indices of parked workers, most recent last (woken first: its
+    /// caches are warmest).
+    sleepers: Mutex<Vec<usize>>,
+}
+
+/// How a worker left `sleep`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Woken {
+    /// A submitter chose it: it is now counted as searching.
+    AsSearcher,
+    /// Its own re-check, a time-out or a helper notification woke it: not searching.
+    ByItself,
+}
+
+impl Sleep {
+    pub(crate) fn new() -> Sleep {
+        Sleep { counts: CachePadded(AtomicU64::new(0)), sleepers: Mutex::new(Vec::new()) }
+    }
+
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        let c = self.counts.load(Ordering::Relaxed);
+        (searching(c), sleeping(c))
+    }
+
+    /// An idle worker asks to search. Refused once half the awake workers
+    /// already search (tokio/Go): more searchers only add contention.
+    pub(crate) fn start_searching(&self, awake: u64) -> bool {
+        let mut c = self.counts.load(Ordering::Relaxed);
+        loop {
+            if searching(c) > 0 && 2 * searching(c) >= awake {
+                return false;
+            }
+            match self.counts.compare_exchange_weak(c, c + SEARCHING_ONE, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(now) => c = now,
+            }
+        }
+    }
+
+    /// A searcher found work. If it was the last searcher, wake one more so
+    /// that a burst of work fans out (each woken worker chains the next).
+    pub(crate) fn stop_searching(&self, parkers: &dyn Fn(usize) -> *const Parker) {
+        let prev = self.counts.fetch_sub(SEARCHING_ONE, Ordering::AcqRel);
+        if searching(prev) == 1 && sleeping(prev) > 0 {
+            self.wake_one(parkers);
+        }
+    }
+
+    /// Called after new work was published. The SeqCst fence pairs with the
+    /// one in `sleep`: either this thread sees the sleeper's count, or the
+    /// sleeper's re-check sees the work.
+    pub(crate) fn new_work(&self, parkers: &dyn Fn(usize) -> *const Parker) {
+        fence(Ordering::SeqCst);
+        let c = self.counts.load(Ordering::Relaxed);
+        if searching(c) == 0 && sleeping(c) > 0 {
+            self.wake_one(parkers);
+        }
+    }
+
+    /// Wakes one sleeper, handing it the searching role.
+    fn wake_one(&self, parkers: &dyn Fn(usize) -> *const Parker) {
+        let idx = {
+            let mut list = lock(&self.sleepers);
+            // Re-check under the lock: another submitter may have woken someone.
+            if searching(self.counts.load(Ordering::Relaxed)) > 0 {
+                return;
+            }
+            let Some(idx) = list.pop() else { return };
+            self.counts.fetch_add(SEARCHING_ONE.wrapping_sub(SLEEPING_ONE), Ordering::AcqRel);
+            idx
+        };
+        // SAFETY: parkers(idx) points into a slot of the pool, which outlives its workers.
+        unsafe { (*parkers(idx)).unpark() };
+    }
+
+    /// Wakes every sleeper (shutdown, shrink): each re-reads the pool state.
+    pub(crate) fn wake_all(&self, parkers: &dyn Fn(usize) -> *const Parker) {
+        let woken: Vec<usize> = {
+            let mut list = lock(&self.sleepers);
+            let n = list.len() as u64;
+            self.counts.fetch_add((n * SEARCHING_ONE).wrapping_sub(n * SLEEPING_ONE), Ordering::AcqRel);
+            std::mem::take(&mut *list)
+        };
+        for idx in woken {
+            // SAFETY: as in wake_one.
+            unsafe { (*parkers(idx)).unpark() };
+        }
+    }
+
+    /// Parks worker `idx` until woken or `deadline`. `has_work` is the final
+    /// re-check, run after this worker is visible as a sleeper.
+    pub(crate) fn sleep(
+        &self,
+        idx: usize,
+        parker: &Parker,
+        was_searching: bool,
+        deadline: Option<u64>,
+        has_work: &dyn Fn() -> bool,
+    ) -> Woken {
+        {
+            let mut list = lock(&self.sleepers);
+            list.push(idx);
+            let delta = if was_searching { SLEEPING_ONE - SEARCHING_ONE } else { SLEEPING_ONE };
+            self.counts.fetch_add(delta, Ordering::AcqRel);
+        }
+        fence(Ordering::SeqCst);
+        if !has_work() {
+            parker.park(deadline);
+        }
+        // Whoever removed us from the list decides our role.
+        let mut list = lock(&self.sleepers);
+        if let Some(pos) = list.iter().rposition(|&i| i == idx) {
+            list.swap_remove(pos);
+            self.counts.fetch_sub(SLEEPING_ONE, Ordering::AcqRel);
+            Woken::ByItself
+        } else {
+            // A waker took us out and made us a searcher. Its token may still
+            // be on its way; left pending, it only makes a later park return
+            // early, and every park re-checks its condition.
+            Woken::AsSearcher
+        }
+    }
+}

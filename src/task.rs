@@ -1,0 +1,348 @@
+//! The waitable handle: one allocation per task submitted with a handle.
+//!
+//! # State machine
+//!
+//! The `state` word holds a lifecycle in its low three bits and flags above:
+//!
+//! ```text
+//!            claim (a worker pops the job)          complete
+//!   QUEUED ─────────────────────────────> RUNNING ───────────> DONE(result)
+//!     │
+//!     │ bg_cancel / shutdown sweep              drop(arg) has run
+//!     └───────────────────────────> CANCELLING ─────────────> CANCELLED | SHUTDOWN
+//! ```
+//!
+//! * Only one CAS can move a task out of `QUEUED`, so exactly one of "run
+//!   `fn`" and "run `drop`" happens. The job stays in its deque after a
+//!   cancel and is skipped when popped (lazy deletion).
+//! * DONE, CANCELLED and SHUTDOWN are terminal. `result` is written before
+//!   the terminal state is published with a release swap, and read after an
+//!   acquire load that saw it.
+//! * `HAS_WAITER` is set by a thread about to block on the futex of `state`.
+//!   The completer swaps in the terminal state and calls FUTEX_WAKE only if
+//!   the swap returned `HAS_WAITER`. A waiter sleeps only while `state` still
+//!   equals the value it saw *with* the bit, so it either sees the terminal
+//!   state or its futex_wait fails with EAGAIN: no wake-up is lost.
+//! * `HAS_HELPER` marks a worker thread waiting on the task while running
+//!   other work (see `WorkerThread::wait_helping`); it sleeps on its own
+//!   parker, which the completer unparks. `helper` holds that parker; the
+//!   completer swaps it to `BUSY` while it unparks so the helper cannot leave
+//!   (and its pool go away) in the middle of the unpark.
+//! * `OBSERVED` records that a wait reported a non-zero result to someone, so
+//!   releasing the handle afterwards is not reported as an unobserved failure.
+//!
+//! # Ownership
+//!
+//! `refs` counts the user's references (one from submit, plus retains) and
+//! one held by the queued job until the job is consumed. The last release
+//! frees the task; if the task failed and nobody observed it, that release
+//! reports the failure to the pool's error handler first.
+
+use std::cell::UnsafeCell;
+use std::ffi::{c_int, c_void};
+use std::ptr;
+
+use crate::error::{Failure, FailureKind};
+use crate::fork;
+use crate::job::{Job, JobData, Outcome, RawDrop, RawFn};
+use crate::sleep::Parker;
+use crate::sync::{futex, AtomicPtr, AtomicU32, Ordering};
+use crate::worker::WorkerThread;
+
+const LIFE: u32 = 0b111;
+const QUEUED: u32 = 0;
+const RUNNING: u32 = 1;
+const CANCELLING: u32 = 2;
+const DONE: u32 = 3;
+const CANCELLED: u32 = 4;
+const SHUTDOWN: u32 = 5;
+const HAS_WAITER: u32 = 1 << 3;
+const HAS_HELPER: u32 = 1 << 4;
+const OBSERVED: u32 = 1 << 5;
+
+const MAGIC_LIVE: u32 = 0x6267_7461; // "bgta"
+const MAGIC_DEAD: u32 = 0xdead_7461;
+
+/// The completer is unparking the helper; see the module docs.
+const BUSY: *mut Parker = 1 as *mut Parker;
+
+/// How a task ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TaskEnd {
+    /// The function ran and returned this code (0 = success).
+    Ran(c_int),
+    /// `bg_cancel` stopped it before it started; its drop ran instead.
+    Cancelled,
+    /// Its pool shut down in cancel mode before it started; its drop ran instead.
+    Shutdown,
+    /// The handle was inherited across fork(): the task belongs to the parent.
+    Forked,
+}
+
+/// Why `cancel` did not cancel.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CancelError {
+    Running,
+    Finished,
+}
+
+pub struct Task {
+    state: AtomicU32,
+    refs: AtomicU32,
+    magic: AtomicU32,
+    fork_gen: u32,
+    result: UnsafeCell<c_int>,
+    helper: AtomicPtr<Parker>,
+    func: RawFn,
+    arg: *mut c_void,
+    drop: Option<RawDrop>,
+    pool_id: u64,
+}
+
+// SAFETY: all shared mutable state is atomic except `result`, which is
+// written once before the release that publishes the terminal state and read
+// only after an acquire load observes it. `arg` is the user's, promised
+// thread-safe by submitting it.
+unsafe impl Send for Task {}
+unsafe impl Sync for Task {}
+
+impl Task {
+    /// Allocates a task and the job that will run it. The returned pointer
+    /// carries one user reference; the job carries the other.
+    pub(crate) fn new(func: RawFn, arg: *mut c_void, drop: Option<RawDrop>, pool_id: u64) -> (*const Task, Job) {
+        let t = Box::into_raw(Box::new(Task {
+            state: AtomicU32::new(QUEUED),
+            refs: AtomicU32::new(2),
+            magic: AtomicU32::new(MAGIC_LIVE),
+            fork_gen: fork::generation(),
+            result: UnsafeCell::new(0),
+            helper: AtomicPtr::new(ptr::null_mut()),
+            func,
+            arg,
+            drop,
+            pool_id,
+        }));
+        // SAFETY: exec_task decodes word 0 as the task pointer and consumes the job's reference.
+        let job = unsafe { Job::new(exec_task, JobData(t as *mut c_void, ptr::null_mut(), 0)) };
+        (t, job)
+    }
+
+    /// Frees a task whose job was never queued (the submit was refused):
+    /// both references go at once and neither `fn` nor `drop` runs, because
+    /// ownership of `arg` never passed to the library.
+    ///
+    /// # Safety
+    /// `t` and `job` must be the pair returned by `new`, unshared.
+    pub(crate) unsafe fn discard_unsubmitted(t: *const Task, job: Job) {
+        std::mem::forget(job);
+        (*t).magic.store(MAGIC_DEAD, Ordering::Relaxed);
+        drop(Box::from_raw(t as *mut Task));
+    }
+
+    /// True if `t` looks like a live task (best effort: catches most
+    /// use-after-release and garbage pointers that still point at memory).
+    pub fn is_live(&self) -> bool {
+        self.magic.load(Ordering::Relaxed) == MAGIC_LIVE
+    }
+
+    /// Moves QUEUED to `to`, keeping the flags. Fails with the current lifecycle.
+    fn leave_queued(&self, to: u32) -> Result<(), u32> {
+        let mut s = self.state.load(Ordering::Acquire);
+        loop {
+            if s & LIFE != QUEUED {
+                return Err(s & LIFE);
+            }
+            match self.state.compare_exchange_weak(s, (s & !LIFE) | to, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Ok(()),
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Publishes a terminal state and wakes everyone waiting.
+    fn finish(&self, life: u32, result: c_int) {
+        // SAFETY: only the thread that moved the task out of QUEUED gets here,
+        // and no reader looks at `result` before seeing a terminal state.
+        unsafe { *self.result.get() = result };
+        let prev = self.state.swap(life, Ordering::AcqRel);
+        if prev & HAS_HELPER != 0 {
+            let p = self.helper.swap(BUSY, Ordering::AcqRel);
+            if !p.is_null() && p != BUSY {
+                // SAFETY: the helper cannot leave while `helper` is BUSY, and its
+                // parker lives as long as the helper's pool does.
+                unsafe { (*p).unpark() };
+            }
+            self.helper.store(ptr::null_mut(), Ordering::Release);
+        }
+        if prev & HAS_WAITER != 0 {
+            futex::wake(&self.state, i32::MAX);
+        }
+    }
+
+    /// How the task ended, if it has.
+    pub fn end(&self) -> Option<TaskEnd> {
+        let s = self.state.load(Ordering::Acquire);
+        match s & LIFE {
+            // SAFETY: the acquire load saw DONE, published after `result` was written.
+            DONE => Some(TaskEnd::Ran(unsafe { *self.result.get() })),
+            CANCELLED => Some(TaskEnd::Cancelled),
+            SHUTDOWN => Some(TaskEnd::Shutdown),
+            _ if self.fork_gen != fork::generation() => Some(TaskEnd::Forked),
+            _ => None,
+        }
+    }
+
+    /// Records that a waiter saw this end, so a later release does not
+    /// report it as an unobserved failure.
+    pub fn observe(&self, end: TaskEnd) -> TaskEnd {
+        if matches!(end, TaskEnd::Ran(c) if c != 0) {
+            self.state.fetch_or(OBSERVED, Ordering::Relaxed);
+        }
+        end
+    }
+
+    /// Cancels the task if it has not started: its drop runs here and every
+    /// waiter wakes with `Cancelled`.
+    pub fn cancel(&self) -> Result<(), CancelError> {
+        self.cancel_as(CANCELLED).map(|_| ())
+    }
+
+    fn cancel_as(&self, life: u32) -> Result<(), CancelError> {
+        match self.leave_queued(CANCELLING) {
+            Ok(()) => {
+                if let Some(d) = self.drop {
+                    // SAFETY: the CAS out of QUEUED makes this the only consumer
+                    // of `arg`: `func` will never run.
+                    unsafe { d(self.arg) };
+                }
+                self.finish(life, 0);
+                Ok(())
+            }
+            Err(RUNNING) => Err(CancelError::Running),
+            Err(_) => Err(CancelError::Finished),
+        }
+    }
+
+    /// Blocks the calling thread (helping only if told to and it is a
+    /// worker) until the task ends or the deadline passes (`None` = timed out).
+    pub fn wait(&self, deadline: Option<u64>, help: bool) -> Option<TaskEnd> {
+        if let Some(e) = self.end() {
+            return Some(e);
+        }
+        if help {
+            if let Some(w) = WorkerThread::current() {
+                return w.wait_helping(self, deadline);
+            }
+        } else if let Some(w) = WorkerThread::current() {
+            // Jobs in this worker's own deque can only run if someone steals
+            // them while we block: make sure someone is awake to.
+            w.before_blocking();
+        }
+        self.wait_blocking(deadline)
+    }
+
+    /// Spins briefly, then sleeps on the futex of `state`.
+    pub(crate) fn wait_blocking(&self, deadline: Option<u64>) -> Option<TaskEnd> {
+        for i in 0..64 {
+            if let Some(e) = self.end() {
+                return Some(e);
+            }
+            if i < 16 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        loop {
+            let s = self.state.load(Ordering::Acquire);
+            if let Some(e) = self.end() {
+                return Some(e);
+            }
+            if s & HAS_WAITER == 0
+                && self.state.compare_exchange(s, s | HAS_WAITER, Ordering::AcqRel, Ordering::Acquire).is_err()
+            {
+                continue;
+            }
+            if !futex::wait(&self.state, s | HAS_WAITER, deadline) {
+                return self.end();
+            }
+        }
+    }
+
+    /// Registers `parker` to be unparked on completion. False if the task
+    /// already ended or another helper holds the slot.
+    pub(crate) fn add_helper(&self, parker: &Parker) -> bool {
+        let me = parker as *const Parker as *mut Parker;
+        if self.helper.compare_exchange(ptr::null_mut(), me, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return false;
+        }
+        let prev = self.state.fetch_or(HAS_HELPER, Ordering::AcqRel);
+        if prev & LIFE >= DONE {
+            // The completer never saw the flag: take the slot back ourselves.
+            self.helper.store(ptr::null_mut(), Ordering::Release);
+            return false;
+        }
+        true
+    }
+
+    /// Undoes `add_helper`, waiting out a completer that is unparking us.
+    pub(crate) fn remove_helper(&self, parker: &Parker) {
+        let me = parker as *const Parker as *mut Parker;
+        loop {
+            match self.helper.compare_exchange(me, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return,
+                Err(BUSY) => std::hint::spin_loop(),
+                Err(_) => return, // null: the completer is done with our parker
+            }
+        }
+    }
+
+    /// Adds a user reference.
+    pub fn retain(&self) {
+        self.refs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops one reference; the last one frees the task.
+    ///
+    /// # Safety
+    /// `t` must be a live task and the caller must own the reference it drops.
+    pub unsafe fn release(t: *const Task) {
+        if (*t).refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        crate::sync::fence(Ordering::Acquire);
+        let task = &*t;
+        let s = task.state.load(Ordering::Relaxed);
+        let result = *task.result.get();
+        if s & LIFE == DONE && result != 0 && s & OBSERVED == 0 {
+            crate::registry::report_by_id(
+                task.pool_id,
+                Failure { func: task.func as usize, arg: task.arg as usize, code: result, kind: FailureKind::Unobserved },
+            );
+        }
+        task.magic.store(MAGIC_DEAD, Ordering::Relaxed);
+        drop(Box::from_raw(t as *mut Task));
+    }
+}
+
+/// Runs (or, given no worker, cancels) the task behind a job, then drops the job's reference.
+unsafe fn exec_task(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
+    let t = d.0 as *const Task;
+    let task = &*t;
+    let outcome = match worker {
+        Some(_) => match task.leave_queued(RUNNING) {
+            Ok(()) => {
+                let code = (task.func)(task.arg);
+                task.finish(DONE, code);
+                if code == 0 { Outcome::Ok } else { Outcome::Failed }
+            }
+            Err(_) => Outcome::Skipped,
+        },
+        None => match task.cancel_as(SHUTDOWN) {
+            Ok(()) => Outcome::Cancelled,
+            Err(_) => Outcome::Skipped,
+        },
+    };
+    Task::release(t);
+    outcome
+}

@@ -1,0 +1,306 @@
+//! A worker thread: where it looks for work, how it runs it, how it idles,
+//! and how it waits for a task while running others (helping).
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use crossbeam_deque::{Steal, Worker};
+
+use crate::job::{CancelReason, Job, Outcome};
+use crate::registry::{bump, Registry, Slot};
+use crate::sleep::Woken;
+use crate::sync::now_ns;
+use crate::task::{Task, TaskEnd};
+
+thread_local! {
+    static CURRENT: Cell<*const WorkerThread> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Every 61st look for work starts at the injector, so work submitted from
+/// outside is not starved by a worker that keeps feeding its own deque (the
+/// Go scheduler's constant: prime, so it does not beat with task patterns).
+const INJECTOR_EVERY: u32 = 61;
+
+/// How long an idle searcher keeps looking before it parks. About the cost
+/// of one futex wake-up on this class of machine: spinning longer burns more
+/// than it saves.
+const SPIN_NS: u64 = 30_000;
+
+pub struct WorkerThread {
+    registry: Arc<Registry>,
+    idx: usize,
+    deque: Worker<Job>,
+    tick: Cell<u32>,
+    rng: Cell<u64>,
+    searching: Cell<bool>,
+}
+
+/// Aborts the process if the scheduler itself panics: a worker that unwound
+/// would strand queued tasks and their waiters.
+struct AbortIfPanic;
+
+impl Drop for AbortIfPanic {
+    fn drop(&mut self) {
+        eprintln!("background: internal error: a worker thread panicked; aborting");
+        std::process::abort();
+    }
+}
+
+pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>) {
+    let guard = AbortIfPanic;
+    let w = WorkerThread {
+        registry,
+        idx,
+        deque,
+        tick: Cell::new(0),
+        rng: Cell::new(0x9e37_79b9_7f4a_7c15 ^ (idx as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9)),
+        searching: Cell::new(false),
+    };
+    CURRENT.with(|c| c.set(&w));
+    w.registry.thread_started(idx);
+    w.run();
+    CURRENT.with(|c| c.set(std::ptr::null()));
+    let WorkerThread { registry, deque, .. } = w;
+    registry.worker_exited(idx, deque);
+    std::mem::forget(guard);
+}
+
+impl WorkerThread {
+    /// The worker running on this thread, if this is a worker thread.
+    pub(crate) fn current() -> Option<&'static WorkerThread> {
+        let p = CURRENT.with(|c| c.get());
+        // SAFETY: CURRENT points at the WorkerThread on main_loop's stack and is
+        // cleared before it goes away; only this thread reads it.
+        unsafe { p.as_ref() }
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn slot(&self) -> &Slot {
+        self.registry.slot(self.idx)
+    }
+
+    fn run(&self) {
+        let reg = &*self.registry;
+        loop {
+            if reg.should_retire(self.idx) {
+                self.stop_searching_quietly();
+                // Nothing is lost: leftovers go where the others will find them.
+                while let Some(job) = self.deque.pop() {
+                    bump(&self.slot().stats.popped);
+                    reg.requeue(job);
+                }
+                reg.notify_new_work();
+                return;
+            }
+            if let Some(job) = self.find_work() {
+                self.found_work();
+                self.execute(job);
+                continue;
+            }
+            if self.idle_spin() {
+                continue;
+            }
+            if !reg.is_open() && reg.no_submitters_in_flight() && !self.has_visible_work() {
+                // Draining and nothing left that we can see: anything a busy
+                // worker still pushes lands in its own deque, which it drains.
+                self.stop_searching_quietly();
+                return;
+            }
+            let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), None, &|| {
+                self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
+            });
+            self.searching.set(woken == Woken::AsSearcher);
+        }
+    }
+
+    /// Looks for work while counted as a searcher, for up to SPIN_NS.
+    fn idle_spin(&self) -> bool {
+        let reg = &*self.registry;
+        if !self.searching.get() {
+            let (_, sleeping) = reg.sleep.counts();
+            let awake = (reg.live() as u64).saturating_sub(sleeping).max(1);
+            if !reg.sleep.start_searching(awake) {
+                return false;
+            }
+            self.searching.set(true);
+        }
+        let start = now_ns();
+        let mut round = 0u32;
+        loop {
+            if round < 6 {
+                for _ in 0..(1 << round) {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+            round += 1;
+            if let Some(job) = self.find_work() {
+                self.found_work();
+                self.execute(job);
+                return true;
+            }
+            if !reg.is_open() || round % 8 == 0 && now_ns() - start > SPIN_NS {
+                return false;
+            }
+        }
+    }
+
+    fn found_work(&self) {
+        if self.searching.replace(false) {
+            let reg = &*self.registry;
+            reg.sleep.stop_searching(&|i| reg.parker_of(i));
+        }
+    }
+
+    /// Leaves the searching role without waking anyone (exit paths).
+    fn stop_searching_quietly(&self) {
+        if self.searching.replace(false) {
+            let reg = &*self.registry;
+            reg.sleep.stop_searching(&|i| reg.parker_of(i));
+        }
+    }
+
+    /// Runs a job, or cancels it if the pool is shutting down in cancel mode.
+    pub(crate) fn execute(&self, job: Job) {
+        let st = &self.slot().stats;
+        let outcome = if self.registry.is_cancelling() {
+            job.cancel(CancelReason::Shutdown)
+        } else {
+            st.running.store(true, crate::sync::Ordering::Relaxed);
+            let o = job.run(self);
+            st.running.store(false, crate::sync::Ordering::Relaxed);
+            o
+        };
+        match outcome {
+            Outcome::Ok => bump(&st.completed),
+            Outcome::Failed => bump(&st.failed),
+            Outcome::Cancelled | Outcome::Skipped => bump(&st.cancelled),
+        }
+    }
+
+    pub(crate) fn push_local(&self, job: Job) {
+        self.deque.push(job);
+        bump(&self.slot().stats.pushed);
+        self.registry.notify_new_work();
+    }
+
+    /// Before this worker blocks without helping: if its deque holds work,
+    /// make sure some other worker is awake to steal it.
+    pub(crate) fn before_blocking(&self) {
+        if !self.deque.is_empty() {
+            self.registry.notify_new_work();
+        }
+    }
+
+    /// Own deque first, then the injector, then the other workers. Every
+    /// INJECTOR_EVERY-th call starts at the injector (fairness).
+    pub(crate) fn find_work(&self) -> Option<Job> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        let job = if tick % INJECTOR_EVERY == 0 {
+            self.steal_injector().or_else(|| self.deque.pop())
+        } else {
+            self.deque.pop().or_else(|| self.steal_injector())
+        };
+        let job = job.or_else(|| self.steal_others())?;
+        bump(&self.slot().stats.popped);
+        self.registry.dequeued();
+        Some(job)
+    }
+
+    fn steal_injector(&self) -> Option<Job> {
+        loop {
+            match self.registry.injector.steal_batch_and_pop(&self.deque) {
+                Steal::Success(j) => return Some(j),
+                Steal::Empty => return None,
+                Steal::Retry => std::hint::spin_loop(),
+            }
+        }
+    }
+
+    fn steal_others(&self) -> Option<Job> {
+        let reg = &*self.registry;
+        let n = reg.slots_hi();
+        if n <= 1 {
+            return None;
+        }
+        loop {
+            let mut retry = false;
+            let start = self.next_random() as usize % n;
+            for k in 0..n {
+                let victim = (start + k) % n;
+                if victim == self.idx {
+                    continue;
+                }
+                match reg.slot(victim).stealer.steal_batch_and_pop(&self.deque) {
+                    Steal::Success(j) => {
+                        bump(&self.slot().stats.steals);
+                        return Some(j);
+                    }
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    /// Whether any queue holds work (the last check before parking).
+    pub(crate) fn has_visible_work(&self) -> bool {
+        let reg = &*self.registry;
+        !self.deque.is_empty()
+            || !reg.injector.is_empty()
+            || (0..reg.slots_hi()).any(|i| i != self.idx && !reg.slot(i).stealer.is_empty())
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64*
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Waits for `task` while running other work of this pool, so that a task
+    /// waiting for its own subtasks never deadlocks, even with one thread.
+    pub(crate) fn wait_helping(&self, task: &Task, deadline: Option<u64>) -> Option<TaskEnd> {
+        let reg = &*self.registry;
+        let parker = &*self.slot().parker;
+        loop {
+            if let Some(e) = task.end() {
+                self.stop_searching_quietly();
+                return Some(e);
+            }
+            if let Some(job) = self.find_work() {
+                self.found_work();
+                self.execute(job);
+                continue;
+            }
+            if deadline.is_some_and(|d| now_ns() >= d) {
+                self.stop_searching_quietly();
+                return None;
+            }
+            // Park until the task completes or new work appears. If another
+            // helper already holds the task's slot, poll every 100 µs instead.
+            let helper = task.add_helper(parker);
+            let wake_by = if helper { deadline } else { Some(now_ns() + 100_000).min(deadline.or(Some(u64::MAX))) };
+            if task.end().is_none() {
+                let woken = reg.sleep.sleep(self.idx, parker, self.searching.get(), wake_by, &|| {
+                    task.end().is_some() || self.has_visible_work()
+                });
+                self.searching.set(woken == Woken::AsSearcher);
+            }
+            if helper {
+                task.remove_helper(parker);
+            }
+        }
+    }
+}

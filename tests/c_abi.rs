@@ -1,0 +1,156 @@
+//! Builds every C program under `tests/c/` against the library and runs it.
+//!
+//! Each program includes `include/background.h`, asserts behaviour and exits
+//! 0 on success. Every program is built and run four ways: linked
+//! statically, linked dynamically, under AddressSanitizer + UBSan (static),
+//! and under valgrind memcheck (dynamic) with zero errors and zero leaks.
+//! A file may opt out of a variant with a line `// bg-test: no-asan`,
+//! `no-valgrind` or `no-shared` (each with its reason beside it).
+//!
+//! Set `BG_C_TEST=<name>` to run one program only.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The library directory of the profile these tests were built with.
+fn lib_dir() -> PathBuf {
+    // target/<profile>/deps/c_abi-xxxx -> target/<profile>
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
+}
+
+fn build_lib() {
+    // `cargo test` builds the rlib for tests; the C programs need the
+    // staticlib and cdylib of the same profile.
+    let release = lib_dir().ends_with("release");
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(root()).args(["build", "--lib", "--quiet"]);
+    if release {
+        cmd.arg("--release");
+    }
+    assert!(cmd.status().unwrap().success(), "cargo build --lib failed");
+}
+
+fn compile(src: &Path, out: &Path, mode: &str) {
+    let lib = lib_dir();
+    let mut cmd = Command::new("cc");
+    cmd.args(["-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-pthread"])
+        .arg(format!("-I{}", root().join("include").display()))
+        .arg(format!("-I{}", root().join("tests/c").display()))
+        .arg(src)
+        .arg("-o")
+        .arg(out);
+    match mode {
+        "shared" => {
+            cmd.arg(format!("-L{}", lib.display()))
+                .arg(format!("-Wl,-rpath,{}", lib.display()))
+                .arg("-lbackground");
+        }
+        "asan" => {
+            cmd.args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]);
+            cmd.arg(lib.join("libbackground.a"));
+        }
+        _ => {
+            cmd.arg(lib.join("libbackground.a"));
+        }
+    }
+    cmd.args(["-ldl", "-lm"]);
+    let st = cmd.status().unwrap();
+    assert!(st.success(), "compiling {} ({mode}) failed", src.display());
+}
+
+fn run(bin: &Path, wrapper: &[&str], name: &str, mode: &str) -> Result<(), String> {
+    let mut cmd = if wrapper.is_empty() {
+        Command::new(bin)
+    } else {
+        let mut c = Command::new(wrapper[0]);
+        c.args(&wrapper[1..]).arg(bin);
+        c
+    };
+    cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    let out = cmd.output().map_err(|e| format!("{name} ({mode}): {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} ({mode}) failed: {}\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+#[test]
+fn c_programs() {
+    build_lib();
+    let only = std::env::var("BG_C_TEST").ok();
+    let out_dir = lib_dir().join("c-tests");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut srcs: Vec<PathBuf> = std::fs::read_dir(root().join("tests/c"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .collect();
+    srcs.sort();
+    let valgrind = have("valgrind");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for src in &srcs {
+        let name = src.file_stem().unwrap().to_string_lossy().into_owned();
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let text = std::fs::read_to_string(src).unwrap();
+        let skip = |what: &str| text.lines().any(|l| l.contains("bg-test:") && l.contains(what));
+        let mut variants: Vec<(&str, Vec<&str>)> = vec![("static", vec![])];
+        if !skip("no-shared") {
+            variants.push(("shared", vec![]));
+        }
+        if !skip("no-asan") {
+            variants.push(("asan", vec![]));
+        }
+        if valgrind && !skip("no-valgrind") {
+            variants.push((
+                "valgrind",
+                vec!["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"],
+            ));
+        }
+        for (mode, wrapper) in variants {
+            let build_mode = if mode == "valgrind" { "shared" } else { mode };
+            let bin = out_dir.join(format!("{name}-{build_mode}"));
+            compile(src, &bin, build_mode);
+            eprintln!("c test {name} ({mode})");
+            ran += 1;
+            if let Err(e) = run(&bin, &wrapper, &name, mode) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(ran > 0, "no C test ran");
+    assert!(failures.is_empty(), "{} C test run(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// The header compiles alone under the strictest C99 settings (libgit2's headertest).
+#[test]
+fn header_is_strict_c99() {
+    let out = lib_dir().join("headertest.o");
+    let st = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c", "-x", "c"])
+        .arg(format!("-I{}", root().join("include").display()))
+        .arg(root().join("tests/c/header/headertest.c.in"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success(), "background.h does not compile alone under -std=c99 -pedantic -Werror");
+}
