@@ -104,12 +104,12 @@ impl Sleep {
         }
     }
 
-    /// Called after new work was published. The SeqCst fence pairs with the
-    /// one in `sleep`: either this thread sees the sleeper's count, or the
-    /// sleeper's re-check sees the work.
+    /// Called after new work was published. The read is an RMW (tokio's
+    /// `fetch_add(0)`): it is ordered with the sleeper's RMW on the same
+    /// word, so either this thread sees the sleeper's count, or the sleeper's
+    /// RMW reads ours, synchronises with it, and its re-check sees the work.
     pub(crate) fn new_work(&self, parkers: &dyn Fn(usize) -> *const Parker) {
-        fence(Ordering::SeqCst);
-        let c = self.counts.load(Ordering::Relaxed);
+        let c = self.counts.fetch_add(0, Ordering::SeqCst);
         if searching(c) == 0 && sleeping(c) > 0 {
             self.wake_one(parkers);
         }
