@@ -79,3 +79,17 @@ pub(crate) fn boundary<R: PanicDefault>(f: impl FnOnce() -> R) -> R {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_status_not_an_unwind() {
+        std::panic::set_hook(Box::new(|_| {}));
+        assert_eq!(boundary(|| -> bg_status { panic!("bug") }), bg_status::BG_EPANIC);
+        assert!(boundary(|| -> *mut u8 { panic!("bug") }).is_null());
+        assert!(!boundary(|| -> bool { panic!("bug") }));
+        let _ = std::panic::take_hook();
+    }
+}
