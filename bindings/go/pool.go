@@ -1,0 +1,277 @@
+package background
+
+// #include <stdlib.h>
+// #include "shim.h"
+import "C"
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Options configure NewPool. The zero value is a pool with one thread per CPU.
+type Options struct {
+	// Threads is the number of worker threads, 1 to 1024; 0 means one per
+	// CPU available to the process.
+	Threads int
+	// Name prefixes the worker threads' names ("<Name>-<index>"); "" means "bg".
+	Name string
+	// StackSize is each worker's stack size in bytes; 0 means the system default.
+	StackSize int
+	// MaxQueued makes submissions fail with ErrFull once this many tasks are
+	// queued (back-pressure); 0 means no bound.
+	MaxQueued int
+	// ErrorHandler receives the failures of this pool's spawned tasks; nil
+	// means the package's handler (see SetErrorHandler).
+	ErrorHandler func(error)
+}
+
+// ShutdownMode says what Shutdown does with tasks still queued.
+type ShutdownMode uint32
+
+const (
+	// ShutdownDrain runs everything already queued (and what those tasks
+	// submit) and refuses new work.
+	ShutdownDrain ShutdownMode = C.BG_SHUTDOWN_DRAIN
+	// ShutdownCancel drops the queued tasks: they never run and their waiters
+	// get ErrShutdown. Running tasks finish.
+	ShutdownCancel ShutdownMode = C.BG_SHUTDOWN_CANCEL
+)
+
+// Pool is a set of worker threads with its own queues. The C and C++ code of
+// the program can share it (Pool.C gives the bg_pool pointer). A Pool is safe
+// for concurrent use.
+//
+// A pool from NewPool should be closed with Close; one that is garbage
+// collected unclosed is drained and freed by a cleanup, late.
+type Pool struct {
+	core    *poolCore
+	cleanup runtime.Cleanup
+}
+
+// poolCore is the part of a Pool that its cleanup may touch (a cleanup must
+// not keep the Pool itself reachable).
+type poolCore struct {
+	// mu is held for reading while the C pool is in use and for writing only
+	// while it is freed: the library forbids any use during bg_pool_free.
+	mu sync.RWMutex
+	// closeMu serialises Shutdown and Close, which wait for the workers
+	// without holding mu: tasks submitting subtasks during a drain need mu.
+	closeMu   sync.Mutex
+	ptr       *C.bg_pool // nil for the default pool
+	closed    bool       // written holding closeMu and mu
+	isDefault bool
+	onError   func(error)
+}
+
+var defaultPool = &Pool{core: &poolCore{isDefault: true}}
+
+// Default returns the process-wide default pool, the one the package-level
+// functions use and C code reaches with bg_default_pool(). It starts on first
+// use with one thread per CPU, or BG_THREADS, or what SetThreads asked for.
+func Default() *Pool { return defaultPool }
+
+// NewPool starts a pool with its own threads.
+func NewPool(opts Options) (*Pool, error) {
+	if opts.Threads < 0 || opts.StackSize < 0 || opts.MaxQueued < 0 {
+		return nil, ErrInvalid
+	}
+	var copts C.bg_pool_options
+	C.bg_pool_options_init(&copts)
+	copts.threads = C.size_t(opts.Threads)
+	copts.stack_size = C.size_t(opts.StackSize)
+	copts.max_queued = C.size_t(opts.MaxQueued)
+	if opts.Name != "" {
+		name := C.CString(opts.Name) // the library copies it
+		defer C.free(unsafe.Pointer(name))
+		copts.name_prefix = name
+	}
+	var ptr *C.bg_pool
+	if st := C.bg_pool_new(&copts, &ptr); st != C.BG_OK {
+		return nil, Status(st)
+	}
+	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler}
+	p := &Pool{core: core}
+	// The backstop must not block the runtime's cleanup goroutine on a drain.
+	p.cleanup = runtime.AddCleanup(p, func(c *poolCore) { go c.free() }, core)
+	return p, nil
+}
+
+// use runs f with the C pool pointer (nil means the default pool to the
+// shim), or returns ErrClosed.
+func (c *poolCore) use(f func(ptr *C.bg_pool) error) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return f(c.ptr)
+}
+
+// cptr is the pool's C pointer, the default pool resolved.
+func (c *poolCore) cptr(ptr *C.bg_pool) (*C.bg_pool, error) {
+	if ptr != nil {
+		return ptr, nil
+	}
+	if d := C.bg_default_pool(); d != nil {
+		return d, nil
+	}
+	return nil, ErrNoMemory
+}
+
+// C returns the pool's bg_pool pointer, to hand to C code that submits to
+// the same pool. It is valid until Close returns. (nil if closed.)
+func (p *Pool) C() unsafe.Pointer {
+	var out unsafe.Pointer
+	_ = p.core.use(func(ptr *C.bg_pool) error {
+		d, err := p.core.cptr(ptr)
+		out = unsafe.Pointer(d)
+		return err
+	})
+	return out
+}
+
+// Shutdown stops the pool accepting work from outside it and waits until its
+// threads have exited, as mode says, or until ctx is done (the threads keep
+// finishing; a later call waits again, and ShutdownCancel after a drain that
+// timed out escalates). It blocks an OS thread while it waits. Called from
+// one of the pool's own tasks it returns ErrDeadlock (the shutdown has begun).
+func (p *Pool) Shutdown(ctx context.Context, mode ShutdownMode) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	c := p.core
+	if c.isDefault {
+		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_shutdown(C.uint32_t(mode), ns) })
+	}
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_pool_shutdown(c.ptr, C.uint32_t(mode), ns) })
+}
+
+// Close drains the pool (every queued task runs), waits for its threads and
+// frees it. A second Close returns ErrClosed. The default pool cannot be
+// closed; use Shutdown.
+func (p *Pool) Close() error {
+	if p.core.isDefault {
+		return errors.New("background: the default pool belongs to the library; use Shutdown")
+	}
+	if err := p.core.free(); err != nil {
+		return err
+	}
+	p.cleanup.Stop()
+	return nil
+}
+
+func (c *poolCore) free() error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	// Drain first, without mu: running tasks may still submit.
+	if err := statusError(C.bg_pool_shutdown(c.ptr, C.uint32_t(ShutdownDrain), C.BG_FOREVER)); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	return statusError(C.bg_pool_free(c.ptr))
+}
+
+// SetThreads resizes the pool (1 to 1024): it grows at once and shrinks as
+// surplus workers finish their current task. Nothing queued is lost.
+func (p *Pool) SetThreads(n int) error {
+	if n < 1 || n > C.BG_MAX_THREADS {
+		return ErrInvalid
+	}
+	if p.core.isDefault {
+		return statusError(C.bg_set_threads(C.size_t(n)))
+	}
+	return p.core.use(func(ptr *C.bg_pool) error {
+		return statusError(C.bg_pool_set_threads(ptr, C.size_t(n)))
+	})
+}
+
+// Threads returns the number of worker threads the pool is sized to (0 once
+// closed). For the default pool before it starts: the size it will start with.
+func (p *Pool) Threads() int {
+	if p.core.isDefault {
+		return int(C.bg_threads())
+	}
+	n := 0
+	_ = p.core.use(func(ptr *C.bg_pool) error {
+		n = int(C.bg_pool_threads(ptr))
+		return nil
+	})
+	return n
+}
+
+// Stats is a snapshot of a pool's counters, each read separately while the
+// workers run. Tasks submitted from Go with Submit, Go and Spawn return 0 to
+// the library whatever their error (the error travels in Go), so they count
+// as Completed; C tasks and failing Group and Batch tasks count as Failed.
+type Stats struct {
+	Threads   uint64 // worker threads the pool is sized to
+	Queued    uint64 // tasks waiting in the queues (including cancelled ones not yet skipped)
+	Running   uint64 // tasks running now
+	Completed uint64 // tasks that ran and returned 0
+	Failed    uint64 // tasks that ran and returned non-zero
+	Cancelled uint64 // tasks that never ran: cancelled, or dropped by a cancel shutdown
+	Steals    uint64 // times a worker took work from another worker's deque
+}
+
+// Stats returns the pool's counters.
+func (p *Pool) Stats() (Stats, error) {
+	var s C.bg_stats
+	err := p.core.use(func(ptr *C.bg_pool) error {
+		d, err := p.core.cptr(ptr)
+		if err != nil {
+			return err
+		}
+		return statusError(C.bg_pool_stats(d, &s))
+	})
+	return Stats{
+		Threads: uint64(s.threads), Queued: uint64(s.queued), Running: uint64(s.running),
+		Completed: uint64(s.completed), Failed: uint64(s.failed), Cancelled: uint64(s.cancelled),
+		Steals: uint64(s.steals),
+	}, err
+}
+
+// SetThreads sizes the default pool (1 to 1024): remembered if it has not
+// started, applied live if it has.
+func SetThreads(n int) error { return defaultPool.SetThreads(n) }
+
+// Threads returns the default pool's size (without starting it).
+func Threads() int { return defaultPool.Threads() }
+
+// waitSliced calls wait with a timeout in nanoseconds until it stops
+// returning BG_ETIMEDOUT or ctx is done. A context without a deadline is
+// polled every 50ms, since a C wait cannot watch a Go channel.
+func waitSliced(ctx context.Context, wait func(ns C.uint64_t) C.bg_status) error {
+	const slice = 50 * time.Millisecond
+	for {
+		ns := C.uint64_t(C.BG_FOREVER)
+		if ctx.Done() != nil {
+			d := slice
+			if dl, ok := ctx.Deadline(); ok {
+				d = min(d, time.Until(dl))
+			}
+			ns = C.uint64_t(max(d, 0))
+		}
+		st := wait(ns)
+		if st != C.BG_ETIMEDOUT {
+			return statusError(st)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,97 @@
+#include <stdlib.h>
+
+#include "shim.h"
+#include "_cgo_export.h"
+
+/* Depth of shim tasks running on this thread (helping waits nest them). */
+static _Thread_local int task_depth;
+
+static bg_pool *pool_or_default(bg_pool *pool) {
+    return pool != NULL ? pool : bg_default_pool();
+}
+
+static int go_run(void *arg) {
+    task_depth++;
+    int code = bgGoRun((uintptr_t)arg);
+    task_depth--;
+    return code;
+}
+
+static void go_drop(void *arg) {
+    bgGoDrop((uintptr_t)arg);
+}
+
+bg_go_submitted bg_go_submit(bg_pool *pool, uintptr_t handle, int want_task) {
+    bg_go_submitted s = {BG_ENOMEM, NULL};
+    pool = pool_or_default(pool);
+    if (pool != NULL) {
+        s.status = bg_pool_submit(pool, go_run, (void *)handle, go_drop, want_task ? &s.task : NULL);
+    }
+    return s;
+}
+
+/* A C task whose completion a Go task waits for. */
+typedef struct {
+    bg_fn fn;
+    void *arg;
+    bg_drop_fn drop;
+    uintptr_t handle;
+} c_task;
+
+static int c_run(void *p) {
+    c_task t = *(c_task *)p;
+    free(p);
+    task_depth++;
+    int code = t.fn(t.arg);
+    task_depth--;
+    bgGoNotify(t.handle);
+    return code;
+}
+
+static void c_drop(void *p) {
+    c_task t = *(c_task *)p;
+    free(p);
+    if (t.drop != NULL) {
+        t.drop(t.arg);
+    }
+    bgGoDrop(t.handle);
+}
+
+bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop, uintptr_t handle) {
+    bg_go_submitted s = {BG_EINVAL, NULL};
+    if (fn == NULL) {
+        return s;
+    }
+    s.status = BG_ENOMEM;
+    pool = pool_or_default(pool);
+    c_task *t = malloc(sizeof *t);
+    if (pool == NULL || t == NULL) {
+        free(t);
+        return s;
+    }
+    t->fn = fn;
+    t->arg = arg;
+    t->drop = drop;
+    t->handle = handle;
+    s.status = bg_pool_submit(pool, c_run, t, c_drop, &s.task);
+    if (s.status != BG_OK) {
+        free(t); /* refused: nothing ran, arg stays the caller's */
+    }
+    return s;
+}
+
+bg_status bg_go_spawn_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop) {
+    pool = pool_or_default(pool);
+    return pool == NULL ? BG_ENOMEM : bg_pool_submit(pool, fn, arg, drop, NULL);
+}
+
+bg_go_waited bg_go_settle(bg_task *task) {
+    bg_go_waited w = {BG_EINVAL, 0};
+    w.status = bg_wait_ex(task, BG_FOREVER, BG_WAIT_NO_HELP, &w.result);
+    bg_task_release(task);
+    return w;
+}
+
+int bg_go_in_task(void) {
+    return task_depth > 0;
+}

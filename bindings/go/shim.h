@@ -1,0 +1,44 @@
+/*
+ * The C side of the Go binding. Go closures cross into C as runtime/cgo.Handle
+ * integers; this file turns them into the `void *arg` of a task (a cast that
+ * go vet rightly refuses in Go) and pairs them with the exported trampolines
+ * of callback.go. A pool argument of NULL means the default pool.
+ */
+#ifndef BACKGROUND_GO_SHIM_H
+#define BACKGROUND_GO_SHIM_H
+
+#include <stdint.h>
+
+#include "background.h"
+
+/* A status and a handle, returned by value so Go passes no pointer. */
+typedef struct {
+    bg_status status;
+    bg_task *task;
+} bg_go_submitted;
+
+/* A status and a task's result code. */
+typedef struct {
+    bg_status status;
+    int result;
+} bg_go_waited;
+
+/* Submits the Go job behind `handle`; with want_task == 0 no handle is made. */
+bg_go_submitted bg_go_submit(bg_pool *pool, uintptr_t handle, int want_task);
+
+/* Submits the C task fn(arg) (drop may be NULL) with a handle; once fn has
+ * returned, the Go task behind `handle` is told. fn itself never enters Go. */
+bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop, uintptr_t handle);
+
+/* Fire-and-forget C task: nothing of Go is involved at all. */
+bg_status bg_go_spawn_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop);
+
+/* For a task that has ended (or is about to: its trampoline has already run):
+ * reads how it ended without helping other work, then releases the handle. */
+bg_go_waited bg_go_settle(bg_task *task);
+
+/* Nonzero while the calling thread is running a task that entered through
+ * this shim: a Go wait there holds the worker anyway, so it helps instead. */
+int bg_go_in_task(void);
+
+#endif /* BACKGROUND_GO_SHIM_H */

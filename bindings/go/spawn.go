@@ -1,0 +1,94 @@
+package background
+
+// #include "shim.h"
+import "C"
+
+import (
+	"fmt"
+	"log"
+	"sync/atomic"
+)
+
+var errorHandler atomic.Pointer[func(error)]
+
+// SetErrorHandler sets the function that receives the failures of spawned
+// tasks (panics, errors, and tasks that never ran) for pools without their
+// own Options.ErrorHandler. nil restores the default, which logs them with
+// the standard log package. The handler runs on a worker thread and must not
+// block for long; a panic in it is logged, never propagated.
+func SetErrorHandler(h func(error)) {
+	if h == nil {
+		errorHandler.Store(nil)
+		return
+	}
+	errorHandler.Store(&h)
+}
+
+func report(h func(error), err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Printf("background: error handler panicked: %v (handling: %v)", r, err)
+		}
+	}()
+	if h == nil {
+		if p := errorHandler.Load(); p != nil {
+			h = *p
+		}
+	}
+	if h == nil {
+		log.Printf("background: spawned task failed: %v", err)
+		return
+	}
+	h(err)
+}
+
+// spawnJob runs a fire-and-forget Go closure.
+type spawnJob struct {
+	fn      func() error
+	onError func(error)
+}
+
+func (j *spawnJob) run() int {
+	if err := call(j.fn); err != nil {
+		report(j.onError, err)
+	}
+	return 0
+}
+
+func (j *spawnJob) drop() {
+	report(j.onError, fmt.Errorf("background: spawned task never ran: %w", ErrShutdown))
+}
+
+// Spawn runs f on the default pool without a handle (fire and forget).
+func Spawn(f func()) { defaultPool.Spawn(f) }
+
+// SpawnErr runs f on the default pool without a handle; its error goes to
+// the error handler.
+func SpawnErr(f func() error) { defaultPool.SpawnErr(f) }
+
+// Spawn runs f on the pool without a handle. A panic in f, or the pool
+// refusing f, goes to the error handler; it never crashes the program.
+func (p *Pool) Spawn(f func()) {
+	if f == nil {
+		report(p.core.onError, fmt.Errorf("background: Spawn(nil): %w", ErrInvalid))
+		return
+	}
+	p.SpawnErr(func() error { f(); return nil })
+}
+
+// SpawnErr is Spawn for a function that returns an error: a non-nil error
+// goes to the error handler.
+func (p *Pool) SpawnErr(f func() error) {
+	if f == nil {
+		report(p.core.onError, fmt.Errorf("background: SpawnErr(nil): %w", ErrInvalid))
+		return
+	}
+	h := newHandle(&spawnJob{fn: f, onError: p.core.onError})
+	err := p.core.use(func(ptr *C.bg_pool) error {
+		return statusError(C.bg_go_submit(ptr, C.uintptr_t(h), 0).status)
+	})
+	if err != nil {
+		forgetHandle(h)
+		report(p.core.onError, fmt.Errorf("background: spawned task refused: %w", err))
+	}
+}

@@ -1,0 +1,224 @@
+package background
+
+// #include "shim.h"
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"sync"
+)
+
+// Task is a handle to one submitted task: wait for it, watch its Done
+// channel, or cancel it before it starts. Its methods are safe for
+// concurrent use.
+type Task struct {
+	done chan struct{}
+
+	// Written by the trampoline before done is closed, read after.
+	ran     bool  // the Go closure ran and outcome is its error
+	outcome error // nil, the closure's error, or a *PanicError
+
+	mu      sync.Mutex
+	ref     *taskRef // the library's handle, until settled
+	settled bool
+	err     error // the final outcome, once settled
+}
+
+// taskRef holds the C handle apart from the Task so that a cleanup can
+// release it once the Task is unreachable.
+type taskRef struct {
+	mu sync.Mutex
+	p  *C.bg_task
+}
+
+func (r *taskRef) load() *C.bg_task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.p
+}
+
+// take returns the handle and forgets it; the caller releases it.
+func (r *taskRef) take() *C.bg_task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.p
+	r.p = nil
+	return p
+}
+
+func (r *taskRef) release() {
+	if p := r.take(); p != nil {
+		C.bg_task_release(p)
+	}
+}
+
+func newTask() *Task {
+	return &Task{done: make(chan struct{})}
+}
+
+// failedTask is a task that was refused: it is done, with err.
+func failedTask(err error) *Task {
+	t := newTask()
+	t.settled, t.err = true, err
+	close(t.done)
+	return t
+}
+
+// attach takes ownership of the library's handle for t.
+func (t *Task) attach(p *C.bg_task) {
+	ref := &taskRef{p: p}
+	t.ref = ref
+	// Backstop for tasks nobody waits on: release the handle with the Task.
+	runtime.AddCleanup(t, (*taskRef).release, ref)
+}
+
+// Done returns a channel that is closed when the task has ended: it ran,
+// was cancelled, or its pool dropped it.
+func (t *Task) Done() <-chan struct{} { return t.done }
+
+// Cancel stops the task if it has not started; it then never runs and its
+// waiters get ErrCancelled. It reports whether this call cancelled it: false
+// if it is running, has ended, or was never accepted.
+func (t *Task) Cancel() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ref == nil {
+		return false
+	}
+	p := t.ref.load()
+	// The drop trampoline runs here, on this goroutine, before bg_cancel returns.
+	return p != nil && C.bg_cancel(p) == C.BG_OK
+}
+
+// Wait waits until the task has ended or ctx is done, and returns the
+// task's error: nil, the function's error, a *PanicError, a *FailedError (a
+// C task's non-zero code), ErrCancelled or ErrShutdown; or ctx.Err().
+// A context that ends the wait does not cancel the task.
+//
+// A waiting goroutine holds no OS thread: it waits on the Done channel.
+// Inside a task of the pool, where the goroutine is bound to a worker thread
+// anyway, Wait lets that worker run other queued tasks meanwhile, so tasks
+// may wait for tasks they submitted even on a one-thread pool.
+func (t *Task) Wait(ctx context.Context) error {
+	err, _ := t.wait(ctx)
+	return err
+}
+
+// wait is Wait that also reports whether the task ended (false: ctx ended
+// the wait, or ctx is nil).
+func (t *Task) wait(ctx context.Context) (error, bool) {
+	if ctx == nil {
+		return errNilContext, false
+	}
+	select {
+	case <-t.done:
+		return t.settle(), true
+	default:
+	}
+	if C.bg_go_in_task() != 0 {
+		if err := t.helpWait(ctx); err != nil {
+			return err, false
+		}
+		<-t.done // closed by the trampoline before the library ends the task
+		return t.settle(), true
+	}
+	select {
+	case <-t.done:
+		return t.settle(), true
+	case <-ctx.Done():
+		return ctx.Err(), false
+	}
+}
+
+// helpWait waits in the library, whose wait on a worker thread runs other
+// queued work until the task ends.
+func (t *Task) helpWait(ctx context.Context) error {
+	t.mu.Lock()
+	var p *C.bg_task
+	if t.ref != nil {
+		p = C.bg_task_retain(t.ref.load())
+	}
+	t.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	defer C.bg_task_release(p)
+	return waitSliced(ctx, func(ns C.uint64_t) C.bg_status {
+		if st := C.bg_wait_timeout(p, ns, nil); st == C.BG_ETIMEDOUT {
+			return st
+		}
+		return C.BG_OK
+	})
+}
+
+// settle fixes the task's final error once it has ended and releases the
+// library's handle. How a dropped task ended (cancelled or shut down) and
+// what a C task returned are known only to the library.
+func (t *Task) settle() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.settled {
+		return t.err
+	}
+	t.settled = true
+	p := t.ref.take()
+	if t.ran {
+		t.err = t.outcome
+		C.bg_task_release(p)
+		return t.err
+	}
+	w := C.bg_go_settle(p)
+	switch w.status {
+	case C.BG_OK:
+		t.err = nil
+	case C.BG_EFAILED:
+		t.err = &FailedError{Code: int(w.result)}
+	default:
+		t.err = Status(w.status)
+	}
+	return t.err
+}
+
+// goJob runs a Go closure submitted with a handle.
+type goJob struct {
+	t  *Task
+	fn func() error
+}
+
+func (j *goJob) run() int {
+	j.t.outcome = call(j.fn)
+	j.t.ran = true
+	close(j.t.done)
+	return 0
+}
+
+func (j *goJob) drop() { close(j.t.done) }
+
+// Submit runs f on the default pool and returns its handle.
+func Submit(f func()) *Task { return defaultPool.Submit(f) }
+
+// Submit runs f on the pool and returns its handle. If the pool refuses it
+// (closed, shut down, full) the task is already done with that error.
+func (p *Pool) Submit(f func()) *Task {
+	if f == nil {
+		return failedTask(ErrInvalid)
+	}
+	return p.submit(func() error { f(); return nil })
+}
+
+func (p *Pool) submit(fn func() error) *Task {
+	t := newTask()
+	h := newHandle(&goJob{t: t, fn: fn})
+	var s C.bg_go_submitted
+	err := p.core.use(func(ptr *C.bg_pool) error {
+		s = C.bg_go_submit(ptr, C.uintptr_t(h), 1)
+		return statusError(s.status)
+	})
+	if err != nil {
+		forgetHandle(h)
+		return failedTask(err)
+	}
+	t.attach(s.task)
+	return t
+}
