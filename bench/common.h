@@ -1,0 +1,113 @@
+/*
+ * What every peer's benchmark binary shares: clocks, CPU time, the one task
+ * body all peers run (bench_task), the exactly-once bookkeeping, and the
+ * interface a peer implements (struct peer). C and C++ (the TBB peer) both
+ * include it, so it uses GCC __atomic builtins rather than <stdatomic.h>.
+ */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BENCH_MAX_THREADS 256
+
+/* Task arguments are indices + 1 (GLib's queue refuses NULL data). */
+#define BENCH_ARG(i) ((void *)(uintptr_t)((i) + 1))
+#define BENCH_INDEX(arg) ((size_t)(uintptr_t)(arg) - 1)
+/* A task that holds its worker until bench_release_blockers() (memory workload). */
+#define BENCH_BLOCKER ((void *)UINTPTR_MAX)
+
+static inline uint64_t bench_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_process_cpu_ns(void); /* user+sys of every thread (getrusage RUSAGE_SELF) */
+uint64_t bench_thread_cpu_ns(void);  /* user+sys of the calling thread (RUSAGE_THREAD) */
+
+/* One counter per thread, on its own cache line, written only by its thread:
+ * counting finished tasks costs no shared read-modify-write. */
+struct bench_counter {
+    uint64_t n;
+    char pad[56];
+};
+struct bench_counter *bench_counter_register(void);
+extern __thread struct bench_counter *bench_my_counter;
+
+static inline void bench_count(void) {
+    struct bench_counter *c = bench_my_counter;
+    if (!c) c = bench_counter_register();
+    /* Release: whoever sums the counters sees this task's writes too. */
+    __atomic_store_n(&c->n, c->n + 1, __ATOMIC_RELEASE);
+}
+uint64_t bench_counted(void);
+
+/* Prints "FAIL <workload> <peer> <message>" and exits with status 1. */
+void bench_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* For the Rust (rayon) peer: this thread's counter word. */
+uint64_t *bench_counter_word(void);
+
+/* The kernel of the parallel-loop workload, applied once per element per
+ * pass: a few multiply-xorshift rounds on the high bits, +1 in the low 16
+ * bits, so the low bits count how often the element was processed. The rayon
+ * peer has a Rust copy (bench/rayon/src/lib.rs). */
+static inline uint64_t bench_kernel(uint64_t x) {
+    uint64_t h = x;
+    for (int r = 0; r < 4; r++) {
+        h ^= h >> 29;
+        h *= 0xbf58476d1ce4e5b9ull;
+    }
+    return (h & ~(uint64_t)0xffff) | ((x + 1) & 0xffff);
+}
+
+/* The task every peer runs (its behaviour depends on the current workload). */
+int bench_task(void *arg);
+
+/* Memory workload: blockers park their worker until released. */
+void bench_release_blockers(void);
+
+/* What one peer provides. NULL members are constructs the peer lacks; skip()
+ * says why a workload does not apply (NULL: it does). */
+struct peer {
+    const char *name;
+    /* Starts `threads` workers. */
+    int (*init)(int threads);
+    void (*fini)(void);
+    /* Calls body(ctx) where spawn() may be used: the main thread, or, for
+     * OpenMP, the producer inside a parallel region's single construct. */
+    void (*produce)(void (*body)(void *), void *ctx);
+    /* Fire and forget: bench_task(arg) on a worker. */
+    void (*spawn)(void *arg);
+    /* A per-task handle: submit, then wait (and free) it. */
+    void *(*submit_handle)(void *arg);
+    void (*wait_handle)(void *handle);
+    /* fib(n) as fork-join with a nested submit + wait per call; calls
+     * bench_count() once per call. */
+    uint64_t (*fib)(int n);
+    /* One parallel pass of bench_kernel over a[0..n). */
+    void (*pfor)(uint64_t *a, size_t n);
+    /* n tasks bench_task(BENCH_ARG(i)) through the peer's serial construct,
+     * submitted from this thread; returns when all ran. */
+    void (*serial)(size_t n);
+    /* rounds x (k tasks bench_task(BENCH_ARG(round*k+j)), then wait for them). */
+    void (*group)(size_t rounds, size_t k);
+    /* Why workload `wl` does not apply to this peer, or NULL. */
+    const char *(*skip)(const char *wl);
+    /* Whether the peer's serial construct promises submission order. */
+    int serial_ordered;
+};
+
+extern const struct peer bench_peer; /* defined by each peer_*.c */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,609 @@
+/*
+ * The benchmark driver every peer binary shares: `bench-<peer> WORKLOAD
+ * [--tiny] [--threads N]` runs one workload once against the peer linked in
+ * (struct peer bench_peer), checks that every task ran exactly once, and
+ * prints one line:
+ *   RESULT <workload> <peer> key=value ...
+ *   SKIP <workload> <peer> <reason>          (the peer has no such construct)
+ *   FAIL <workload> <peer> <what went wrong> (exit status 1)
+ * harness.py runs the binaries interleaved and aggregates these lines.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common.h"
+
+/* ---- CPU time and memory ---- */
+
+static uint64_t rusage_ns(int who) {
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+uint64_t bench_process_cpu_ns(void) { return rusage_ns(RUSAGE_SELF); }
+uint64_t bench_thread_cpu_ns(void) { return rusage_ns(RUSAGE_THREAD); }
+
+static uint64_t rss_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+    if (!f || fscanf(f, "%lu %lu", &size, &resident) != 2) {
+        fprintf(stderr, "cannot read /proc/self/statm\n");
+        exit(1);
+    }
+    fclose(f);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint64_t peak_rss_bytes(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)ru.ru_maxrss * 1024u;
+}
+
+/* ---- output ---- */
+
+static const char *g_wl = "?";
+
+static void emit_begin(void) { printf("RESULT %s %s", g_wl, bench_peer.name); }
+static void emit(const char *key, double v) { printf(" %s=%.6g", key, v); }
+static void emit_end(void) {
+    printf("\n");
+    fflush(stdout);
+}
+
+void bench_fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL %s %s ", g_wl, bench_peer.name);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+    _exit(1); /* also from a worker thread: no atexit handlers racing the pool */
+}
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n, size);
+    if (!p) bench_fail("out of memory (%zu x %zu bytes)", n, size);
+    /* Touch every page now, so later RSS deltas count only the pool's memory. */
+    memset(p, 0, n * size);
+    return p;
+}
+
+/* ---- per-thread completion counters ---- */
+
+static struct bench_counter g_counters[BENCH_MAX_THREADS] __attribute__((aligned(64)));
+static unsigned g_ncounters;
+__thread struct bench_counter *bench_my_counter;
+
+struct bench_counter *bench_counter_register(void) {
+    unsigned i = __atomic_fetch_add(&g_ncounters, 1, __ATOMIC_RELAXED);
+    if (i >= BENCH_MAX_THREADS) {
+        fprintf(stderr, "bench: more than %d threads ran tasks\n", BENCH_MAX_THREADS);
+        abort();
+    }
+    bench_my_counter = &g_counters[i];
+    return bench_my_counter;
+}
+
+uint64_t *bench_counter_word(void) {
+    struct bench_counter *c = bench_my_counter;
+    if (!c) c = bench_counter_register();
+    return &c->n;
+}
+
+uint64_t bench_counted(void) {
+    unsigned n = __atomic_load_n(&g_ncounters, __ATOMIC_ACQUIRE);
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < n && i < BENCH_MAX_THREADS; i++) sum += __atomic_load_n(&g_counters[i].n, __ATOMIC_ACQUIRE);
+    return sum;
+}
+
+static void sleep_ns(uint64_t ns) {
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Waits until `target` tasks have been counted. Polls every 200 us: the same
+ * cheap, contention-free "wait for all" for every peer (a shared completion
+ * counter would add a contended atomic to every task). Fails after timeout. */
+static void wait_counted(uint64_t target, uint64_t timeout_ns) {
+    uint64_t deadline = bench_now_ns() + timeout_ns;
+    for (;;) {
+        uint64_t n = bench_counted();
+        if (n >= target) return;
+        if (bench_now_ns() > deadline) bench_fail("timed out: %llu of %llu tasks ran", (unsigned long long)n, (unsigned long long)target);
+        sleep_ns(200000);
+    }
+}
+
+/* ---- the task every peer runs ---- */
+
+enum mode { MODE_MARK, MODE_WAKE, MODE_UNBAL, MODE_SERIAL };
+
+static enum mode g_mode;
+static uint8_t *g_ran;          /* times task i ran */
+static size_t g_ntasks;
+static uint64_t *g_t0, *g_lat;  /* wake: submit time, submit->start latency */
+static uint64_t *g_cost, *g_sink; /* unbalanced: work per task, its result */
+static size_t g_serial_next;    /* serial: the index expected next */
+static uint64_t g_order_errors;
+static int g_in_serial;
+static uint64_t g_overlaps;
+
+static pthread_mutex_t g_block_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_block_cv = PTHREAD_COND_INITIALIZER;
+static int g_blocked, g_released;
+
+/* A chain of dependent xorshift steps: work the compiler cannot skip. */
+static uint64_t spin_work(uint64_t iters) {
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (uint64_t k = 0; k < iters; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    return x;
+}
+
+static void block_here(void) {
+    pthread_mutex_lock(&g_block_mu);
+    g_blocked++;
+    pthread_cond_broadcast(&g_block_cv);
+    while (!g_released) pthread_cond_wait(&g_block_cv, &g_block_mu);
+    pthread_mutex_unlock(&g_block_mu);
+}
+
+void bench_release_blockers(void) {
+    pthread_mutex_lock(&g_block_mu);
+    g_released = 1;
+    pthread_cond_broadcast(&g_block_cv);
+    pthread_mutex_unlock(&g_block_mu);
+}
+
+int bench_task(void *arg) {
+    if (arg == BENCH_BLOCKER) {
+        block_here();
+        return 0;
+    }
+    size_t i = BENCH_INDEX(arg);
+    if (i >= g_ntasks) {
+        fprintf(stderr, "bench: task argument %zu out of range\n", i);
+        abort();
+    }
+    switch (g_mode) {
+    case MODE_MARK:
+        break;
+    case MODE_WAKE:
+        g_lat[i] = bench_now_ns() - g_t0[i];
+        break;
+    case MODE_UNBAL:
+        g_sink[i] = spin_work(g_cost[i]);
+        break;
+    case MODE_SERIAL:
+        if (__atomic_exchange_n(&g_in_serial, 1, __ATOMIC_ACQUIRE)) __atomic_fetch_add(&g_overlaps, 1, __ATOMIC_RELAXED);
+        if (g_serial_next != i) g_order_errors++;
+        g_serial_next = i + 1;
+        __atomic_store_n(&g_in_serial, 0, __ATOMIC_RELEASE);
+        break;
+    }
+    __atomic_fetch_add(&g_ran[i], 1, __ATOMIC_RELAXED);
+    bench_count();
+    return 0;
+}
+
+/* Prepares n tasks' exactly-once record. */
+static void tasks_begin(size_t n, enum mode mode) {
+    free(g_ran);
+    g_ran = xcalloc(n, 1);
+    g_ntasks = n;
+    g_mode = mode;
+}
+
+static void check_exactly_once(void) {
+    size_t missing = 0, repeated = 0;
+    for (size_t i = 0; i < g_ntasks; i++) {
+        if (g_ran[i] == 0) missing++;
+        if (g_ran[i] > 1) repeated++;
+    }
+    if (missing || repeated) bench_fail("exactly-once violated: %zu never ran, %zu ran more than once (of %zu)", missing, repeated, g_ntasks);
+}
+
+/* ---- workloads ---- */
+
+static int g_threads;
+static int g_tiny;
+static const uint64_t TIMEOUT = 120ull * 1000000000u;
+
+struct spawn_ctx {
+    size_t n;
+    uint64_t base, wall, cpu;
+};
+
+static void spawn_body(void *p) {
+    struct spawn_ctx *c = p;
+    uint64_t cpu0 = bench_process_cpu_ns(), t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
+    wait_counted(c->base + c->n, TIMEOUT);
+    c->wall = bench_now_ns() - t0;
+    c->cpu = bench_process_cpu_ns() - cpu0;
+}
+
+/* 1: N empty fire-and-forget tasks from one outside thread, then wait for all. */
+static void wl_spawn(void) {
+    struct spawn_ctx c = {g_tiny ? 2000 : 1000000, bench_counted(), 0, 0};
+    tasks_begin(c.n, MODE_MARK);
+    bench_peer.produce(spawn_body, &c);
+    check_exactly_once();
+    emit_begin();
+    emit("ns_per_task", (double)c.wall / c.n);
+    emit("cpu_ns_per_task", (double)c.cpu / c.n);
+    emit("tasks", c.n);
+    emit_end();
+}
+
+struct handles_ctx {
+    size_t n;
+    uint64_t wall, cpu;
+};
+
+static void handles_body(void *p) {
+    struct handles_ctx *c = p;
+    void **h = xcalloc(c->n, sizeof *h);
+    uint64_t cpu0 = bench_process_cpu_ns(), t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n; i++) h[i] = bench_peer.submit_handle(BENCH_ARG(i));
+    for (size_t i = 0; i < c->n; i++) bench_peer.wait_handle(h[i]);
+    c->wall = bench_now_ns() - t0;
+    c->cpu = bench_process_cpu_ns() - cpu0;
+    free(h);
+}
+
+/* 2: N tasks with handles, then wait on each. */
+static void wl_handles(void) {
+    struct handles_ctx c = {g_tiny ? 2000 : 1000000, 0, 0};
+    tasks_begin(c.n, MODE_MARK);
+    bench_peer.produce(handles_body, &c);
+    check_exactly_once();
+    emit_begin();
+    emit("ns_per_task", (double)c.wall / c.n);
+    emit("cpu_ns_per_task", (double)c.cpu / c.n);
+    emit("tasks", c.n);
+    emit_end();
+}
+
+static uint64_t fib_seq(int n) { return n < 2 ? (uint64_t)n : fib_seq(n - 1) + fib_seq(n - 2); }
+
+/* 3: fib(n) with a nested submit + wait per call. */
+static void wl_fib(void) {
+    int n = g_tiny ? 12 : 30;
+    uint64_t expect = fib_seq(n), calls = 2 * fib_seq(n + 1) - 1;
+    volatile int vn = n; /* keeps the compiler from folding the reference run */
+    uint64_t t0 = bench_now_ns();
+    volatile uint64_t seq = fib_seq(vn);
+    uint64_t seq_wall = bench_now_ns() - t0;
+    (void)seq;
+    uint64_t base = bench_counted(), cpu0 = bench_process_cpu_ns();
+    t0 = bench_now_ns();
+    uint64_t r = bench_peer.fib(n);
+    uint64_t wall = bench_now_ns() - t0, cpu = bench_process_cpu_ns() - cpu0;
+    uint64_t ran = bench_counted() - base;
+    if (r != expect) bench_fail("fib(%d) = %llu, expected %llu", n, (unsigned long long)r, (unsigned long long)expect);
+    if (ran != calls) bench_fail("fib(%d) made %llu calls, expected exactly %llu", n, (unsigned long long)ran, (unsigned long long)calls);
+    emit_begin();
+    emit("ns_per_call", (double)wall / calls);
+    emit("cpu_ns_per_call", (double)cpu / calls);
+    emit("seq_ns_per_call", (double)seq_wall / calls);
+    emit("calls", calls);
+    emit_end();
+}
+
+struct wake_ctx {
+    size_t n;
+    uint64_t period, base, wall, pool_cpu;
+};
+
+static void wake_body(void *p) {
+    struct wake_ctx *c = p;
+    sleep_ns(50000000); /* let the pool go fully idle first */
+    uint64_t cpu0 = bench_process_cpu_ns(), me0 = bench_thread_cpu_ns(), start = bench_now_ns();
+    for (size_t i = 0; i < c->n; i++) {
+        uint64_t due = start + (i + 1) * c->period;
+        struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+        g_t0[i] = bench_now_ns();
+        bench_peer.spawn(BENCH_ARG(i));
+    }
+    wait_counted(c->base + c->n, TIMEOUT);
+    c->wall = bench_now_ns() - start;
+    /* The pool's CPU: the whole process minus this (producer) thread. */
+    c->pool_cpu = (bench_process_cpu_ns() - cpu0) - (bench_thread_cpu_ns() - me0);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(uint64_t *sorted, size_t n, double p) {
+    size_t k = (size_t)ceil(p * (double)n) - 1;
+    return (double)sorted[k > n - 1 ? n - 1 : k];
+}
+
+/* 4: an idle pool receives one task every 1 ms: submit->start latency and
+ * the CPU the pool burns meanwhile. */
+static void wl_wake(void) {
+    struct wake_ctx c = {g_tiny ? 20 : 1000, 1000000, bench_counted(), 0, 0};
+    tasks_begin(c.n, MODE_WAKE);
+    g_t0 = xcalloc(c.n, sizeof *g_t0);
+    g_lat = xcalloc(c.n, sizeof *g_lat);
+    bench_peer.produce(wake_body, &c);
+    check_exactly_once();
+    qsort(g_lat, c.n, sizeof *g_lat, cmp_u64);
+    emit_begin();
+    emit("p50_us", percentile(g_lat, c.n, 0.50) / 1e3);
+    emit("p99_us", percentile(g_lat, c.n, 0.99) / 1e3);
+    emit("max_us", (double)g_lat[c.n - 1] / 1e3);
+    emit("pool_cpu_pct", 100.0 * (double)c.pool_cpu / (double)c.wall);
+    emit("samples", c.n);
+    emit_end();
+}
+
+static uint64_t xorshift64s(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* 5: N tasks of exponentially distributed cost (fixed seed); efficiency =
+ * sequential time / (threads x parallel time). */
+static void wl_unbalanced(void) {
+    size_t n = g_tiny ? 200 : 10000;
+    double mean_us = g_tiny ? 10 : 50;
+    tasks_begin(n, MODE_UNBAL);
+    g_cost = xcalloc(n, sizeof *g_cost);
+    g_sink = xcalloc(n, sizeof *g_sink);
+    uint64_t t0 = bench_now_ns();
+    volatile uint64_t cal = spin_work(2000000);
+    (void)cal;
+    double iters_per_ns = 2000000.0 / (double)(bench_now_ns() - t0);
+    uint64_t seed = 0x5eed5eed12345ull;
+    for (size_t i = 0; i < n; i++) {
+        double u = ((double)(xorshift64s(&seed) >> 11) + 1.0) / 9007199254740992.0; /* (0, 1] */
+        g_cost[i] = (uint64_t)(-log(u) * mean_us * 1000.0 * iters_per_ns);
+    }
+    t0 = bench_now_ns();
+    uint64_t check = 0;
+    for (size_t i = 0; i < n; i++) check ^= spin_work(g_cost[i]);
+    uint64_t seq = bench_now_ns() - t0;
+    struct spawn_ctx c = {n, bench_counted(), 0, 0};
+    bench_peer.produce(spawn_body, &c);
+    check_exactly_once();
+    uint64_t par_check = 0;
+    for (size_t i = 0; i < n; i++) par_check ^= g_sink[i];
+    if (par_check != check) bench_fail("task results differ from the sequential run");
+    emit_begin();
+    emit("efficiency", (double)seq / ((double)g_threads * (double)c.wall));
+    emit("par_ms", c.wall / 1e6);
+    emit("seq_ms", seq / 1e6);
+    emit("cpu_ms", c.cpu / 1e6);
+    emit_end();
+}
+
+/* 6: CPU burned by the pool sitting idle for a second after a burst. */
+static void wl_idle(void) {
+    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0};
+    uint64_t idle = g_tiny ? 50000000u : 1000000000u;
+    tasks_begin(c.n, MODE_MARK);
+    bench_peer.produce(spawn_body, &c);
+    check_exactly_once();
+    uint64_t cpu0 = bench_process_cpu_ns(), me0 = bench_thread_cpu_ns();
+    sleep_ns(idle);
+    uint64_t pool = (bench_process_cpu_ns() - cpu0) - (bench_thread_cpu_ns() - me0);
+    emit_begin();
+    emit("idle_cpu_ms", pool / 1e6 * (1e9 / (double)idle));
+    emit("burst_tasks", c.n);
+    emit_end();
+}
+
+/* 7: passes of bench_kernel over a large array with the peer's parallel loop. */
+static void wl_loop(void) {
+    size_t n = g_tiny ? 10000 : 8u << 20;
+    int passes = g_tiny ? 2 : 20;
+    uint64_t *a = xcalloc(n, sizeof *a), *s = xcalloc(n, sizeof *s);
+    for (size_t i = 0; i < n; i++) a[i] = s[i] = (i * 0x9e3779b97f4a7c15ull) << 16;
+    uint64_t t0 = bench_now_ns();
+    for (size_t i = 0; i < n; i++) s[i] = bench_kernel(s[i]);
+    uint64_t seq = bench_now_ns() - t0;
+    uint64_t cpu0 = bench_process_cpu_ns();
+    t0 = bench_now_ns();
+    for (int p = 0; p < passes; p++) bench_peer.pfor(a, n);
+    uint64_t wall = bench_now_ns() - t0, cpu = bench_process_cpu_ns() - cpu0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] & 0xffff) != (uint64_t)passes) bad++;
+    if (bad) bench_fail("%zu of %zu elements were not processed exactly once per pass", bad, n);
+    emit_begin();
+    emit("ms_per_pass", wall / 1e6 / passes);
+    emit("ns_per_elem", (double)wall / ((double)n * passes));
+    emit("speedup", (double)seq * passes / (double)wall);
+    emit("cpu_ms", cpu / 1e6);
+    emit_end();
+    free(a);
+    free(s);
+}
+
+/* 8a: N tasks through one serial construct, submitted from this thread. */
+static void wl_serial(void) {
+    size_t n = g_tiny ? 1000 : 200000;
+    tasks_begin(n, MODE_SERIAL);
+    g_serial_next = 0;
+    uint64_t cpu0 = bench_process_cpu_ns(), t0 = bench_now_ns();
+    bench_peer.serial(n);
+    uint64_t wall = bench_now_ns() - t0, cpu = bench_process_cpu_ns() - cpu0;
+    check_exactly_once();
+    if (g_overlaps) bench_fail("%llu tasks of the serial construct overlapped", (unsigned long long)g_overlaps);
+    if (bench_peer.serial_ordered && g_order_errors)
+        bench_fail("%llu tasks ran out of submission order", (unsigned long long)g_order_errors);
+    emit_begin();
+    emit("ns_per_task", (double)wall / n);
+    emit("cpu_ns_per_task", (double)cpu / n);
+    emit("ordered", bench_peer.serial_ordered);
+    emit_end();
+}
+
+/* 8b: rounds of (K tasks, then wait for the group) from this thread. */
+static void wl_group(void) {
+    size_t rounds = g_tiny ? 50 : 20000, k = 8;
+    tasks_begin(rounds * k, MODE_MARK);
+    uint64_t cpu0 = bench_process_cpu_ns(), t0 = bench_now_ns();
+    bench_peer.group(rounds, k);
+    uint64_t wall = bench_now_ns() - t0, cpu = bench_process_cpu_ns() - cpu0;
+    check_exactly_once();
+    emit_begin();
+    emit("us_per_round", wall / 1e3 / rounds);
+    emit("cpu_us_per_round", cpu / 1e3 / rounds);
+    emit("tasks_per_round", k);
+    emit_end();
+}
+
+/* Makes every worker run a blocker, so that what is submitted next stays queued. */
+static void block_workers(void) {
+    pthread_mutex_lock(&g_block_mu);
+    g_blocked = 0;
+    g_released = 0;
+    pthread_mutex_unlock(&g_block_mu);
+    for (int i = 0; i < g_threads; i++) bench_peer.spawn(BENCH_BLOCKER);
+    uint64_t deadline = bench_now_ns() + 20ull * 1000000000u;
+    pthread_mutex_lock(&g_block_mu);
+    while (g_blocked < g_threads) {
+        pthread_mutex_unlock(&g_block_mu);
+        if (bench_now_ns() > deadline) bench_fail("only %d of %d workers picked up a blocker", g_blocked, g_threads);
+        sleep_ns(1000000);
+        pthread_mutex_lock(&g_block_mu);
+    }
+    pthread_mutex_unlock(&g_block_mu);
+}
+
+struct mem_ctx {
+    size_t n;
+    int handles;
+    uint64_t base, rss_before, rss_held;
+};
+
+static void mem_body(void *p) {
+    struct mem_ctx *c = p;
+    void **h = c->handles ? xcalloc(c->n, sizeof *h) : NULL;
+    block_workers();
+    c->rss_before = rss_bytes();
+    for (size_t i = 0; i < c->n; i++) {
+        if (h)
+            h[i] = bench_peer.submit_handle(BENCH_ARG(i));
+        else
+            bench_peer.spawn(BENCH_ARG(i));
+    }
+    c->rss_held = rss_bytes();
+    bench_release_blockers();
+    if (h)
+        for (size_t i = 0; i < c->n; i++) bench_peer.wait_handle(h[i]);
+    wait_counted(c->base + c->n, TIMEOUT);
+    free(h);
+}
+
+/* 9: memory held by queued tasks while every worker is blocked. */
+static void wl_mem(int handles) {
+    struct mem_ctx c = {0, handles, 0, 0, 0};
+    c.n = handles ? (g_tiny ? 1000 : 1000000) : (g_tiny ? 10000 : 10000000);
+    tasks_begin(c.n, MODE_MARK);
+    c.base = bench_counted();
+    bench_peer.produce(mem_body, &c);
+    check_exactly_once();
+    emit_begin();
+    emit("bytes_per_task", ((double)c.rss_held - (double)c.rss_before) / c.n);
+    emit("held_rss_mb", c.rss_held / 1048576.0);
+    /* ru_maxrss lags the live RSS a little: report the larger. */
+    uint64_t peak = peak_rss_bytes();
+    emit("peak_rss_mb", (peak > c.rss_held ? peak : c.rss_held) / 1048576.0);
+    emit("tasks", c.n);
+    emit_end();
+}
+
+static void wl_mem_ff(void) { wl_mem(0); }
+static void wl_mem_handles(void) { wl_mem(1); }
+
+/* ---- main ---- */
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+    int needs; /* which peer member must exist */
+} WORKLOADS[] = {
+    {"spawn", wl_spawn, 0},   {"handles", wl_handles, 1}, {"fib", wl_fib, 2},      {"wake", wl_wake, 0},
+    {"unbalanced", wl_unbalanced, 0}, {"idle", wl_idle, 0}, {"loop", wl_loop, 3}, {"serial", wl_serial, 4},
+    {"group", wl_group, 5},   {"mem", wl_mem_ff, 0},      {"memh", wl_mem_handles, 1},
+};
+
+static int peer_has(int needs) {
+    switch (needs) {
+    case 1: return bench_peer.submit_handle && bench_peer.wait_handle;
+    case 2: return bench_peer.fib != NULL;
+    case 3: return bench_peer.pfor != NULL;
+    case 4: return bench_peer.serial != NULL;
+    case 5: return bench_peer.group != NULL;
+    default: return bench_peer.spawn != NULL;
+    }
+}
+
+int main(int argc, char **argv) {
+    const char *wl = NULL;
+    g_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--tiny")) {
+            g_tiny = 1;
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            g_threads = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--list")) {
+            for (size_t k = 0; k < sizeof WORKLOADS / sizeof *WORKLOADS; k++) printf("%s\n", WORKLOADS[k].name);
+            return 0;
+        } else if (argv[i][0] != '-' && !wl) {
+            wl = argv[i];
+        } else {
+            wl = NULL;
+            break;
+        }
+    }
+    if (!wl || g_threads < 1 || g_threads > BENCH_MAX_THREADS - 8) {
+        fprintf(stderr, "usage: %s WORKLOAD [--tiny] [--threads N] | --list\n", argv[0]);
+        return 2;
+    }
+    for (size_t k = 0; k < sizeof WORKLOADS / sizeof *WORKLOADS; k++) {
+        if (strcmp(WORKLOADS[k].name, wl)) continue;
+        g_wl = WORKLOADS[k].name;
+        const char *why = bench_peer.skip ? bench_peer.skip(wl) : NULL;
+        if (!why && !peer_has(WORKLOADS[k].needs)) why = "no such construct";
+        if (why) {
+            printf("SKIP %s %s %s\n", wl, bench_peer.name, why);
+            return 0;
+        }
+        if (bench_peer.init(g_threads) != 0) bench_fail("could not start %d workers", g_threads);
+        WORKLOADS[k].run();
+        bench_peer.fini();
+        return 0;
+    }
+    fprintf(stderr, "unknown workload %s (try --list)\n", wl);
+    return 2;
+}

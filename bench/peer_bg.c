@@ -1,0 +1,145 @@
+/* This library, through its C API (include/background.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "background.h"
+#include "common.h"
+#include "bg_features.h" /* generated: which composition functions the header has */
+
+static bg_pool *pool;
+
+static void check(bg_status s, const char *what) {
+    if (s != BG_OK) bench_fail("%s: %s", what, bg_strerror(s));
+}
+
+static int init(int threads) {
+    bg_pool_options o;
+    bg_pool_options_init(&o);
+    o.threads = (size_t)threads;
+    o.name_prefix = "bench";
+    return bg_pool_new(&o, &pool) == BG_OK ? 0 : -1;
+}
+
+static void fini(void) { check(bg_pool_free(pool), "bg_pool_free"); }
+
+static void produce(void (*body)(void *), void *ctx) { body(ctx); }
+
+static void spawn(void *arg) { check(bg_pool_submit(pool, bench_task, arg, NULL, NULL), "bg_pool_submit"); }
+
+static void *submit_handle(void *arg) {
+    bg_task *t = NULL;
+    check(bg_pool_submit(pool, bench_task, arg, NULL, &t), "bg_pool_submit");
+    return t;
+}
+
+static void wait_handle(void *h) {
+    check(bg_wait(h, NULL), "bg_wait");
+    check(bg_task_release(h), "bg_task_release");
+}
+
+/* fib: submit fib(n-1), compute fib(n-2) here, wait (helping) for the first. */
+struct fib_frame {
+    int n;
+    uint64_t r;
+};
+
+static uint64_t fib_rec(int n);
+
+static int fib_task(void *p) {
+    struct fib_frame *f = p;
+    f->r = fib_rec(f->n);
+    return 0;
+}
+
+static uint64_t fib_rec(int n) {
+    bench_count();
+    if (n < 2) return (uint64_t)n;
+    struct fib_frame f = {n - 1, 0};
+    bg_task *t = NULL;
+    check(bg_pool_submit(pool, fib_task, &f, NULL, &t), "bg_pool_submit");
+    uint64_t y = fib_rec(n - 2);
+    check(bg_wait(t, NULL), "bg_wait");
+    check(bg_task_release(t), "bg_task_release");
+    return f.r + y;
+}
+
+static uint64_t fib(int n) {
+    struct fib_frame f = {n, 0};
+    bg_task *t = NULL;
+    check(bg_pool_submit(pool, fib_task, &f, NULL, &t), "bg_pool_submit");
+    check(bg_wait(t, NULL), "bg_wait");
+    check(bg_task_release(t), "bg_task_release");
+    return f.r;
+}
+
+#ifdef HAVE_BG_PARALLEL_FOR
+static void kernel_range(size_t lo, size_t hi, void *ctx) {
+    uint64_t *a = ctx;
+    for (size_t i = lo; i < hi; i++) a[i] = bench_kernel(a[i]);
+}
+
+static void pfor(uint64_t *a, size_t n) { check(bg_parallel_for(pool, 0, n, 0, kernel_range, a), "bg_parallel_for"); }
+#endif
+
+#ifdef HAVE_BG_SERIAL
+static void serial(size_t n) {
+    bg_serial *q = NULL;
+    bg_task *last = NULL;
+    check(bg_serial_new(pool, &q), "bg_serial_new");
+    for (size_t i = 0; i < n; i++)
+        check(bg_serial_submit(q, bench_task, BENCH_ARG(i), NULL, i + 1 == n ? &last : NULL), "bg_serial_submit");
+    /* In order: once the last has run, all have. */
+    check(bg_wait(last, NULL), "bg_wait");
+    check(bg_task_release(last), "bg_task_release");
+    check(bg_serial_free(q), "bg_serial_free");
+}
+#endif
+
+#ifdef HAVE_BG_GROUP
+static void group(size_t rounds, size_t k) {
+    bg_group *g = NULL;
+    check(bg_group_new(pool, BG_GROUP_DEFAULT, &g), "bg_group_new");
+    for (size_t r = 0; r < rounds; r++) {
+        for (size_t j = 0; j < k; j++) check(bg_group_submit(g, bench_task, BENCH_ARG(r * k + j), NULL, NULL), "bg_group_submit");
+        check(bg_group_wait(g, BG_FOREVER, NULL), "bg_group_wait");
+    }
+    check(bg_group_free(g), "bg_group_free");
+}
+#endif
+
+static const char *skip(const char *wl) {
+#ifndef HAVE_BG_PARALLEL_FOR
+    if (!strcmp(wl, "loop")) return "bg_parallel_for is not in include/background.h yet";
+#endif
+#ifndef HAVE_BG_SERIAL
+    if (!strcmp(wl, "serial")) return "bg_serial_* is not in include/background.h yet";
+#endif
+#ifndef HAVE_BG_GROUP
+    if (!strcmp(wl, "group")) return "bg_group_* is not in include/background.h yet";
+#endif
+    (void)wl;
+    return NULL;
+}
+
+const struct peer bench_peer = {
+    .name = "bg",
+    .init = init,
+    .fini = fini,
+    .produce = produce,
+    .spawn = spawn,
+    .submit_handle = submit_handle,
+    .wait_handle = wait_handle,
+    .fib = fib,
+#ifdef HAVE_BG_PARALLEL_FOR
+    .pfor = pfor,
+#endif
+#ifdef HAVE_BG_SERIAL
+    .serial = serial,
+#endif
+#ifdef HAVE_BG_GROUP
+    .group = group,
+#endif
+    .skip = skip,
+    .serial_ordered = 1,
+};

@@ -1,0 +1,34 @@
+/* rayon (crates.io), through the small static library in bench/rayon/. */
+#include <string.h>
+
+#include "common.h"
+
+int rayon_init(int threads);
+void rayon_spawn(void *arg);
+uint64_t rayon_fib(int n);
+void rayon_pfor(uint64_t *a, size_t n);
+void rayon_serial(size_t n);
+void rayon_group(size_t rounds, size_t k);
+
+static void fini(void) {} /* rayon pools in a static live until exit */
+
+static void produce(void (*body)(void *), void *ctx) { body(ctx); }
+
+static const char *skip(const char *wl) {
+    if (!strcmp(wl, "handles") || !strcmp(wl, "memh")) return "rayon has no per-task handle (join and scope wait for all)";
+    return NULL;
+}
+
+const struct peer bench_peer = {
+    .name = "rayon",
+    .init = rayon_init,
+    .fini = fini,
+    .produce = produce,
+    .spawn = rayon_spawn,
+    .fib = rayon_fib,
+    .pfor = rayon_pfor,
+    .serial = rayon_serial,
+    .group = rayon_group,
+    .skip = skip,
+    .serial_ordered = 1,
+};

@@ -1,0 +1,112 @@
+// oneTBB: task_arena::enqueue for fire-and-forget, task_group for fork-join
+// and groups, parallel_for for loops, a serial flow-graph node for the
+// serial queue.
+#include <cstring>
+
+#include <tbb/blocked_range.h>
+#include <tbb/flow_graph.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include "common.h"
+
+static tbb::global_control *limit;
+// `outside`: every slot for workers, fed from the main thread (which never
+// joins it). `inside`: the main thread joins and works beside threads-1
+// workers (fork-join, loops, groups, the flow graph).
+static tbb::task_arena *outside, *inside;
+
+static int init(int threads) {
+    // TBB's default is one worker fewer than the CPUs (the main thread is
+    // expected to work); raise it so `outside` gets `threads` workers.
+    limit = new tbb::global_control(tbb::global_control::max_allowed_parallelism, (size_t)threads + 1);
+    outside = new tbb::task_arena(threads, 0);
+    inside = new tbb::task_arena(threads);
+    outside->initialize();
+    inside->initialize();
+    return 0;
+}
+
+static void fini() {
+    delete outside;
+    delete inside;
+    delete limit;
+}
+
+static void produce(void (*body)(void *), void *ctx) { body(ctx); }
+
+static void spawn(void *arg) {
+    outside->enqueue([arg] { bench_task(arg); });
+}
+
+static uint64_t fib_rec(int n) {
+    bench_count();
+    if (n < 2) return (uint64_t)n;
+    uint64_t x = 0;
+    tbb::task_group g;
+    g.run([&] { x = fib_rec(n - 1); });
+    uint64_t y = fib_rec(n - 2);
+    g.wait();
+    return x + y;
+}
+
+static uint64_t fib(int n) {
+    uint64_t r = 0;
+    inside->execute([&] { r = fib_rec(n); });
+    return r;
+}
+
+static void pfor(uint64_t *a, size_t n) {
+    inside->execute([&] {
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, n), [a](const tbb::blocked_range<size_t> &r) {
+            for (size_t i = r.begin(); i != r.end(); ++i) a[i] = bench_kernel(a[i]);
+        });
+    });
+}
+
+static void serial(size_t n) {
+    inside->execute([&] {
+        tbb::flow::graph g;
+        tbb::flow::function_node<size_t> node(g, tbb::flow::serial, [](size_t i) { bench_task(BENCH_ARG(i)); });
+        for (size_t i = 0; i < n; i++) node.try_put(i);
+        g.wait_for_all();
+    });
+}
+
+static void group(size_t rounds, size_t k) {
+    inside->execute([&] {
+        tbb::task_group g;
+        for (size_t r = 0; r < rounds; r++) {
+            for (size_t j = 0; j < k; j++) g.run([=] { bench_task(BENCH_ARG(r * k + j)); });
+            g.wait();
+        }
+    });
+}
+
+static const char *skip(const char *wl) {
+    if (!strcmp(wl, "handles") || !strcmp(wl, "memh"))
+        return "oneTBB has no per-task handle (task_group waits for all: see group)";
+    return nullptr;
+}
+
+static struct peer make_peer() {
+    struct peer p = {};
+    p.name = "tbb";
+    p.init = init;
+    p.fini = fini;
+    p.produce = produce;
+    p.spawn = spawn;
+    p.fib = fib;
+    p.pfor = pfor;
+    p.serial = serial;
+    p.group = group;
+    p.skip = skip;
+    // A serial function_node buffers in a FIFO queue, but TBB does not
+    // document submission order: only exclusion is checked.
+    p.serial_ordered = 0;
+    return p;
+}
+
+extern "C" const struct peer bench_peer = make_peer();

@@ -1,0 +1,132 @@
+//! rayon behind the C functions bench/peer_rayon.c calls. Tasks call back
+//! into the driver's `bench_task`; the fork-join, loop and group workloads
+//! use rayon's own constructs (`join`, `par_iter_mut`, `scope`).
+
+use std::cell::Cell;
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, OnceLock};
+
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+extern "C" {
+    fn bench_task(arg: *mut c_void) -> c_int;
+    fn bench_counter_word() -> *mut u64;
+}
+
+static POOL: OnceLock<ThreadPool> = OnceLock::new();
+
+fn pool() -> &'static ThreadPool {
+    POOL.get().expect("rayon_init was called")
+}
+
+/// A task argument: an index encoded as a pointer, sent to another thread.
+#[derive(Clone, Copy)]
+struct Arg(*mut c_void);
+// SAFETY: the driver's task arguments are plain integers cast to pointers.
+unsafe impl Send for Arg {}
+
+fn run(arg: Arg) {
+    // SAFETY: bench_task accepts any argument the driver produced.
+    unsafe { bench_task(arg.0) };
+}
+
+#[no_mangle]
+pub extern "C" fn rayon_init(threads: c_int) -> c_int {
+    match ThreadPoolBuilder::new().num_threads(threads as usize).build() {
+        Ok(p) => {
+            let _ = POOL.set(p);
+            0
+        }
+        Err(_) => -1,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn rayon_spawn(arg: *mut c_void) {
+    let a = Arg(arg);
+    pool().spawn(move || run(a));
+}
+
+thread_local! {
+    static COUNTER: Cell<*const AtomicU64> = const { Cell::new(std::ptr::null()) };
+}
+
+/// One more call on this thread (the driver sums the per-thread words).
+fn count() {
+    COUNTER.with(|c| {
+        let mut p = c.get();
+        if p.is_null() {
+            // SAFETY: the driver hands out a word that lives for the whole
+            // process, written only by this thread.
+            p = unsafe { bench_counter_word() } as *const AtomicU64;
+            c.set(p);
+        }
+        // SAFETY: p is this thread's counter word (see above); u64 and
+        // AtomicU64 have the same layout.
+        let w = unsafe { &*p };
+        w.store(w.load(Ordering::Relaxed) + 1, Ordering::Release);
+    });
+}
+
+fn fib(n: u32) -> u64 {
+    count();
+    if n < 2 {
+        return n as u64;
+    }
+    let (x, y) = rayon::join(|| fib(n - 1), || fib(n - 2));
+    x + y
+}
+
+#[no_mangle]
+pub extern "C" fn rayon_fib(n: c_int) -> u64 {
+    pool().install(|| fib(n as u32))
+}
+
+fn kernel(x: u64) -> u64 {
+    // Same as bench_kernel in bench/common.h.
+    let mut h = x;
+    for _ in 0..4 {
+        h ^= h >> 29;
+        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    }
+    (h & !0xffff) | (x.wrapping_add(1) & 0xffff)
+}
+
+/// # Safety
+/// `a` points to `n` elements that nothing else touches during the call.
+#[no_mangle]
+pub unsafe extern "C" fn rayon_pfor(a: *mut u64, n: usize) {
+    // SAFETY: guaranteed by the caller.
+    let s = unsafe { std::slice::from_raw_parts_mut(a, n) };
+    pool().install(|| s.par_iter_mut().for_each(|x| *x = kernel(*x)));
+}
+
+/// rayon has no serial queue; the nearest is a one-thread pool fed with
+/// `spawn_fifo`, which runs in submission order.
+#[no_mangle]
+pub extern "C" fn rayon_serial(n: usize) {
+    let q = ThreadPoolBuilder::new().num_threads(1).build().expect("one-thread pool");
+    for i in 0..n {
+        let a = Arg((i + 1) as *mut c_void);
+        q.spawn_fifo(move || run(a));
+    }
+    let (tx, rx) = mpsc::channel();
+    q.spawn_fifo(move || {
+        let _ = tx.send(());
+    });
+    rx.recv().expect("the serial pool ran its last task");
+}
+
+#[no_mangle]
+pub extern "C" fn rayon_group(rounds: usize, k: usize) {
+    for r in 0..rounds {
+        pool().scope(|s| {
+            for j in 0..k {
+                let a = Arg((r * k + j + 1) as *mut c_void);
+                s.spawn(move |_| run(a));
+            }
+        });
+    }
+}

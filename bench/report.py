@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Turns <dir>/results.csv + run.json into <dir>/results.md and <dir>/chart.svg.
+
+Usage: report.py [DIR]   (default: bench/results). Standard library only:
+the chart is SVG written by hand.
+"""
+import csv
+import json
+import os
+import sys
+from xml.sax.saxutils import escape
+
+PEERS = ["bg", "tbb", "omp", "rayon", "glib", "mutex"]
+PEER_NAMES = {
+    "bg": "background (this library)",
+    "tbb": "oneTBB",
+    "omp": "OpenMP tasks (libgomp)",
+    "rayon": "rayon",
+    "glib": "GLib GThreadPool",
+    "mutex": "mutex+condvar pool (C)",
+}
+
+# workload, title, headline metric, unit, lower is better, other metrics shown
+WORKLOADS = [
+    ("spawn", "1. spawn: 1M empty fire-and-forget tasks", "ns_per_task", "ns/task", True,
+     [("cpu_ns_per_task", "CPU ns/task")]),
+    ("handles", "2. handles: 1M tasks with handles, wait on each", "ns_per_task", "ns/task", True,
+     [("cpu_ns_per_task", "CPU ns/task")]),
+    ("fib", "3. fib(30), nested submit + wait", "ns_per_call", "ns/call", True,
+     [("cpu_ns_per_call", "CPU ns/call")]),
+    ("wake", "4. wake latency, one task per ms", "p50_us", "p50 µs", True,
+     [("p99_us", "p99 µs"), ("pool_cpu_pct", "pool CPU % of a core")]),
+    ("unbalanced", "5. unbalanced: 10k exponential tasks", "efficiency", "efficiency", False,
+     [("par_ms", "wall ms"), ("cpu_ms", "CPU ms")]),
+    ("idle", "6. idle second after a burst", "idle_cpu_ms", "CPU ms", True, []),
+    ("loop", "7. parallel loop, 8M elements", "ms_per_pass", "ms/pass", True,
+     [("speedup", "speedup vs 1 thread"), ("cpu_ms", "CPU ms (20 passes)")]),
+    ("serial", "8a. serial queue, 200k tasks", "ns_per_task", "ns/task", True,
+     [("cpu_ns_per_task", "CPU ns/task"), ("ordered", "order checked")]),
+    ("group", "8b. group: 8 tasks then wait, 20k rounds", "us_per_round", "µs/round", True,
+     [("cpu_us_per_round", "CPU µs/round")]),
+    ("mem", "9a. memory: 10M queued fire-and-forget tasks", "bytes_per_task", "bytes/task", True,
+     [("held_rss_mb", "RSS held, MB"), ("peak_rss_mb", "peak RSS, MB")]),
+    ("memh", "9b. memory: 1M queued tasks with handles", "bytes_per_task", "bytes/task", True,
+     [("held_rss_mb", "RSS held, MB")]),
+]
+
+
+def write_csv(path, rows):
+    fields = ["workload", "peer", "metric", "median", "min", "max", "reps", "note"]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for r in sorted(rows, key=lambda r: (r["workload"], PEERS.index(r["peer"]) if r["peer"] in PEERS else 99, r["metric"])):
+            w.writerow({k: r.get(k, "") for k in fields})
+
+
+def load(outdir):
+    data, skips = {}, {}
+    with open(os.path.join(outdir, "results.csv")) as f:
+        for r in csv.DictReader(f):
+            if r["metric"] == "skipped":
+                skips[(r["workload"], r["peer"])] = r["note"]
+            else:
+                data[(r["workload"], r["peer"], r["metric"])] = (float(r["median"]), float(r["min"]), float(r["max"]), int(r["reps"]))
+    with open(os.path.join(outdir, "run.json")) as f:
+        meta = json.load(f)
+    return data, skips, meta
+
+
+def fmt(v):
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def med(data, wl, peer, metric):
+    x = data.get((wl, peer, metric))
+    return x[0] if x else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b not in (None, 0) else None
+
+
+def targets(data):
+    """The issue's targets: (target, ratio text, verdict)."""
+    out = []
+
+    def verdict(ok):
+        return "pending (no data)" if ok is None else ("**met**" if ok else "**missed**")
+
+    def row(text, r, ok, detail=""):
+        out.append((text, (f"{r:.2f}×" if r is not None else "–") + (f" ({detail})" if detail else ""), verdict(ok)))
+
+    s = med(data, "spawn", "bg", "ns_per_task")
+    queued = [(p, med(data, "spawn", p, "ns_per_task")) for p in ("tbb", "rayon", "glib", "mutex")]
+    queued = [(p, v) for p, v in queued if v is not None]
+    best = min(queued, key=lambda x: x[1]) if queued else (None, None)
+    r = ratio(s, best[1])
+    row("spawn ≤ 0.5× the best peer (queued peers; libgomp excluded, see note)", r, None if r is None else r <= 0.5,
+        f"best: {best[0]}" if best[0] else "")
+    r = ratio(med(data, "handles", "bg", "ns_per_task"), s)
+    row("handles ≤ 1.5× our own spawn", r, None if r is None else r <= 1.5)
+    f = med(data, "fib", "bg", "ns_per_call")
+    r = ratio(f, med(data, "fib", "tbb", "ns_per_call"))
+    row("fib ≤ 1.0× TBB task_group", r, None if r is None else r <= 1.0)
+    r = ratio(f, med(data, "fib", "omp", "ns_per_call"))
+    row("fib ≤ 0.25× OpenMP tasks", r, None if r is None else r <= 0.25)
+    r = ratio(med(data, "wake", "bg", "p50_us"), med(data, "wake", "tbb", "p50_us"))
+    row("wake p50 ≤ 0.5× TBB's", r, None if r is None else r <= 0.5)
+    c, g = med(data, "wake", "bg", "pool_cpu_pct"), med(data, "wake", "glib", "pool_cpu_pct")
+    r = ratio(c, g)
+    row("… while the pool burns ≤ 2× GLib's CPU", r, None if r is None else r <= 2.0,
+        f"{fmt(c)}% vs {fmt(g)}% of a core" if r is not None else "")
+    c, g = med(data, "idle", "bg", "idle_cpu_ms"), med(data, "idle", "glib", "idle_cpu_ms")
+    ok = None if c is None or g is None else c <= g
+    out.append(("idle: no more CPU than GLib's pool", f"{fmt(c)} ms vs {fmt(g)} ms" if ok is not None else "–", verdict(ok)))
+    e = med(data, "unbalanced", "bg", "efficiency")
+    out.append(("unbalanced efficiency ≥ 0.98", fmt(e) if e is not None else "–", verdict(None if e is None else e >= 0.98)))
+    l = med(data, "loop", "bg", "ms_per_pass")
+    peers = [(p, med(data, "loop", p, "ms_per_pass")) for p in ("tbb", "omp", "rayon")]
+    peers = [(p, v) for p, v in peers if v is not None]
+    bestl = min(peers, key=lambda x: x[1]) if peers else (None, None)
+    r = ratio(bestl[1], l)  # our throughput relative to the best peer's
+    row("parallel loop ≥ 0.9× the best peer (throughput)", r, None if r is None else r >= 0.9,
+        f"best: {bestl[0]}" if r is not None else "")
+    return out
+
+
+def markdown(data, skips, meta):
+    L = []
+    L.append("# Benchmark results")
+    L.append("")
+    L.append(f"Run {meta['date']} on {meta['cpus']} CPUs ({meta['cpu']}, kernel {meta['kernel']}), "
+             f"{meta['threads']} worker threads per pool, {meta['reps']} interleaved repetitions"
+             f"{' (TINY sizes: timings meaningless)' if meta['tiny'] else ''}, commit {meta['commit']}. "
+             f"Load average before/after: {meta['load_before']} / {meta['load_after']}.")
+    L.append("")
+    L.append("Each cell: median (min–max). `bg ÷ peer` divides this library's median by the peer's, "
+             "on the workload's headline metric (below 1 is better for bg, except for efficiency and speedup).")
+    if meta.get("failures"):
+        L.append("")
+        L.append("**Failed runs:** " + "; ".join(meta["failures"]))
+    L.append("")
+    L.append("## Targets (issue 6)")
+    L.append("")
+    L.append("| target | measured | verdict |")
+    L.append("|---|---|---|")
+    for t, r, v in targets(data):
+        L.append(f"| {t} | {r} | {v} |")
+    L.append("")
+    L.append("libgomp's spawn figure is not a queued-task figure: once 64 × team-size tasks are queued, "
+             "`GOMP_task` runs each new task inline on the producer.")
+    for wl, title, head, unit, lower, extras in WORKLOADS:
+        L.append("")
+        L.append(f"## {title}")
+        L.append("")
+        hdr = ["peer", f"{unit} ({'lower' if lower else 'higher'} is better)"] + [e[1] for e in extras] + ["bg ÷ peer"]
+        L.append("| " + " | ".join(hdr) + " |")
+        L.append("|" + "---|" * len(hdr))
+        bgv = med(data, wl, "bg", head)
+        for p in PEERS:
+            x = data.get((wl, p, head))
+            if x is None:
+                if (wl, p) in skips:
+                    L.append(f"| {PEER_NAMES[p]} | n/a: {skips[(wl, p)]} |" + " |" * (len(extras) + 1))
+                continue
+            cells = [PEER_NAMES[p], f"{fmt(x[0])} ({fmt(x[1])}–{fmt(x[2])})"]
+            for m, _ in extras:
+                v = data.get((wl, p, m))
+                cells.append(fmt(v[0]) if v else "–")
+            r = ratio(bgv, x[0])
+            cells.append(f"{r:.2f}" if r is not None else "–")
+            L.append("| " + " | ".join(cells) + " |")
+    L.append("")
+    return "\n".join(L)
+
+
+def chart(data, meta):
+    """One small horizontal-bar panel per workload: median bars, min–max whiskers."""
+    panels = [(wl, title, head, unit, lower) for wl, title, head, unit, lower, _ in WORKLOADS]
+    panels.insert(4, ("wake", "4. wake: pool CPU while waiting", "pool_cpu_pct", "% of a core", True))
+    cols, pw, bar_h, gap = 3, 420, 16, 6
+    heights = [46 + max(1, sum((wl, p, metric) in data for p in PEERS)) * (bar_h + gap)
+               for wl, _, metric, _, _ in panels]
+    rows = (len(panels) + cols - 1) // cols
+    row_h = [max(heights[r * cols:(r + 1) * cols]) for r in range(rows)]
+    W, top = cols * pw + 20, 60
+    H = top + sum(row_h) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+           'font-family="DejaVu Sans, Arial, sans-serif" font-size="11">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<text x="10" y="22" font-size="15" font-weight="bold">background vs peers: medians of {meta["reps"]} '
+           f'interleaved runs, bars = median, whiskers = min–max</text>',
+           f'<text x="10" y="42" fill="#555">{escape(meta["date"])}, {meta["cpus"]} CPUs, {meta["threads"]} threads per pool'
+           f'{", TINY sizes (timings meaningless)" if meta["tiny"] else ""}; orange = this library</text>']
+    for i, (wl, title, metric, unit, lower) in enumerate(panels):
+        r, c = divmod(i, cols)
+        x0 = 10 + c * pw
+        y = top + sum(row_h[:r])
+        present = [(p, data[(wl, p, metric)]) for p in PEERS if (wl, p, metric) in data]
+        out.append(f'<text x="{x0}" y="{y + 14}" font-weight="bold">{escape(title)}</text>')
+        out.append(f'<text x="{x0}" y="{y + 28}" fill="#555">{escape(unit)}, {"lower" if lower else "higher"} is better</text>')
+        if not present:
+            out.append(f'<text x="{x0}" y="{y + 48}" fill="#999">no data</text>')
+            continue
+        vmax = max(v[2] for _, v in present) or 1.0
+        label_w, plot_w = 60, pw - 60 - 70
+        for j, (p, (m, lo, hi, _)) in enumerate(present):
+            by = y + 38 + j * (bar_h + gap)
+            w = plot_w * m / vmax
+            color = "#e8590c" if p == "bg" else "#5c7cfa"
+            out.append(f'<text x="{x0 + label_w - 4}" y="{by + bar_h - 4}" text-anchor="end">{p}</text>')
+            out.append(f'<rect x="{x0 + label_w}" y="{by}" width="{max(w, 0.5):.1f}" height="{bar_h}" fill="{color}"/>')
+            xl, xh, cy = x0 + label_w + plot_w * lo / vmax, x0 + label_w + plot_w * hi / vmax, by + bar_h / 2
+            out.append(f'<line x1="{xl:.1f}" y1="{cy}" x2="{xh:.1f}" y2="{cy}" stroke="#222"/>')
+            for xx in (xl, xh):
+                out.append(f'<line x1="{xx:.1f}" y1="{by + 3}" x2="{xx:.1f}" y2="{by + bar_h - 3}" stroke="#222"/>')
+            out.append(f'<text x="{max(xh, x0 + label_w + w) + 4:.1f}" y="{by + bar_h - 4}">{fmt(m)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def generate(outdir):
+    data, skips, meta = load(outdir)
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write(markdown(data, skips, meta))
+    with open(os.path.join(outdir, "chart.svg"), "w") as f:
+        f.write(chart(data, meta))
+
+
+if __name__ == "__main__":
+    generate(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
