@@ -12,10 +12,22 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
 
-    // Threads running our code must never outlive the mapping of our code: a
-    // dlclose() without bg_shutdown() would unmap it under running workers.
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        // Threads running our code must never outlive the mapping of our code: a
+        // dlclose() without bg_shutdown() would unmap it under running workers.
         println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+        // The SONAME follows the ABI: while 0.x every minor release may break
+        // it (libbackground.so.0.1); from 1.0 on, the major (libbackground.so.1).
+        let soname = soname();
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+        // Programs linked against target/<profile>/libbackground.so look for
+        // the SONAME at run time: give them the link beside it.
+        if let Some(profile_dir) = PathBuf::from(env::var("OUT_DIR").unwrap()).ancestors().nth(3) {
+            let link = profile_dir.join(&soname);
+            let _ = fs::remove_file(&link);
+            #[cfg(unix)]
+            let _ = std::os::unix::fs::symlink("libbackground.so", &link);
+        }
     }
 
     let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
@@ -48,4 +60,15 @@ fn main() {
         fs::write(&committed, &generated).unwrap();
     }
     println!("cargo:include={}", dir.join("include").display());
+}
+
+/// `libbackground.so.0.<minor>` while the major version is 0, else `libbackground.so.<major>`.
+fn soname() -> String {
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
+    let minor = env::var("CARGO_PKG_VERSION_MINOR").unwrap();
+    if major == "0" {
+        format!("libbackground.so.0.{minor}")
+    } else {
+        format!("libbackground.so.{major}")
+    }
 }
