@@ -308,13 +308,20 @@ pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
             return BG_EINVAL;
         }
         match p.registry().shutdown(ShutdownMode::Drain, None) {
-            Ok(()) | Err(ShutdownError::Forked) => {}
-            Err(e) => return shutdown_error_status(e),
+            Ok(()) => {
+                p.mark_dead();
+                // SAFETY: a live, non-default pool came from Box::into_raw in bg_pool_new.
+                drop(unsafe { Box::from_raw(pool as *mut Pool) });
+                BG_OK
+            }
+            Err(ShutdownError::Forked) => {
+                // Inherited from a fork() parent: its locks and thread handles
+                // belong to threads this process does not have. Leak it.
+                p.mark_dead();
+                BG_OK
+            }
+            Err(e) => shutdown_error_status(e),
         }
-        p.mark_dead();
-        // SAFETY: a live, non-default pool came from Box::into_raw in bg_pool_new.
-        drop(unsafe { Box::from_raw(pool as *mut Pool) });
-        BG_OK
     })
 }
 
