@@ -1,0 +1,225 @@
+// Pools: bg::pool owns one (RAII), bg::pool_ref borrows one (the default
+// pool, or a pool made elsewhere); bg::submit and bg::spawn use the running
+// task's pool, else the default pool.
+#ifndef BACKGROUND_HPP_POOL_HPP
+#define BACKGROUND_HPP_POOL_HPP
+
+#include <background.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "detail/call.hpp"
+#include "detail/job.hpp"
+#include "error.hpp"
+#include "error_handler.hpp"
+#include "future.hpp"
+#include "parallel_for.hpp"
+
+namespace bg {
+
+/// A future of `f(args...)`: its result type, references kept, cv removed.
+template <class F, class... Args>
+using future_of = future<detail::value_t<detail::call_result_t<F, Args...>>>;
+
+/// A borrowed pool: copyable, owns nothing. Every member may be called from
+/// any thread, including from the pool's own tasks.
+class pool_ref {
+ public:
+  explicit pool_ref(bg_pool *pool) noexcept : pool_(pool) {}
+
+  /// Runs `f(args...)` on this pool and returns its future. `f` and `args`
+  /// are moved (or copied) into the task and destroyed exactly once: after
+  /// the call, or when the task is cancelled or dropped by a shutdown, or
+  /// here if the pool refuses the task (bg::error: errc::shutdown or
+  /// errc::full).
+  template <class F, class... Args>
+  future_of<F, Args...> submit(F &&f, Args &&...args) const {
+    using R = detail::value_t<detail::call_result_t<F, Args...>>;
+    bg_pool *const pool = pool_;
+    return detail::submit_future<R, detail::bound_t<F, Args...>>(
+        pool, "bg::submit",
+        [pool](bg_fn run, void *arg, bg_drop_fn drop, bg_task **out) {
+          return bg_pool_submit(pool, run, arg, drop, out);
+        },
+        std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// Runs `f(args...)` on this pool with no future. An exception it throws
+  /// goes to the error handler (see set_error_handler). Refusal as submit().
+  template <class F, class... Args>
+  void spawn(F &&f, Args &&...args) const {
+    bg_pool *const pool = pool_;
+    detail::submit_detached<detail::bound_t<F, Args...>>(
+        detail::report_sink{pool}, "bg::spawn",
+        [pool](bg_fn run, void *arg, bg_drop_fn drop) { return bg_pool_submit(pool, run, arg, drop, nullptr); },
+        std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// bg::parallel_for on this pool.
+  template <class I, class Body>
+  void parallel_for(I begin, I end, Body &&body, std::size_t grain = 0) const {
+    detail::parallel_for(pool_, begin, end, body, grain);
+  }
+
+  /// The number of worker threads the pool is sized to.
+  std::size_t threads() const noexcept { return bg_pool_threads(pool_); }
+
+  /// Resizes the live pool (1 to BG_MAX_THREADS); never loses queued work.
+  void set_threads(std::size_t threads) const { detail::check(bg_pool_set_threads(pool_, threads), "bg::pool::set_threads"); }
+
+  /// A snapshot of the pool's counters.
+  bg_stats stats() const {
+    bg_stats out{};
+    detail::check(bg_pool_stats(pool_, &out), "bg::pool::stats");
+    return out;
+  }
+
+  bg_pool *c_pool() const noexcept { return pool_; }
+
+ protected:
+  bg_pool *pool_;
+};
+
+/// The library's default pool (started on first use, never freed).
+inline pool_ref default_pool() {
+  bg_pool *const pool = bg_default_pool();
+  if (!pool) detail::throw_status(BG_ENOMEM, "bg::default_pool");
+  return pool_ref(pool);
+}
+
+/// The pool of the task running on this thread, else the default pool.
+inline pool_ref current_pool() { return pool_ref(detail::current_pool_ptr()); }
+
+/// Submits to current_pool(): from inside a task, its own pool.
+template <class F, class... Args>
+future_of<F, Args...> submit(F &&f, Args &&...args) {
+  return current_pool().submit(std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+/// Fire and forget on current_pool(); exceptions go to the error handler.
+template <class F, class... Args>
+void spawn(F &&f, Args &&...args) {
+  current_pool().spawn(std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+/// How to build a bg::pool. Zero means "the library's default" throughout.
+struct pool_options {
+  std::size_t threads = 0;     // worker threads; 0: one per available CPU
+  std::string name;            // thread name prefix ("<name>-<index>"); empty: "bg"
+  std::size_t stack_size = 0;  // bytes per worker stack; 0: system default
+  std::size_t max_queued = 0;  // refuse submits (errc::full) beyond this many queued; 0: no bound
+  // Run on each worker as it starts (before any task) and as it stops
+  // (after its last task), with its index; an exception goes to the error handler.
+  std::function<void(std::size_t)> on_thread_start;
+  std::function<void(std::size_t)> on_thread_stop;
+};
+
+/// What shutdown() does with tasks still queued.
+enum class shutdown_mode : std::uint32_t {
+  drain = BG_SHUTDOWN_DRAIN,    // run them (and what they submit), refuse new work
+  cancel = BG_SHUTDOWN_CANCEL,  // never run them: their captured state is destroyed
+};
+
+/// No time limit, for pool::shutdown().
+constexpr std::chrono::nanoseconds forever = std::chrono::nanoseconds::max();
+
+/// An owned pool of worker threads. Move-only. The destructor shuts the
+/// pool down in drain mode (running everything queued) and joins its
+/// threads, so tasks that borrow from the owner's scope are safe.
+/// Destroying a pool from one of its own tasks cannot join: the error
+/// handler is told and the pool is leaked.
+class pool : public pool_ref {
+ public:
+  explicit pool(const pool_options &options = pool_options()) : pool_ref(nullptr) {
+    bg_pool_options c;
+    bg_pool_options_init(&c);
+    c.threads = options.threads;
+    c.name_prefix = options.name.empty() ? nullptr : options.name.c_str();
+    c.stack_size = options.stack_size;
+    c.max_queued = options.max_queued;
+    if (options.on_thread_start || options.on_thread_stop) {
+      hooks_ = std::make_unique<hooks>(hooks{options.on_thread_start, options.on_thread_stop});
+      c.on_thread_start = &hooks::start;
+      c.on_thread_stop = &hooks::stop;
+      c.hook_ctx = hooks_.get();
+    }
+    detail::check(bg_pool_new(&c, &pool_), "bg::pool");
+  }
+
+  /// A pool with `threads` workers and default options.
+  explicit pool(std::size_t threads) : pool(with_threads(threads)) {}
+
+  pool(pool &&other) noexcept : pool_ref(std::exchange(other.pool_, nullptr)), hooks_(std::move(other.hooks_)) {}
+
+  pool &operator=(pool &&other) noexcept {
+    if (this != &other) {
+      destroy();
+      pool_ = std::exchange(other.pool_, nullptr);
+      hooks_ = std::move(other.hooks_);
+    }
+    return *this;
+  }
+
+  ~pool() { destroy(); }
+
+  /// Closes the pool to new work (submits throw errc::shutdown) and joins its
+  /// threads. Returns true once they have exited, false if `timeout` passed
+  /// first (they keep finishing; call again to wait more; a cancel after a
+  /// drain that timed out escalates). Throws bg::error (errc::deadlock)
+  /// from one of the pool's own tasks.
+  template <class Rep = std::int64_t, class Period = std::nano>
+  bool shutdown(shutdown_mode mode = shutdown_mode::drain,
+                std::chrono::duration<Rep, Period> timeout = std::chrono::duration<Rep, Period>::max()) {
+    const bg_status status =
+        bg_pool_shutdown(pool_, static_cast<std::uint32_t>(mode), detail::to_timeout_ns(timeout));
+    if (status == BG_ETIMEDOUT) return false;
+    detail::check(status, "bg::pool::shutdown");
+    return true;
+  }
+
+ private:
+  struct hooks {
+    std::function<void(std::size_t)> on_start;
+    std::function<void(std::size_t)> on_stop;
+
+    static void call(const std::function<void(std::size_t)> &hook, std::size_t index) noexcept {
+      if (!hook) return;
+      try {
+        hook(index);
+      } catch (...) {
+        report_exception(std::current_exception());
+      }
+    }
+    static void start(void *ctx, std::size_t index) noexcept { call(static_cast<hooks *>(ctx)->on_start, index); }
+    static void stop(void *ctx, std::size_t index) noexcept { call(static_cast<hooks *>(ctx)->on_stop, index); }
+  };
+
+  static pool_options with_threads(std::size_t threads) {
+    pool_options options;
+    options.threads = threads;
+    return options;
+  }
+
+  void destroy() noexcept {
+    if (!pool_) return;
+    const bg_status status = bg_pool_free(std::exchange(pool_, nullptr));
+    if (status == BG_EDEADLK) {
+      static_cast<void>(hooks_.release());  // its threads may still call the hooks
+      report_exception(std::make_exception_ptr(error(status, "bg::pool destroyed by one of its own tasks; leaked")));
+    }
+    hooks_.reset();
+  }
+
+  std::unique_ptr<hooks> hooks_;
+};
+
+}  // namespace bg
+
+#endif  // BACKGROUND_HPP_POOL_HPP

@@ -1,0 +1,156 @@
+// bg::pool: options, hooks, shutdown, resizing, and which pool bg::submit uses.
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support.hpp"
+
+using bgtest::gate;
+using bgtest::thread_name;
+
+TEST(Pool, ThreadsAndNameOptionsShapeTheWorkers) {
+  bg::pool_options options;
+  options.threads = 3;
+  options.name = "cpptest";
+  bg::pool pool(options);
+  EXPECT_EQ(pool.threads(), 3u);
+  const std::string name = pool.submit(thread_name).get();
+  EXPECT_EQ(name.rfind("cpptest-", 0), 0u) << name;
+}
+
+TEST(Pool, StackSizeOptionGivesWorkersAtLeastThatStack) {
+  bg::pool_options options;
+  options.threads = 1;
+  options.stack_size = 4u << 20;
+  bg::pool pool(options);
+  const std::size_t size = pool.submit([] {
+                                 pthread_attr_t attr;
+                                 std::size_t s = 0;
+                                 if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+                                   pthread_attr_getstacksize(&attr, &s);
+                                   pthread_attr_destroy(&attr);
+                                 }
+                                 return s;
+                               }).get();
+  EXPECT_GE(size, std::size_t{4u << 20});
+}
+
+TEST(Pool, ThreadHooksRunOncePerWorkerOnItsThread) {
+  std::atomic<int> started{0}, stopped{0}, on_worker{0};
+  bg::pool_options options;
+  options.threads = 2;
+  options.name = "hooked";
+  options.on_thread_start = [&](std::size_t index) {
+    EXPECT_LT(index, 2u);
+    if (thread_name().rfind("hooked-", 0) == 0) on_worker.fetch_add(1);
+    started.fetch_add(1);
+  };
+  options.on_thread_stop = [&](std::size_t) { stopped.fetch_add(1); };
+  bg::pool pool(options);
+  ASSERT_TRUE(pool.shutdown());
+  EXPECT_EQ(started.load(), 2);
+  EXPECT_EQ(stopped.load(), 2);
+  EXPECT_EQ(on_worker.load(), 2);
+}
+
+TEST(Pool, AThrowingHookGoesToTheErrorHandler) {
+  std::atomic<int> reported{0};
+  bgtest::scoped_error_handler handler([&](std::exception_ptr e) {
+    if (bgtest::what_of(e) == "hook failed") reported.fetch_add(1);
+  });
+  bg::pool_options options;
+  options.threads = 1;
+  options.on_thread_start = [](std::size_t) { throw std::runtime_error("hook failed"); };
+  bg::pool pool(options);
+  EXPECT_EQ(pool.submit([] { return 5; }).get(), 5);  // the worker still serves
+  ASSERT_TRUE(pool.shutdown());
+  EXPECT_EQ(reported.load(), 1);
+}
+
+TEST(Pool, InvalidOptionsThrow) {
+  bg::pool_options options;
+  options.threads = BG_MAX_THREADS + 1;
+  try {
+    bg::pool pool(options);
+    FAIL() << "a pool with too many threads was created";
+  } catch (const bg::error &e) {
+    EXPECT_EQ(e.code(), bg::errc::invalid_argument);
+    EXPECT_EQ(e.code(), std::errc::invalid_argument);
+  }
+}
+
+TEST(Pool, ShutdownFromOwnTaskThrowsDeadlockAndOutsideCompletes) {
+  bg::pool pool(1);
+  auto f = pool.submit([&pool] {
+    try {
+      pool.shutdown();
+    } catch (const bg::error &e) {
+      return e.code() == bg::errc::deadlock;
+    }
+    return false;
+  });
+  EXPECT_TRUE(f.get());
+  EXPECT_TRUE(pool.shutdown());
+  EXPECT_TRUE(pool.shutdown());  // again: still done
+}
+
+TEST(Pool, SetThreadsResizesAndStatsCount) {
+  bg::pool pool(1);
+  pool.set_threads(3);
+  EXPECT_EQ(pool.threads(), 3u);
+  for (int i = 0; i < 10; ++i) pool.submit([] {}).get();
+  auto failing = pool.submit([] { throw std::runtime_error("counted as failed"); });
+  EXPECT_THROW(failing.get(), std::runtime_error);
+  const bg_stats stats = pool.stats();
+  EXPECT_EQ(stats.completed, 10u);
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_THROW(pool.set_threads(0), bg::error);
+}
+
+TEST(Pool, MovingAPoolMovesOwnership) {
+  bg::pool a(1);
+  bg_pool *const raw = a.c_pool();
+  bg::pool b(std::move(a));
+  EXPECT_EQ(b.c_pool(), raw);
+  EXPECT_EQ(a.c_pool(), nullptr);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(b.submit([] { return 1; }).get(), 1);
+  bg::pool c(1);
+  c = std::move(b);  // frees c's own pool first
+  EXPECT_EQ(c.c_pool(), raw);
+  EXPECT_EQ(c.submit([] { return 2; }).get(), 2);
+}
+
+TEST(Pool, SubmitOutsideTasksUsesTheDefaultPool) {
+  EXPECT_EQ(bg::current_pool().c_pool(), bg_default_pool());
+  EXPECT_EQ(bg::default_pool().c_pool(), bg_default_pool());
+  auto f = bg::submit([] { return bg::current_pool().c_pool(); });
+  EXPECT_EQ(f.c_pool(), bg_default_pool());
+  EXPECT_EQ(f.get(), bg_default_pool());
+}
+
+TEST(Pool, SubmitInsideATaskStaysOnThatTasksPool) {
+  bg::pool_options options;
+  options.threads = 2;
+  options.name = "nested";
+  bg::pool pool(options);
+  auto f = pool.submit([] {
+    auto inner = bg::submit([] { return std::make_pair(bg::current_pool().c_pool(), thread_name()); });
+    return inner.get();
+  });
+  const auto [inner_pool, inner_thread] = f.get();
+  EXPECT_EQ(inner_pool, pool.c_pool());
+  EXPECT_EQ(inner_thread.rfind("nested-", 0), 0u) << inner_thread;
+  EXPECT_EQ(bg::current_pool().c_pool(), bg_default_pool());  // not leaked to this thread
+}
+
+TEST(Pool, APoolRefBorrows) {
+  bg::pool pool(1);
+  const bg::pool_ref ref = pool;
+  EXPECT_EQ(ref.c_pool(), pool.c_pool());
+  EXPECT_EQ(ref.submit([] { return 7; }).get(), 7);
+}
