@@ -23,15 +23,23 @@
 
 /* ---- CPU time and memory ---- */
 
+static uint64_t tv_ns(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u; }
+
 static uint64_t rusage_ns(int who) {
     struct rusage ru;
     getrusage(who, &ru);
-    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
-           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+    return tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime);
 }
 
 uint64_t bench_process_cpu_ns(void) { return rusage_ns(RUSAGE_SELF); }
 uint64_t bench_thread_cpu_ns(void) { return rusage_ns(RUSAGE_THREAD); }
+
+/* The kernel's share (page faults, futex calls) of the process's CPU time. */
+static uint64_t process_sys_ns(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return tv_ns(ru.ru_stime);
+}
 
 static uint64_t rss_bytes(void) {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -224,60 +232,75 @@ static void check_exactly_once(void) {
 
 static int g_threads;
 static int g_tiny;
+static long g_n; /* --n: overrides the main size (for profiling) */
 static const uint64_t TIMEOUT = 120ull * 1000000000u;
 
 struct spawn_ctx {
     size_t n;
-    uint64_t base, wall, cpu;
+    uint64_t base, wall, cpu, sys;
 };
 
 static void spawn_body(void *p) {
     struct spawn_ctx *c = p;
-    uint64_t cpu0 = bench_process_cpu_ns(), t0 = bench_now_ns();
+    uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
     for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
     wait_counted(c->base + c->n, TIMEOUT);
     c->wall = bench_now_ns() - t0;
     c->cpu = bench_process_cpu_ns() - cpu0;
+    c->sys = process_sys_ns() - sys0;
 }
+
+/* Throughput workloads run a full-size untimed round first (--cold: not),
+ * so that they measure the steady state of a long-running program rather
+ * than the first touch of fresh heap pages. */
+static int g_cold;
 
 /* 1: N empty fire-and-forget tasks from one outside thread, then wait for all. */
 static void wl_spawn(void) {
-    struct spawn_ctx c = {g_tiny ? 2000 : 1000000, bench_counted(), 0, 0};
-    tasks_begin(c.n, MODE_MARK);
-    bench_peer.produce(spawn_body, &c);
-    check_exactly_once();
+    struct spawn_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0, 0};
+    for (int round = g_cold; round < 2; round++) {
+        c.base = bench_counted();
+        tasks_begin(c.n, MODE_MARK);
+        bench_peer.produce(spawn_body, &c);
+        check_exactly_once();
+    }
     emit_begin();
     emit("ns_per_task", (double)c.wall / c.n);
     emit("cpu_ns_per_task", (double)c.cpu / c.n);
+    emit("sys_ns_per_task", (double)c.sys / c.n);
     emit("tasks", c.n);
     emit_end();
 }
 
 struct handles_ctx {
     size_t n;
-    uint64_t wall, cpu;
+    uint64_t wall, cpu, sys;
 };
 
 static void handles_body(void *p) {
     struct handles_ctx *c = p;
     void **h = xcalloc(c->n, sizeof *h);
-    uint64_t cpu0 = bench_process_cpu_ns(), t0 = bench_now_ns();
+    uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
     for (size_t i = 0; i < c->n; i++) h[i] = bench_peer.submit_handle(BENCH_ARG(i));
     for (size_t i = 0; i < c->n; i++) bench_peer.wait_handle(h[i]);
     c->wall = bench_now_ns() - t0;
     c->cpu = bench_process_cpu_ns() - cpu0;
+    c->sys = process_sys_ns() - sys0;
     free(h);
 }
 
 /* 2: N tasks with handles, then wait on each. */
 static void wl_handles(void) {
-    struct handles_ctx c = {g_tiny ? 2000 : 1000000, 0, 0};
-    tasks_begin(c.n, MODE_MARK);
-    bench_peer.produce(handles_body, &c);
-    check_exactly_once();
+    struct handles_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0};
+    for (int round = g_cold; round < 2; round++) {
+        tasks_begin(c.n, MODE_MARK);
+        bench_peer.produce(handles_body, &c);
+        check_exactly_once();
+    }
     emit_begin();
     emit("ns_per_task", (double)c.wall / c.n);
     emit("cpu_ns_per_task", (double)c.cpu / c.n);
+    emit("sys_ns_per_task", (double)c.sys / c.n);
     emit("tasks", c.n);
     emit_end();
 }
@@ -286,7 +309,7 @@ static uint64_t fib_seq(int n) { return n < 2 ? (uint64_t)n : fib_seq(n - 1) + f
 
 /* 3: fib(n) with a nested submit + wait per call. */
 static void wl_fib(void) {
-    int n = g_tiny ? 12 : 30;
+    int n = g_n ? (int)g_n : g_tiny ? 12 : 30;
     uint64_t expect = fib_seq(n), calls = 2 * fib_seq(n + 1) - 1;
     volatile int vn = n; /* keeps the compiler from folding the reference run */
     uint64_t t0 = bench_now_ns();
@@ -387,10 +410,11 @@ static void wl_unbalanced(void) {
         g_cost[i] = (uint64_t)(-log(u) * mean_us * 1000.0 * iters_per_ns);
     }
     t0 = bench_now_ns();
+    uint64_t me0 = bench_thread_cpu_ns();
     uint64_t check = 0;
     for (size_t i = 0; i < n; i++) check ^= spin_work(g_cost[i]);
-    uint64_t seq = bench_now_ns() - t0;
-    struct spawn_ctx c = {n, bench_counted(), 0, 0};
+    uint64_t seq = bench_now_ns() - t0, seq_cpu = bench_thread_cpu_ns() - me0;
+    struct spawn_ctx c = {n, bench_counted(), 0, 0, 0};
     bench_peer.produce(spawn_body, &c);
     check_exactly_once();
     uint64_t par_check = 0;
@@ -401,12 +425,15 @@ static void wl_unbalanced(void) {
     emit("par_ms", c.wall / 1e6);
     emit("seq_ms", seq / 1e6);
     emit("cpu_ms", c.cpu / 1e6);
+    /* Less sensitive to other load on the machine: the share of the CPU the
+     * pool used that was the tasks' own work. */
+    emit("cpu_efficiency", (double)seq_cpu / (double)c.cpu);
     emit_end();
 }
 
 /* 6: CPU burned by the pool sitting idle for a second after a burst. */
 static void wl_idle(void) {
-    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0};
+    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0, 0};
     uint64_t idle = g_tiny ? 50000000u : 1000000000u;
     tasks_begin(c.n, MODE_MARK);
     bench_peer.produce(spawn_body, &c);
@@ -576,6 +603,10 @@ int main(int argc, char **argv) {
             g_tiny = 1;
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             g_threads = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--cold")) {
+            g_cold = 1;
+        } else if (!strcmp(argv[i], "--n") && i + 1 < argc) {
+            g_n = atol(argv[++i]);
         } else if (!strcmp(argv[i], "--list")) {
             for (size_t k = 0; k < sizeof WORKLOADS / sizeof *WORKLOADS; k++) printf("%s\n", WORKLOADS[k].name);
             return 0;
@@ -587,7 +618,7 @@ int main(int argc, char **argv) {
         }
     }
     if (!wl || g_threads < 1 || g_threads > BENCH_MAX_THREADS - 8) {
-        fprintf(stderr, "usage: %s WORKLOAD [--tiny] [--threads N] | --list\n", argv[0]);
+        fprintf(stderr, "usage: %s WORKLOAD [--tiny] [--threads N] [--n SIZE] [--cold] | --list\n", argv[0]);
         return 2;
     }
     for (size_t k = 0; k < sizeof WORKLOADS / sizeof *WORKLOADS; k++) {

@@ -129,6 +129,82 @@ typedef enum {
 } bg_shutdown_mode;
 
 /**
+ * Flags for bg_group_new().
+ */
+typedef enum {
+    BG_GROUP_DEFAULT = 0,
+    /**
+     * At the first task that fails (returns non-zero), cancel the group:
+     * tasks not yet started never run (their drops run) and later submits
+     * are refused (Go's errgroup.WithContext).
+     */
+    BG_GROUP_CANCEL_ON_ERROR = 1,
+} bg_group_flags;
+
+/**
+ * What a batch does after one of its tasks fails (returns non-zero).
+ */
+typedef enum {
+    /**
+     * The rest never run: their drops run, their status is BG_ECANCELLED
+     * (Starlette's behaviour).
+     */
+    BG_BATCH_STOP_ON_ERROR = 0,
+    /**
+     * The rest run anyway; each task's status is recorded.
+     */
+    BG_BATCH_RUN_ALL = 1,
+} bg_batch_policy;
+
+/**
+ * A batch: tasks collected now and run later, one after another in
+ * insertion order, as one unit (Starlette's and FastAPI's BackgroundTasks:
+ * queued while the request is handled, run after the response, or
+ * discarded if the handler fails first).
+ *
+ * Ownership: bg_batch_new() gives you the batch; bg_batch_free() frees it
+ * (running every drop if it was never submitted). bg_batch_submit() gives
+ * you a handle to the running batch. Thread safety: every function may be
+ * called from any thread; nothing may use a batch during or after its
+ * bg_batch_free().
+ *
+ * Functions: bg_batch_new(), bg_batch_add(), bg_batch_size(),
+ * bg_batch_submit(), bg_batch_status(), bg_batch_free().
+ */
+typedef struct bg_batch bg_batch;
+
+/**
+ * A completion queue: records of ended tasks, for an event loop (epoll,
+ * libuv, GLib, Go) to collect on its own thread instead of receiving
+ * callbacks on worker threads. Its file descriptor (an eventfd) is
+ * readable exactly while records are pending; bg_cq_drain() takes them.
+ *
+ * Ownership: bg_cq_new() gives you the queue; bg_cq_free() frees it (and
+ * closes the fd). Thread safety: every function may be called from any
+ * thread at once; nothing may use a queue during or after its bg_cq_free().
+ *
+ * Functions: bg_cq_new(), bg_cq_fd(), bg_cq_watch(), bg_cq_submit(),
+ * bg_cq_drain(), bg_cq_free().
+ */
+typedef struct bg_cq bg_cq;
+
+/**
+ * A set of tasks submitted together and waited for, failed and cancelled
+ * together (dispatch groups, TBB `task_group`, Go's errgroup).
+ *
+ * Ownership: bg_group_new() gives you the group; bg_group_free() frees
+ * it. Its tasks do not need it: freeing it leaves them running and their
+ * handles valid.
+ *
+ * Thread safety: every function may be called from any thread at once,
+ * except that nothing may use a group during or after its bg_group_free().
+ *
+ * Functions: bg_group_new(), bg_group_submit(), bg_group_wait(),
+ * bg_group_cancel(), bg_group_free().
+ */
+typedef struct bg_group bg_group;
+
+/**
  * A pool of worker threads with its own queues, size and error handler.
  *
  * Ownership: bg_pool_new() gives you the pool; bg_pool_free() shuts it down
@@ -144,6 +220,25 @@ typedef enum {
  * bg_default_pool().
  */
 typedef struct bg_pool bg_pool;
+
+/**
+ * A serial queue: its tasks run one at a time, in submission order, on
+ * its pool's threads; different serial queues run in parallel (dispatch
+ * serial queues, Orionis BackgroundTasks). A queue holds no thread: a
+ * worker drains it while it has tasks, up to 64 before letting the pool's
+ * other work go first.
+ *
+ * Waiting, from inside one of its tasks, for a task queued later on the
+ * same queue would hang: bg_wait() and friends return BG_EDEADLK instead.
+ *
+ * Ownership: bg_serial_new() gives you the queue; bg_serial_free() lets go
+ * of it (queued tasks still run). Thread safety: any number of threads may
+ * submit at once; nothing may use it during or after bg_serial_free().
+ *
+ * Functions: bg_serial_new(), bg_serial_submit(), bg_serial_free(); and,
+ * without a queue object, bg_pool_submit_keyed().
+ */
+typedef struct bg_serial bg_serial;
 
 /**
  * A handle to one submitted task: waitable, pollable, cancellable.
@@ -287,6 +382,45 @@ typedef struct {
  */
 typedef void (*bg_error_fn)(void *ctx, const bg_failure *failure);
 
+/**
+ * A continuation's function: runs once its antecedent task has ended.
+ * `status` is how that task ended (BG_OK, BG_EFAILED, BG_ECANCELLED,
+ * BG_ESHUTDOWN or BG_EFORKED, as bg_wait() would report it) and `result`
+ * its code (0 unless it ran). The return value is the continuation's own
+ * result code.
+ */
+typedef int (*bg_then_fn)(void *arg, bg_status status, int result);
+
+/**
+ * A parallel loop's body: handles the items `[lo, hi)`, with the `ctx`
+ * given to bg_parallel_for(). Called from several threads at once, on
+ * disjoint ranges.
+ */
+typedef void (*bg_range_fn)(size_t lo, size_t hi, void *ctx);
+
+/**
+ * One ended task, as bg_cq_drain() returns it.
+ */
+typedef struct {
+    /**
+     * The handle this record is about, as an identity only: no reference
+     * is added (it is freed already if nobody else held one).
+     */
+    bg_task *task;
+    /**
+     * How it ended, as bg_wait() would return it.
+     */
+    bg_status status;
+    /**
+     * Its result code (0 unless it ran).
+     */
+    int result;
+    /**
+     * The `user_data` given when it was watched.
+     */
+    void *user_data;
+} bg_completion;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -326,8 +460,10 @@ bg_status bg_spawn(bg_fn func, void *arg);
  * Returns BG_OK (it ran and returned 0; `*result` = 0), BG_EFAILED (it ran
  * and returned non-zero; that code in `*result`), BG_ECANCELLED or
  * BG_ESHUTDOWN (it never ran; `*result` untouched), BG_EFORKED (the task
- * belongs to the parent of this forked process), or BG_EINVAL. `result`
- * may be NULL. Any number of threads may wait on one task.
+ * belongs to the parent of this forked process), BG_EDEADLK (called from a
+ * task of a serial queue or keyed lane on a task queued after it on the
+ * same queue, which cannot start before the caller ends), or BG_EINVAL.
+ * `result` may be NULL. Any number of threads may wait on one task.
  *
  * Called from a worker thread, the wait runs other queued work of that
  * worker's pool until the task ends, so a task may wait for tasks it
@@ -492,6 +628,285 @@ size_t bg_threads(void);
  * never started there is nothing to shut down: BG_OK.
  */
 bg_status bg_shutdown(uint32_t mode, uint64_t timeout_ns);
+
+/**
+ * Runs `fn(arg, status, result)` on `task`'s pool once `task` ends; if it
+ * has already ended, the continuation is queued at once (never lost, never
+ * run twice). Any handle works: bg_submit(), a group's, a batch's, another
+ * continuation's (so continuations chain).
+ *
+ * `out` (optional) receives the continuation's own handle (release it
+ * with bg_task_release()): wait on it, cancel it while it waits for
+ * `task`, or chain another bg_then() on it. Handing `task`'s status to a
+ * continuation counts as observing it: no unobserved-failure report.
+ *
+ * On BG_OK the library owns `arg`: `fn` runs exactly once, or, if it never
+ * does (cancelled, or its pool refuses it when it falls due because it was
+ * shut down), `drop(arg)` runs once instead and the continuation's handle
+ * ends with BG_ECANCELLED or BG_ESHUTDOWN.
+ * Errors (nothing attached, `arg` still yours): BG_EINVAL (NULL or dead
+ * `task`, NULL `fn`), BG_ESHUTDOWN (`task`'s pool is shut down or freed),
+ * BG_EFORKED (`task` belongs to the parent of this forked process).
+ * Thread-safe: any number of continuations may be attached to one task
+ * from any threads.
+ */
+BG_NODISCARD
+bg_status bg_then(bg_task *task,
+                  bg_then_fn func,
+                  void *arg,
+                  bg_drop_fn drop,
+                  bg_task **out);
+
+/**
+ * Creates a group whose tasks run on `pool`. `flags`: bg_group_flags.
+ * Returns BG_OK and the group in `*out`, or BG_EINVAL (NULL or dead pool,
+ * unknown flags, NULL `out`).
+ */
+BG_NODISCARD bg_status bg_group_new(bg_pool *pool, uint32_t flags, bg_group **out);
+
+/**
+ * Submits `fn(arg)` to the group's pool as a member of the group, as
+ * bg_pool_submit() does (same ownership of `arg` and `drop`); `out` is
+ * optional. A member's failure is reported through bg_group_wait(), never
+ * to the error handler.
+ *
+ * Returns BG_OK, or (nothing queued, `arg` still yours) BG_ECANCELLED
+ * (the group was cancelled, explicitly or on error), BG_EINVAL,
+ * BG_ESHUTDOWN, BG_EFULL, BG_EFORKED.
+ */
+BG_NODISCARD
+bg_status bg_group_submit(bg_group *group,
+                          bg_fn func,
+                          void *arg,
+                          bg_drop_fn drop,
+                          bg_task **out);
+
+/**
+ * Waits until every task submitted to the group so far has ended. Called
+ * from a worker thread, it runs other queued work meanwhile (as bg_wait()).
+ *
+ * Returns BG_OK (every task ran and returned 0), BG_EFAILED (at least one
+ * returned non-zero; the first failure's code goes to `*first_error`),
+ * BG_ECANCELLED (none failed, but some never ran: cancelled, or dropped by
+ * a cancel shutdown), BG_ETIMEDOUT (`timeout_ns` passed first;
+ * BG_FOREVER waits as long as it takes), BG_EFORKED, BG_EINVAL.
+ * `first_error` may be NULL. The outcome accumulates over the group's
+ * life; a group may be waited for again after more submits.
+ */
+bg_status bg_group_wait(bg_group *group, uint64_t timeout_ns, int *first_error);
+
+/**
+ * Cancels the group: every task of it that has not started never runs
+ * (its drop runs on this thread before this returns; its waiters see
+ * BG_ECANCELLED); running tasks finish. Later bg_group_submit() calls
+ * return BG_ECANCELLED. Returns BG_OK or BG_EINVAL.
+ */
+bg_status bg_group_cancel(bg_group *group);
+
+/**
+ * Frees the group. Its tasks still queued or running are not affected:
+ * they run, and their handles stay valid. Returns BG_OK or BG_EINVAL.
+ */
+bg_status bg_group_free(bg_group *group);
+
+/**
+ * Creates a serial queue on `pool`. Returns BG_OK and the queue in
+ * `*out`, or BG_EINVAL (NULL or dead pool, NULL `out`).
+ */
+BG_NODISCARD bg_status bg_serial_new(bg_pool *pool, bg_serial **out);
+
+/**
+ * Queues `fn(arg)` on the serial queue: it runs after every task
+ * submitted to the queue before it, and before any submitted after it.
+ * Ownership of `arg` and `drop`, and `out`, as bg_pool_submit(); a task
+ * without a handle that fails goes to the pool's error handler. The pool's
+ * `max_queued` bound does not count tasks waiting in a serial queue.
+ *
+ * Returns BG_OK, or (nothing queued, `arg` still yours) BG_EINVAL,
+ * BG_ESHUTDOWN (the pool is shut down), BG_EFORKED. If the pool shuts
+ * down in cancel mode, tasks still in the queue never run: their drops
+ * run and their handles report BG_ESHUTDOWN.
+ */
+BG_NODISCARD
+bg_status bg_serial_submit(bg_serial *queue,
+                           bg_fn func,
+                           void *arg,
+                           bg_drop_fn drop,
+                           bg_task **out);
+
+/**
+ * Lets go of the queue without waiting: tasks already submitted still run,
+ * in order, and the queue is freed after the last. Returns BG_OK or BG_EINVAL.
+ */
+bg_status bg_serial_free(bg_serial *queue);
+
+/**
+ * Keyed lanes: submits `fn(arg)` to `pool` so that tasks submitted with the
+ * same `key` run one at a time in submission order, and tasks with
+ * different keys run in parallel (per-account, per-connection, per-file
+ * ordering). A key costs nothing while it has no task queued or running:
+ * the pool keeps a lane only while it is busy.
+ *
+ * Same ownership, `out`, statuses and BG_EDEADLK detection as
+ * bg_serial_submit().
+ */
+BG_NODISCARD
+bg_status bg_pool_submit_keyed(bg_pool *pool,
+                               uint64_t key,
+                               bg_fn func,
+                               void *arg,
+                               bg_drop_fn drop,
+                               bg_task **out);
+
+/**
+ * Creates an empty batch. Returns BG_OK and the batch in `*out`, or BG_EINVAL.
+ */
+BG_NODISCARD bg_status bg_batch_new(bg_batch **out);
+
+/**
+ * Adds `fn(arg)` to the batch; nothing runs yet. On BG_OK the batch owns
+ * `arg`: `fn` runs once when the batch runs, or else `drop(arg)` runs once
+ * (the batch is freed unsubmitted, cancelled, stopped by an earlier
+ * failure, or dropped by a cancel shutdown). Returns BG_OK, or BG_EINVAL
+ * (NULL batch or `fn`, or the batch was already submitted; `arg` stays yours).
+ */
+BG_NODISCARD bg_status bg_batch_add(bg_batch *batch, bg_fn func, void *arg, bg_drop_fn drop);
+
+/**
+ * The number of tasks added to the batch; 0 for NULL.
+ */
+size_t bg_batch_size(const bg_batch *batch);
+
+/**
+ * Submits the batch to `pool` as one task: its tasks run one after another
+ * in insertion order on one worker, following `policy` (bg_batch_policy).
+ * `*out` gets the batch's handle: its wait returns BG_OK if every task
+ * returned 0, else BG_EFAILED with the first failure's code; bg_cancel()
+ * on it before it starts runs every task's drop. If the pool shuts down in
+ * cancel mode mid-batch, the tasks not yet started are dropped.
+ *
+ * A batch is submitted at most once. Returns BG_OK, or (nothing queued)
+ * BG_EINVAL (NULL argument, unknown policy, already submitted),
+ * BG_ESHUTDOWN, BG_EFULL, BG_EFORKED.
+ */
+BG_NODISCARD
+bg_status bg_batch_submit(bg_batch *batch,
+                          bg_pool *pool,
+                          uint32_t policy,
+                          bg_task **out);
+
+/**
+ * How task `index` (insertion order, from 0) of an ended batch ended:
+ * BG_OK; BG_EFAILED (its code in `*result`); BG_ECANCELLED (it never ran:
+ * an earlier task failed under BG_BATCH_STOP_ON_ERROR, or the batch was
+ * cancelled); BG_ESHUTDOWN (dropped by a cancel shutdown); BG_EFORKED.
+ * BG_ERUNNING if the batch has not ended (or was not submitted);
+ * BG_EINVAL for a bad index or batch. `result` may be NULL.
+ */
+bg_status bg_batch_status(const bg_batch *batch, size_t index, int *result);
+
+/**
+ * Frees the batch. Never submitted: nothing runs and every task's drop
+ * runs now. Submitted: its tasks go on as submitted and the memory is
+ * freed once the batch has ended; its handle stays valid. Returns BG_OK or
+ * BG_EINVAL.
+ */
+bg_status bg_batch_free(bg_batch *batch);
+
+/**
+ * Submits `fn(arg)` to `pool` to run `delay_ns` nanoseconds from now
+ * (CLOCK_MONOTONIC; at the earliest then, as soon as a worker is free).
+ * bg_cancel() on the handle stops it while it waits (its drop runs at
+ * once). One timer thread per pool, started on first use, serves every
+ * delayed task; none is started per task.
+ *
+ * Ownership of `arg` and `drop`, and `out`, as bg_pool_submit(). When the
+ * pool shuts down (either mode), delayed tasks not yet due never run:
+ * their drops run and their handles report BG_ESHUTDOWN. The pool's
+ * `max_queued` bound does not count tasks still waiting for their time.
+ *
+ * Returns BG_OK, or (nothing queued, `arg` still yours) BG_EINVAL,
+ * BG_ESHUTDOWN, BG_EFORKED, BG_ENOMEM (the timer thread could not start).
+ */
+BG_NODISCARD
+bg_status bg_pool_submit_after(bg_pool *pool,
+                               uint64_t delay_ns,
+                               bg_fn func,
+                               void *arg,
+                               bg_drop_fn drop,
+                               bg_task **out);
+
+/**
+ * Runs `body` over `[begin, end)` in chunks of at most `grain` items
+ * (0: chosen from the range and the pool's size), splitting the range
+ * recursively over the pool's work-stealing deques, and returns once every
+ * chunk has run (dispatch_apply, TBB parallel_for). The calling thread
+ * runs chunks too. From inside a task it waits helping, so nested loops
+ * work, even on a one-thread pool.
+ *
+ * Returns BG_OK when every chunk ran (also for an empty range);
+ * BG_ESHUTDOWN if the pool is shut down (nothing ran) or shut down in
+ * cancel mode during the loop (some chunks never ran); BG_EINVAL (NULL
+ * pool or body, `begin > end`); BG_EFORKED.
+ */
+bg_status bg_parallel_for(bg_pool *pool,
+                          size_t begin,
+                          size_t end,
+                          size_t grain,
+                          bg_range_fn body,
+                          void *ctx);
+
+/**
+ * Creates a completion queue. Returns BG_OK and the queue in `*out`,
+ * BG_EINVAL (NULL `out`) or BG_ENOMEM (no eventfd).
+ */
+BG_NODISCARD bg_status bg_cq_new(bg_cq **out);
+
+/**
+ * The queue's eventfd, for epoll/poll/select (EPOLLIN), uv_poll, a GLib
+ * source or Go's netpoller: readable while records are pending. Owned by
+ * the queue: do not close it or read it yourself. -1 for NULL.
+ */
+int bg_cq_fd(const bg_cq *cq);
+
+/**
+ * Delivers a record to `cq` when `task` ends (at once if it has): any
+ * handle works (bg_submit(), a group's, a batch's, a continuation's). The
+ * record carries `user_data`. Watching does not keep the handle alive;
+ * delivering its status counts as observing it (no unobserved-failure
+ * report). Returns BG_OK or BG_EINVAL.
+ */
+BG_NODISCARD bg_status bg_cq_watch(bg_cq *cq, bg_task *task, void *user_data);
+
+/**
+ * bg_pool_submit() followed by bg_cq_watch(): the record arrives when the
+ * task ends. `out` is optional; without it the record's `task` is only an
+ * identity. Same statuses as bg_pool_submit(), plus BG_EINVAL for a NULL or
+ * dead `cq`; on error nothing was queued and `arg` is still yours.
+ */
+BG_NODISCARD
+bg_status bg_cq_submit(bg_cq *cq,
+                       bg_pool *pool,
+                       bg_fn func,
+                       void *arg,
+                       bg_drop_fn drop,
+                       void *user_data,
+                       bg_task **out);
+
+/**
+ * Moves up to `max` records, oldest first, into `out[0..]` and returns
+ * how many (0 if none, or for NULL arguments). When it takes the last
+ * pending record the fd stops being readable. Never blocks. Call it from
+ * the loop when the fd is readable, until it returns less than `max`.
+ */
+size_t bg_cq_drain(bg_cq *cq, bg_completion *out, size_t max);
+
+/**
+ * Frees the queue and closes its fd. Records not yet drained are
+ * discarded; tasks still watched run as usual and their records are
+ * dropped when they end. Returns BG_OK or BG_EINVAL.
+ */
+bg_status bg_cq_free(bg_cq *cq);
 
 /**
  * The version of the loaded library, e.g. "0.1.0" (compare with

@@ -33,6 +33,9 @@ pub(crate) enum Outcome {
     Cancelled,
     /// Nothing ran here: the job's task had already been cancelled elsewhere.
     Skipped,
+    /// A job of a composition mechanism (a serial queue's drain, a slice of a
+    /// parallel loop): the tasks it runs are counted one by one instead.
+    Internal,
 }
 
 /// Why a job is being consumed without running.

@@ -13,11 +13,13 @@
 //! | `error.rs` | failures nobody waits for go to an error handler |
 //! | `fork.rs` | what a forked child inherits |
 //! | `pool.rs`, `default_pool.rs` | pools as users hold them; the default pool |
+//! | `compose/` | continuations, groups, serial queues, lanes, batches, delays, parallel loops, completion queues |
 //! | `capi/` | the C ABI, from which cbindgen writes `include/background.h` |
 
 #![allow(clippy::missing_safety_doc)]
 
 pub mod capi;
+pub mod compose;
 pub mod default_pool;
 pub mod error;
 mod fork;

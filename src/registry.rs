@@ -154,6 +154,8 @@ pub struct Registry {
     control: Mutex<Control>,
     config: Config,
     errors: Mutex<ErrorHandler>,
+    /// What composition keeps per pool: keyed lanes and the delay timer.
+    pub(crate) compose: crate::compose::PoolExt,
 }
 
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -162,11 +164,15 @@ static POOLS: GenLock<Vec<(u64, Weak<Registry>)>> = GenLock::new(Vec::new());
 /// Reports a failure to the error handler of pool `id`, or to stderr if that
 /// pool is gone. Used when the last reference to a failed handle is released.
 pub(crate) fn report_by_id(id: u64, f: Failure) {
-    let reg = POOLS.lock().iter().find(|(i, _)| *i == id).and_then(|(_, w)| w.upgrade());
-    match reg {
+    match by_id(id) {
         Some(r) => r.report_failure(f),
         None => error::default_report("(gone)", &f),
     }
+}
+
+/// The pool with this id, while it exists.
+pub(crate) fn by_id(id: u64) -> Option<Arc<Registry>> {
+    POOLS.lock().iter().find(|(i, _)| *i == id).and_then(|(_, w)| w.upgrade())
 }
 
 impl Registry {
@@ -196,6 +202,7 @@ impl Registry {
             control: Mutex::new(Control { occupied: vec![false; MAX_THREADS], threads: Vec::new() }),
             errors: Mutex::new(None),
             config,
+            compose: crate::compose::PoolExt::new(),
         });
         POOLS.lock().push((id, Arc::downgrade(&reg)));
         if let Err(e) = reg.set_threads(reg.config.threads) {
@@ -248,11 +255,15 @@ impl Registry {
         self.sleep.new_work(&|i| self.parker_of(i));
     }
 
-    /// Takes one place in the bounded queue, if there is a bound.
-    fn reserve(&self) -> Result<(), SubmitError> {
-        if self.max_queued != 0 && self.queued.fetch_add(1, Ordering::Relaxed) >= self.max_queued {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            return Err(SubmitError::Full);
+    /// Takes one place in the bounded queue, if there is a bound (and,
+    /// unless `bounded` is false, only if a place is free).
+    fn reserve(&self, bounded: bool) -> Result<(), SubmitError> {
+        if self.max_queued != 0 {
+            let before = self.queued.fetch_add(1, Ordering::Relaxed);
+            if bounded && before >= self.max_queued {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                return Err(SubmitError::Full);
+            }
         }
         Ok(())
     }
@@ -267,6 +278,18 @@ impl Registry {
     /// Queues a job: on the calling worker's own deque if it is one of ours,
     /// on the injector otherwise. On refusal the job comes back unconsumed.
     pub(crate) fn submit(&self, job: Job) -> Result<(), (SubmitError, Job)> {
+        self.submit_inner(job, true)
+    }
+
+    /// `submit` for work the pool already accepted once: a continuation or a
+    /// delayed task falling due, a serial queue rescheduling its drain, a
+    /// parallel loop splitting its range. The bound on queued tasks applied
+    /// when the user submitted; refusing now would strand accepted work.
+    pub(crate) fn submit_accepted(&self, job: Job) -> Result<(), (SubmitError, Job)> {
+        self.submit_inner(job, false)
+    }
+
+    fn submit_inner(&self, job: Job, bounded: bool) -> Result<(), (SubmitError, Job)> {
         if self.is_forked() {
             return Err((SubmitError::Forked, job));
         }
@@ -277,14 +300,14 @@ impl Registry {
                 if self.mode.load(Ordering::Acquire) == CANCELLING {
                     return Err((SubmitError::Shutdown, job));
                 }
-                if let Err(e) = self.reserve() {
+                if let Err(e) = self.reserve(bounded) {
                     return Err((e, job));
                 }
                 w.push_local(job);
                 return Ok(());
             }
         }
-        self.inject(job)
+        self.inject(job, bounded)
     }
 
     /// Queues a fire-and-forget callback. On refusal nothing ran and nothing
@@ -309,13 +332,13 @@ impl Registry {
         }
     }
 
-    fn inject(&self, job: Job) -> Result<(), (SubmitError, Job)> {
+    fn inject(&self, job: Job, bounded: bool) -> Result<(), (SubmitError, Job)> {
         let g = self.gate.fetch_add(GATE_ENTER, Ordering::Acquire);
         if g & GATE_CLOSED != 0 {
             self.gate.fetch_sub(GATE_ENTER, Ordering::Release);
             return Err((SubmitError::Shutdown, job));
         }
-        if let Err(e) = self.reserve() {
+        if let Err(e) = self.reserve(bounded) {
             self.gate.fetch_sub(GATE_ENTER, Ordering::Release);
             return Err((e, job));
         }
@@ -452,6 +475,8 @@ impl Registry {
             }
             self.gate.fetch_or(GATE_CLOSED, Ordering::AcqRel);
         }
+        // Delayed tasks not yet due never run: their drops run now.
+        self.compose.close();
         if let Some(w) = WorkerThread::current() {
             if std::ptr::eq(w.registry(), self) {
                 self.sleep.wake_all(&|i| self.parker_of(i));

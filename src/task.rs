@@ -31,6 +31,31 @@
 //! * `OBSERVED` records that a wait reported a non-zero result to someone, so
 //!   releasing the handle afterwards is not reported as an unobserved failure.
 //!
+//! # Completion hooks
+//!
+//! Continuations, groups and completion queues need "do something once this
+//! task ends". Each attaches a [`Hook`]: an intrusive node pushed on the
+//! lock-free stack `hooks`, which is sealed (set to `SEALED`) when drained.
+//!
+//! * Attach: push the node with a CAS on `hooks`, then `fetch_or(HAS_HOOKS)`
+//!   on `state`. If the push finds `SEALED`, the hooks were already run: the
+//!   attacher runs its hook itself, at once.
+//! * Complete: `finish` swaps in the terminal state; if the word it replaced
+//!   had `HAS_HOOKS`, it drains: swaps `hooks` to `SEALED` and runs every node
+//!   it took. A task nobody hooked pays one flag test.
+//! * If the attacher's `fetch_or` returns a terminal state, the completer's
+//!   swap came first and may have missed this node: the attacher drains too.
+//!   Otherwise the completer's swap comes later in the order of `state` (every
+//!   RMW in between keeps the flags), sees `HAS_HOOKS`, and acquires the
+//!   `fetch_or`, so its own swap of `hooks` sees the pushed node.
+//! * Completer and attacher may both drain: the swap to `SEALED` hands each
+//!   node to exactly one of them. So a hook is never lost and never runs
+//!   twice, even when attached to a task that has already ended.
+//!
+//! Hooks run after the waiters are woken, on the thread that ended the task
+//! (a worker, a bg_cancel caller, the shutdown sweep) or on the attacher's,
+//! while a reference keeps the task alive. They must be short and never block.
+//!
 //! # Ownership
 //!
 //! `refs` counts the user's references (one from submit, plus retains) and
@@ -59,12 +84,30 @@ const SHUTDOWN: u32 = 5;
 const HAS_WAITER: u32 = 1 << 3;
 const HAS_HELPER: u32 = 1 << 4;
 const OBSERVED: u32 = 1 << 5;
+const HAS_HOOKS: u32 = 1 << 6;
 
 const MAGIC_LIVE: u32 = 0x6267_7461; // "bgta"
 const MAGIC_DEAD: u32 = 0xdead_7461;
 
 /// The completer is unparking the helper; see the module docs.
 const BUSY: *mut Parker = 1 as *mut Parker;
+/// The hooks have run: no more can be attached; see the module docs.
+const SEALED: *mut Hook = 1 as *mut Hook;
+
+/// A completion hook: a node that a mechanism embeds as the first field of
+/// its own `#[repr(C)]` allocation and attaches with [`Task::add_hook`].
+#[repr(C)]
+pub(crate) struct Hook {
+    next: *mut Hook,
+    /// Called exactly once, with the node and the ended task; owns the node.
+    run: unsafe fn(*mut Hook, &Task),
+}
+
+impl Hook {
+    pub(crate) const fn new(run: unsafe fn(*mut Hook, &Task)) -> Hook {
+        Hook { next: ptr::null_mut(), run }
+    }
+}
 
 /// How a task ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -93,6 +136,7 @@ pub struct Task {
     fork_gen: u32,
     result: UnsafeCell<c_int>,
     helper: AtomicPtr<Parker>,
+    hooks: AtomicPtr<Hook>,
     func: RawFn,
     arg: *mut c_void,
     drop: Option<RawDrop>,
@@ -110,21 +154,29 @@ impl Task {
     /// Allocates a task and the job that will run it. The returned pointer
     /// carries one user reference; the job carries the other.
     pub(crate) fn new(func: RawFn, arg: *mut c_void, drop: Option<RawDrop>, pool_id: u64) -> (*const Task, Job) {
-        let t = Box::into_raw(Box::new(Task {
+        let t = Task::new_unqueued(func, arg, drop, pool_id, 2);
+        // SAFETY: exec_task decodes word 0 as the task pointer and consumes the job's reference.
+        let job = unsafe { Job::new(exec_task, JobData(t as *mut c_void, ptr::null_mut(), 0)) };
+        (t, job)
+    }
+
+    /// Allocates a queued task with `refs` references and no job: for a
+    /// mechanism that runs it with a job of its own (see `run_with`), or for
+    /// a latch, a task that some code ends with `run_with(|_, _| code)`.
+    pub(crate) fn new_unqueued(func: RawFn, arg: *mut c_void, drop: Option<RawDrop>, pool_id: u64, refs: u32) -> *const Task {
+        Box::into_raw(Box::new(Task {
             state: AtomicU32::new(QUEUED),
-            refs: AtomicU32::new(2),
+            refs: AtomicU32::new(refs),
             magic: AtomicU32::new(MAGIC_LIVE),
             fork_gen: fork::generation(),
             result: UnsafeCell::new(0),
             helper: AtomicPtr::new(ptr::null_mut()),
+            hooks: AtomicPtr::new(ptr::null_mut()),
             func,
             arg,
             drop,
             pool_id,
-        }));
-        // SAFETY: exec_task decodes word 0 as the task pointer and consumes the job's reference.
-        let job = unsafe { Job::new(exec_task, JobData(t as *mut c_void, ptr::null_mut(), 0)) };
-        (t, job)
+        }))
     }
 
     /// Frees a task whose job was never queued (the submit was refused):
@@ -137,6 +189,11 @@ impl Task {
         std::mem::forget(job);
         (*t).magic.store(MAGIC_DEAD, Ordering::Relaxed);
         drop(Box::from_raw(t as *mut Task));
+    }
+
+    /// The id of the pool the task was submitted to.
+    pub(crate) fn pool_id(&self) -> u64 {
+        self.pool_id
     }
 
     /// True if `t` looks like a live task (best effort: catches most
@@ -176,6 +233,84 @@ impl Task {
         }
         if prev & HAS_WAITER != 0 {
             futex::wake(&self.state, i32::MAX);
+        }
+        if prev & HAS_HOOKS != 0 {
+            self.run_hooks();
+        }
+    }
+
+    /// Runs `hook` once this task has ended: later, on the thread that ends
+    /// it, or now, on this thread, if it already has (see the module docs).
+    ///
+    /// # Safety
+    /// `hook` must be valid and not attached anywhere; its `run` owns it.
+    pub(crate) unsafe fn add_hook(&self, hook: *mut Hook) {
+        if self.fork_gen != fork::generation() {
+            // Inherited across fork(): nothing in this process will end it.
+            return ((*hook).run)(hook, self);
+        }
+        let mut head = self.hooks.load(Ordering::Acquire);
+        loop {
+            if head == SEALED {
+                return ((*hook).run)(hook, self);
+            }
+            (*hook).next = head;
+            match self.hooks.compare_exchange_weak(head, hook, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(now) => head = now,
+            }
+        }
+        if self.state.fetch_or(HAS_HOOKS, Ordering::AcqRel) & LIFE >= DONE {
+            self.run_hooks();
+        }
+    }
+
+    /// Seals the hook list and runs the hooks it held, in attach order.
+    fn run_hooks(&self) {
+        let mut h = self.hooks.swap(SEALED, Ordering::AcqRel);
+        let mut ordered: *mut Hook = ptr::null_mut();
+        while !h.is_null() && h != SEALED {
+            // SAFETY: the swap made these nodes ours; they stay valid until run.
+            unsafe {
+                let next = (*h).next;
+                (*h).next = ordered;
+                ordered = h;
+                h = next;
+            }
+        }
+        while !ordered.is_null() {
+            // SAFETY: as above; `run` takes the node, so read `next` first.
+            unsafe {
+                let next = (*ordered).next;
+                ((*ordered).run)(ordered, self);
+                ordered = next;
+            }
+        }
+    }
+
+    /// Runs the task's body if it is still queued: `body` gets `func` and
+    /// `arg` and returns the result code. `Skipped` if it was cancelled.
+    pub(crate) fn run_with(&self, body: impl FnOnce(RawFn, *mut c_void) -> c_int) -> Outcome {
+        match self.leave_queued(RUNNING) {
+            Ok(()) => {
+                let code = body(self.func, self.arg);
+                self.finish(DONE, code);
+                if code == 0 {
+                    Outcome::Ok
+                } else {
+                    Outcome::Failed
+                }
+            }
+            Err(_) => Outcome::Skipped,
+        }
+    }
+
+    /// Ends a still-queued task whose pool refused or dropped it: its drop
+    /// runs and its waiters see `Shutdown`. `Skipped` if it already left the queue.
+    pub(crate) fn cancel_for_shutdown(&self) -> Outcome {
+        match self.cancel_as(SHUTDOWN) {
+            Ok(()) => Outcome::Cancelled,
+            Err(_) => Outcome::Skipped,
         }
     }
 
@@ -330,18 +465,8 @@ unsafe fn exec_task(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
     let t = d.0 as *const Task;
     let task = &*t;
     let outcome = match worker {
-        Some(_) => match task.leave_queued(RUNNING) {
-            Ok(()) => {
-                let code = (task.func)(task.arg);
-                task.finish(DONE, code);
-                if code == 0 { Outcome::Ok } else { Outcome::Failed }
-            }
-            Err(_) => Outcome::Skipped,
-        },
-        None => match task.cancel_as(SHUTDOWN) {
-            Ok(()) => Outcome::Cancelled,
-            Err(_) => Outcome::Skipped,
-        },
+        Some(_) => task.run_with(|f, arg| f(arg)),
+        None => task.cancel_for_shutdown(),
     };
     Task::release(t);
     outcome

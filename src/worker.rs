@@ -179,6 +179,7 @@ impl WorkerThread {
             Outcome::Ok => bump(&st.completed),
             Outcome::Failed => bump(&st.failed),
             Outcome::Cancelled | Outcome::Skipped => bump(&st.cancelled),
+            Outcome::Internal => {}
         }
     }
 

@@ -14,6 +14,7 @@
 pub mod status;
 pub mod task;
 pub mod pool;
+pub mod compose;
 pub mod version;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -62,6 +63,13 @@ impl PanicDefault for usize {
 impl PanicDefault for u32 {
     fn on_panic() -> Self {
         0
+    }
+}
+
+/// The only `int` returned is a file descriptor (bg_cq_fd): -1 is "none".
+impl PanicDefault for std::ffi::c_int {
+    fn on_panic() -> Self {
+        -1
     }
 }
 

@@ -138,6 +138,9 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
     if flags > 1 {
         return BG_EINVAL;
     }
+    if crate::compose::serial::would_deadlock(task) {
+        return BG_EDEADLK;
+    }
     let deadline = deadline_after(timeout_ns);
     match task.wait(deadline, flags & 1 == 0) {
         Some(end) => end_status(task.observe(end), result),
@@ -150,8 +153,10 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
 /// Returns BG_OK (it ran and returned 0; `*result` = 0), BG_EFAILED (it ran
 /// and returned non-zero; that code in `*result`), BG_ECANCELLED or
 /// BG_ESHUTDOWN (it never ran; `*result` untouched), BG_EFORKED (the task
-/// belongs to the parent of this forked process), or BG_EINVAL. `result`
-/// may be NULL. Any number of threads may wait on one task.
+/// belongs to the parent of this forked process), BG_EDEADLK (called from a
+/// task of a serial queue or keyed lane on a task queued after it on the
+/// same queue, which cannot start before the caller ends), or BG_EINVAL.
+/// `result` may be NULL. Any number of threads may wait on one task.
 ///
 /// Called from a worker thread, the wait runs other queued work of that
 /// worker's pool until the task ends, so a task may wait for tasks it

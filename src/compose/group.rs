@@ -1,0 +1,249 @@
+//! Groups: tasks submitted together, waited for together, failed and
+//! cancelled together (dispatch groups, TBB `task_group`, Go's errgroup).
+//!
+//! Each member is an ordinary handle with a completion hook (`task.rs`)
+//! that updates the group: one fewer pending, the first failure code, and
+//! whether some member never ran. Waiting uses a latch, a task with no job
+//! that the hook ending the last pending member ends, so a wait from a
+//! worker helps like any wait on a handle. The next submit arms a new
+//! latch, so a group can be waited for again after more submits.
+//!
+//! Members that have not ended sit in a slab so that a cancel can reach
+//! them. An entry is present only while its task is alive: it is filled by
+//! the submitter (holding a reference) and emptied by the member's hook,
+//! which runs before the task's last job reference goes. So the cancel may
+//! retain any task it finds there, under the group's lock.
+
+use std::ffi::{c_int, c_void};
+use std::ptr;
+use std::sync::{Arc, Mutex};
+
+use crate::compose::lock;
+use crate::job::{RawDrop, RawFn};
+use crate::registry::{Registry, SubmitError};
+use crate::task::{Hook, Task, TaskEnd};
+
+/// How a group's tasks ended, so far.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum GroupEnd {
+    /// Every task ran and returned 0.
+    AllOk,
+    /// At least one failed; this is the first failure's code.
+    Failed(c_int),
+    /// None failed, but some never ran (cancelled, or dropped by a shutdown).
+    NotRun,
+}
+
+/// Why a submit to a group was refused (nothing was queued).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum GroupRefusal {
+    /// The group was cancelled.
+    Cancelled,
+    Pool(SubmitError),
+}
+
+pub(crate) struct Group {
+    pub(crate) reg: Arc<Registry>,
+    cancel_on_error: bool,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Tasks submitted and not yet ended.
+    pending: usize,
+    first_error: Option<c_int>,
+    not_run: bool,
+    cancelled: bool,
+    /// Tasks not yet ended, by slot; null for a free or reserved slot.
+    members: Vec<*const Task>,
+    free: Vec<usize>,
+    /// Ended when `pending` drops to zero; one reference; null when nothing
+    /// is pending (so never set when the group is dropped: members hold it).
+    latch: *const Task,
+}
+
+// SAFETY: the task pointers are thread-safe handles, used under the lock
+// as the module docs describe.
+unsafe impl Send for State {}
+
+/// The hook of one member.
+#[repr(C)]
+struct Member {
+    hook: Hook,
+    group: Arc<Group>,
+    slot: usize,
+}
+
+/// Never called: a latch has no function of its own.
+unsafe extern "C" fn latch_fn(_: *mut c_void) -> c_int {
+    0
+}
+
+impl Group {
+    pub(crate) fn new(reg: Arc<Registry>, cancel_on_error: bool) -> Arc<Group> {
+        Arc::new(Group {
+            reg,
+            cancel_on_error,
+            state: Mutex::new(State {
+                pending: 0,
+                first_error: None,
+                not_run: false,
+                cancelled: false,
+                members: Vec::new(),
+                free: Vec::new(),
+                latch: ptr::null(),
+            }),
+        })
+    }
+
+    /// Submits `f(arg)` to the group's pool as a member. Returns its handle
+    /// (one user reference) if `handle`, else null.
+    pub(crate) fn submit(
+        self: &Arc<Self>,
+        f: RawFn,
+        arg: *mut c_void,
+        drop: Option<RawDrop>,
+        handle: bool,
+    ) -> Result<*const Task, GroupRefusal> {
+        let slot = {
+            let mut st = lock(&self.state);
+            if st.cancelled {
+                return Err(GroupRefusal::Cancelled);
+            }
+            st.pending += 1;
+            if st.latch.is_null() {
+                st.latch = Task::new_unqueued(latch_fn, ptr::null_mut(), None, self.reg.id, 1);
+            }
+            match st.free.pop() {
+                Some(i) => i,
+                None => {
+                    st.members.push(ptr::null());
+                    st.members.len() - 1
+                }
+            }
+        };
+        let t = match self.reg.submit_fn(f, arg, drop) {
+            Ok(t) => t,
+            Err(e) => {
+                self.member_left(slot, None);
+                return Err(GroupRefusal::Pool(e));
+            }
+        };
+        let cancelled = {
+            let mut st = lock(&self.state);
+            st.members[slot] = t;
+            st.cancelled
+        };
+        // SAFETY: we hold the user reference from submit_fn.
+        unsafe {
+            if cancelled {
+                let _ = (*t).cancel(); // the group was cancelled while we queued it
+            }
+            let m = Box::into_raw(Box::new(Member { hook: Hook::new(member_ended), group: Arc::clone(self), slot }));
+            (*t).add_hook(m as *mut Hook);
+            if !handle {
+                Task::release(t);
+                return Ok(ptr::null());
+            }
+        }
+        Ok(t)
+    }
+
+    /// A member left the group (it ended, or its submit was refused: `None`).
+    fn member_left(&self, slot: usize, end: Option<TaskEnd>) {
+        let (latch, cancel) = {
+            let mut st = lock(&self.state);
+            st.members[slot] = ptr::null();
+            st.free.push(slot);
+            let failed = match end {
+                Some(TaskEnd::Ran(0)) | None => false,
+                Some(TaskEnd::Ran(code)) => {
+                    st.first_error.get_or_insert(code);
+                    true
+                }
+                Some(_) => {
+                    st.not_run = true;
+                    false
+                }
+            };
+            st.pending -= 1;
+            let latch = if st.pending == 0 { std::mem::replace(&mut st.latch, ptr::null()) } else { ptr::null() };
+            (latch, failed && self.cancel_on_error && !st.cancelled)
+        };
+        if cancel {
+            self.cancel();
+        }
+        if !latch.is_null() {
+            // SAFETY: the group's reference to the latch was moved to us.
+            unsafe {
+                (*latch).run_with(|_, _| 0);
+                Task::release(latch);
+            }
+        }
+    }
+
+    /// Cancels every member that has not started (their drops run here) and
+    /// refuses later submits.
+    pub(crate) fn cancel(&self) {
+        let tasks: Vec<*const Task> = {
+            let mut st = lock(&self.state);
+            st.cancelled = true;
+            st.members
+                .iter()
+                .copied()
+                .filter(|t| !t.is_null())
+                .inspect(|&t| {
+                    // SAFETY: a task in the slab is alive (module docs).
+                    unsafe { (*t).retain() }
+                })
+                .collect()
+        };
+        for t in tasks {
+            // SAFETY: retained above. A member already running or ended is left alone.
+            unsafe {
+                let _ = (*t).cancel();
+                Task::release(t);
+            }
+        }
+    }
+
+    /// Waits until no member is pending (None: the deadline passed first).
+    pub(crate) fn wait(&self, deadline: Option<u64>) -> Option<GroupEnd> {
+        let latch = {
+            let st = lock(&self.state);
+            if st.pending == 0 {
+                return Some(st.end());
+            }
+            // SAFETY: the group holds a reference while the latch is set.
+            unsafe { (*st.latch).retain() };
+            st.latch
+        };
+        // SAFETY: retained above.
+        let ended = unsafe {
+            let r = (*latch).wait(deadline, true);
+            Task::release(latch);
+            r.is_some()
+        };
+        ended.then(|| lock(&self.state).end())
+    }
+}
+
+impl State {
+    fn end(&self) -> GroupEnd {
+        match (self.first_error, self.not_run) {
+            (Some(code), _) => GroupEnd::Failed(code),
+            (None, true) => GroupEnd::NotRun,
+            (None, false) => GroupEnd::AllOk,
+        }
+    }
+}
+
+/// A member ended: update its group.
+unsafe fn member_ended(h: *mut Hook, task: &Task) {
+    // SAFETY: `submit` made this node a Box<Member> with the Hook first (repr(C)).
+    let m = Box::from_raw(h as *mut Member);
+    let end = task.end().unwrap_or(TaskEnd::Forked);
+    // The group reports failures through its wait: they are observed.
+    task.observe(end);
+    m.group.member_left(m.slot, Some(end));
+}

@@ -1,0 +1,65 @@
+//! Keyed lanes: tasks submitted with the same key run one at a time in
+//! submission order, different keys in parallel.
+//!
+//! A busy key has a serial queue (`serial.rs`) in a sharded map of its
+//! pool; an idle key has nothing. The map entry is created by the submit
+//! that finds none and removed by the drain that finds the lane empty, both
+//! under the shard's lock (taken before the queue's own lock), so a submit
+//! never adds to a lane that is leaving the map, and two lanes for one key
+//! never exist at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::compose::accepts_from_here;
+use crate::compose::serial::Queue;
+use crate::job::Job;
+use crate::registry::{Registry, SubmitError};
+use crate::compose::lock;
+use std::sync::{Mutex, MutexGuard};
+use crate::task::Task;
+
+/// Shards of the lane map: enough that producers of different keys rarely
+/// meet on one lock.
+const SHARDS: usize = 32;
+
+pub(crate) type Shard = HashMap<u64, Arc<Queue>>;
+
+pub(crate) struct Lanes {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl Lanes {
+    pub(crate) fn new() -> Lanes {
+        Lanes { shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect() }
+    }
+
+    pub(crate) fn lock_shard(&self, key: u64) -> MutexGuard<'_, Shard> {
+        // Fibonacci hashing: sequential keys spread over the shards.
+        let i = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 59) as usize % SHARDS;
+        lock(&self.shards[i])
+    }
+
+    /// Queues a job (of handle `task`, or null) on the lane of `key` of `reg`.
+    /// On refusal the job comes back unconsumed.
+    pub(crate) fn submit(reg: &Arc<Registry>, key: u64, job: Job, task: *const Task) -> Result<(), (SubmitError, Job)> {
+        if let Err(e) = accepts_from_here(reg) {
+            return Err((e, job));
+        }
+        let (lane, first) = {
+            let mut shard = reg.compose.lanes.lock_shard(key);
+            let lane = Arc::clone(shard.entry(key).or_insert_with(|| Queue::new(Arc::clone(reg), Some(key))));
+            let first = lane.push(job, task);
+            (lane, first)
+        };
+        if first {
+            lane.schedule();
+        }
+        Ok(())
+    }
+
+    /// Lanes in the map: one per busy key.
+    pub(crate) fn busy(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).len()).sum()
+    }
+}

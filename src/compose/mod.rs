@@ -1,0 +1,109 @@
+//! Composition: the ways people combine background work, built from the
+//! core's jobs, handles and completion hooks (`task.rs`). One mechanism per
+//! file; the C ABI for all of them is `capi/compose.rs`.
+//!
+//! | file | mechanism |
+//! |---|---|
+//! | `continuation.rs` | a callback that runs on the pool once a task ends |
+//! | `group.rs` | many tasks waited for, failed and cancelled together |
+//! | `serial.rs` | serial queues: one task at a time, in submission order |
+//! | `lanes.rs` | keyed lanes: a serial queue per busy key, none per idle key |
+//! | `batch.rs` | tasks collected now, run later in order as one unit |
+//! | `timer.rs` | delayed tasks: one timer thread per pool |
+//! | `parallel_for.rs` | a range split recursively over the work-stealing deques |
+//! | `completion.rs` | completion queues: finished records behind an eventfd |
+//!
+//! Every mechanism keeps the core's contract: each accepted task runs
+//! exactly once, or its drop runs exactly once and its handle reports why.
+
+pub(crate) mod batch;
+pub(crate) mod completion;
+pub(crate) mod continuation;
+pub(crate) mod group;
+pub(crate) mod lanes;
+pub(crate) mod parallel_for;
+pub(crate) mod serial;
+pub(crate) mod timer;
+
+use std::ffi::c_void;
+use std::ptr;
+
+use crate::job::{Job, RawDrop, RawFn};
+use crate::registry::{Registry, SubmitError};
+use crate::task::Task;
+use crate::worker::WorkerThread;
+
+/// Locks a mutex, ignoring poisoning (as `sync::lock`). Composition uses
+/// std's mutexes even under `--cfg loom`: it is not part of the models.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What composition keeps per pool (a field of `Registry`).
+pub(crate) struct PoolExt {
+    pub(crate) lanes: lanes::Lanes,
+    pub(crate) timer: timer::TimerSlot,
+}
+
+impl PoolExt {
+    pub(crate) fn new() -> PoolExt {
+        PoolExt { lanes: lanes::Lanes::new(), timer: timer::TimerSlot::new() }
+    }
+
+    /// The pool is shutting down: stop the timer and drop what it holds.
+    pub(crate) fn close(&self) {
+        self.timer.close();
+    }
+}
+
+/// How many keyed lanes `pool` keeps now: one per key with tasks queued or
+/// running, none for an idle key.
+pub fn busy_lanes(pool: &crate::pool::Pool) -> usize {
+    pool.registry().compose.lanes.busy()
+}
+
+/// Whether `reg` takes new work from this thread, as `Registry::submit`
+/// decides: its own workers may submit while it drains, others only while
+/// it is open. Mechanisms that hold work outside the pool's queues check
+/// this before accepting, so a closed pool refuses rather than drops.
+pub(crate) fn accepts_from_here(reg: &Registry) -> Result<(), SubmitError> {
+    if reg.is_forked() {
+        return Err(SubmitError::Forked);
+    }
+    let own_worker = WorkerThread::current().is_some_and(|w| ptr::eq(w.registry(), reg));
+    let open = if own_worker { !reg.is_cancelling() } else { reg.is_open() };
+    if open {
+        Ok(())
+    } else {
+        Err(SubmitError::Shutdown)
+    }
+}
+
+/// A user callback made into a job, with a handle if one was asked for.
+pub(crate) struct UserJob {
+    /// The handle (one user reference), or null for fire-and-forget.
+    pub(crate) task: *const Task,
+    pub(crate) job: Job,
+}
+
+impl UserJob {
+    pub(crate) fn new(reg: &Registry, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>, handle: bool) -> UserJob {
+        if handle {
+            let (task, job) = Task::new(f, arg, drop, reg.id);
+            UserJob { task, job }
+        } else {
+            UserJob { task: ptr::null(), job: Job::spawn(f, arg, drop) }
+        }
+    }
+
+    /// Undoes `new` after a refusal: neither `fn` nor `drop` runs, `arg`
+    /// stays the caller's.
+    pub(crate) fn refuse(task: *const Task, job: Job) {
+        if task.is_null() {
+            std::mem::forget(job); // an inline spawn job owns nothing but the caller's arg
+        } else {
+            // SAFETY: the pair came from Task::new in `new` and was never queued.
+            unsafe { Task::discard_unsubmitted(task, job) };
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Serial queues: tasks of one queue run one at a time, in submission
+//! order, on the pool's threads; different queues run in parallel.
+//!
+//! A queue is a FIFO of jobs and a `scheduled` flag under one mutex. The
+//! submit that finds the flag clear sets it and queues a drain job on the
+//! pool. The drain runs up to `DRAIN_BATCH` items, then requeues itself
+//! behind the pool's other work (so a busy queue cannot starve the rest);
+//! it clears the flag in the same critical section in which it finds the
+//! FIFO empty. A drain exists exactly while the flag is set, so one item at
+//! most runs at a time, and no item is left without a drain.
+//!
+//! If the pool refuses or drops the drain job (shutdown), every queued
+//! item is cancelled: its drop runs and its handle ends with `Shutdown`.
+//!
+//! While a drain runs an item, a thread-local names its queue. A wait, from
+//! that item, on a task still in the same FIFO could only end after the
+//! waiting item does: `would_deadlock` reports it so the wait can refuse.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::Arc;
+
+use crate::compose::accepts_from_here;
+use crate::job::{CancelReason, Job, JobData, Outcome};
+use crate::registry::{Registry, SubmitError};
+use crate::compose::lock;
+use std::sync::Mutex;
+use crate::task::Task;
+use crate::worker::WorkerThread;
+
+/// Items a drain runs before it lets the pool's other work go first.
+const DRAIN_BATCH: usize = 64;
+
+pub(crate) struct Queue {
+    pub(crate) reg: Arc<Registry>,
+    /// A keyed lane's key: the lane sits in `reg.compose.lanes` while busy.
+    lane: Option<u64>,
+    state: Mutex<State>,
+}
+
+pub(crate) struct State {
+    items: VecDeque<Item>,
+    scheduled: bool,
+}
+
+struct Item {
+    job: Job,
+    /// The item's handle, for deadlock detection only (no reference held:
+    /// the job holds one while the item is queued); null without a handle.
+    task: *const Task,
+}
+
+// SAFETY: `task` is only compared by address, never dereferenced.
+unsafe impl Send for Item {}
+
+thread_local! {
+    /// The queue whose item this thread is running, if any.
+    static RUNNING: Cell<*const Queue> = const { Cell::new(ptr::null()) };
+}
+
+/// Marks this thread as running an item of a queue; restores the previous
+/// mark when dropped (a helping wait can run another queue's drain inside).
+struct RunningGuard(*const Queue);
+
+impl RunningGuard {
+    fn enter(q: &Queue) -> RunningGuard {
+        RunningGuard(RUNNING.with(|r| r.replace(q)))
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        RUNNING.with(|r| r.set(self.0));
+    }
+}
+
+/// True if this thread runs an item of a serial queue or lane and `task` is
+/// still queued behind it on the same queue: waiting for it would hang.
+pub(crate) fn would_deadlock(task: &Task) -> bool {
+    let q = RUNNING.with(|r| r.get());
+    if q.is_null() || task.end().is_some() {
+        return false;
+    }
+    // SAFETY: RUNNING is set only while a drain, which holds an Arc of the
+    // queue, runs an item on this thread.
+    let q = unsafe { &*q };
+    lock(&q.state).items.iter().any(|it| ptr::eq(it.task, task))
+}
+
+impl Queue {
+    pub(crate) fn new(reg: Arc<Registry>, lane: Option<u64>) -> Arc<Queue> {
+        Arc::new(Queue { reg, lane, state: Mutex::new(State { items: VecDeque::new(), scheduled: false }) })
+    }
+
+    /// Queues a job (of handle `task`, or null) behind the others. On
+    /// refusal (the pool does not take work from this thread) the job comes
+    /// back unconsumed.
+    pub(crate) fn submit(self: &Arc<Self>, job: Job, task: *const Task) -> Result<(), (SubmitError, Job)> {
+        if let Err(e) = accepts_from_here(&self.reg) {
+            return Err((e, job));
+        }
+        if self.push(job, task) {
+            Arc::clone(self).schedule();
+        }
+        Ok(())
+    }
+
+    /// Appends an item; true if the caller must schedule the drain.
+    /// For a lane, the caller holds the lane map's shard lock.
+    pub(crate) fn push(&self, job: Job, task: *const Task) -> bool {
+        let mut st = lock(&self.state);
+        st.items.push_back(Item { job, task });
+        !std::mem::replace(&mut st.scheduled, true)
+    }
+
+    /// Queues the drain job on the pool; if the pool refuses it, everything
+    /// queued is cancelled.
+    pub(crate) fn schedule(self: Arc<Self>) {
+        let reg = Arc::clone(&self.reg);
+        let data = JobData(Arc::into_raw(self) as *mut c_void, ptr::null_mut(), 0);
+        // SAFETY: exec_drain decodes word 0 as the Arc just leaked into it.
+        let job = unsafe { Job::new(exec_drain, data) };
+        if let Err((_, job)) = reg.submit_accepted(job) {
+            job.cancel(CancelReason::Shutdown);
+        }
+    }
+
+    fn drain(self: Arc<Self>, w: &WorkerThread) {
+        {
+            let _running = RunningGuard::enter(&self);
+            for _ in 0..DRAIN_BATCH {
+                match self.next_or_idle() {
+                    Some(item) => w.execute(item.job),
+                    None => return,
+                }
+            }
+        }
+        self.schedule();
+    }
+
+    /// The next item; or, if there is none, ends the drain: clears
+    /// `scheduled` (and takes a lane out of the lane map) in the critical
+    /// section that saw the FIFO empty, so no submit can slip in between.
+    fn next_or_idle(&self) -> Option<Item> {
+        if let Some(item) = lock(&self.state).items.pop_front() {
+            return Some(item);
+        }
+        let mut shard = self.lane.map(|key| self.reg.compose.lanes.lock_shard(key));
+        let mut st = lock(&self.state);
+        let item = st.items.pop_front();
+        if item.is_none() {
+            st.scheduled = false;
+            if let (Some(key), Some(map)) = (self.lane, shard.as_mut()) {
+                map.remove(&key);
+            }
+        }
+        item
+    }
+
+    /// The drain job was refused or dropped: cancel every queued item.
+    fn cancel_all(&self) {
+        let items = {
+            let mut shard = self.lane.map(|key| self.reg.compose.lanes.lock_shard(key));
+            let mut st = lock(&self.state);
+            st.scheduled = false;
+            if let (Some(key), Some(map)) = (self.lane, shard.as_mut()) {
+                map.remove(&key);
+            }
+            std::mem::take(&mut st.items)
+        };
+        for item in items {
+            item.job.cancel(CancelReason::Shutdown);
+        }
+    }
+}
+
+/// A queue's drain: runs items (given a worker) or cancels them all.
+unsafe fn exec_drain(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
+    // SAFETY: `schedule` leaked exactly one Arc into word 0 for this job.
+    let q = Arc::from_raw(d.0 as *const Queue);
+    match worker {
+        Some(w) => q.drain(w),
+        None => q.cancel_all(),
+    }
+    Outcome::Internal
+}
