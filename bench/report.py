@@ -184,7 +184,7 @@ def markdown(data, skips, meta):
     return "\n".join(L)
 
 
-def chart(data, meta):
+def chart(data, skips, meta):
     """One small horizontal-bar panel per workload: median bars, min–max whiskers."""
     panels = [(wl, title, head, unit, lower) for wl, title, head, unit, lower, _ in WORKLOADS]
     panels.insert(4, ("wake", "4. wake: pool CPU while waiting", "pool_cpu_pct", "% of a core", True))
@@ -209,6 +209,9 @@ def chart(data, meta):
         present = [(p, data[(wl, p, metric)]) for p in PEERS if (wl, p, metric) in data]
         out.append(f'<text x="{x0}" y="{y + 14}" font-weight="bold">{escape(title)}</text>')
         out.append(f'<text x="{x0}" y="{y + 28}" fill="#555">{escape(unit)}, {"lower" if lower else "higher"} is better</text>')
+        if (wl, "bg") in skips:
+            note = "bg: " + skips[(wl, "bg")]
+            out.append(f'<text x="{x0 + 200}" y="{y + 28}" fill="#c92a2a">{escape(note[:48])}</text>')
         if not present:
             out.append(f'<text x="{x0}" y="{y + 48}" fill="#999">no data</text>')
             continue
@@ -234,7 +237,7 @@ def generate(outdir):
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write(markdown(data, skips, meta))
     with open(os.path.join(outdir, "chart.svg"), "w") as f:
-        f.write(chart(data, meta))
+        f.write(chart(data, skips, meta))
 
 
 if __name__ == "__main__":
