@@ -51,6 +51,14 @@ def run_one(build, peer, wl, tiny, threads, timeout):
     return parsed[0]
 
 
+def selftest(build):
+    """The driver must reject a pool that loses one task and runs another twice."""
+    kind, _, _, payload = run_one(build, "selftest", "spawn", True, 1, 60)
+    ok = kind == "FAIL" and "exactly-once violated: 1 never ran, 1 ran more than once" in payload
+    print(f"selftest: broken pool {'rejected' if ok else 'NOT rejected'}: {payload}", flush=True)
+    return ok
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -95,9 +103,12 @@ def main():
     peers = args.peers.split(",") if args.peers else PEERS
     timeout = 60 if args.tiny else 300
 
+    # In the tiny (test) run, first prove the exactly-once check can fail.
+    selftest_ok = selftest(args.build) if args.tiny else None
+
     samples = {}  # (wl, peer) -> [metrics dict]
     skips = {}  # (wl, peer) -> reason
-    fails = []
+    fails = [] if selftest_ok is not False else [("spawn", "selftest", "the exactly-once check accepted a broken pool")]
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = loadavg()
     for rep in range(args.reps):
@@ -146,7 +157,7 @@ def main():
     report.generate(args.out)
 
     failed = {(w, p) for w, p, _ in fails}
-    passed = sum(1 for k in samples if k not in failed)
+    passed = sum(1 for k in samples if k not in failed) + (1 if selftest_ok else 0)
     for wl, peer, why in fails:
         print(f"FAILED: {wl} {peer}: {why}", file=sys.stderr)
     print(f"wrote {args.out}/results.csv, results.md, chart.svg")
