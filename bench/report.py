@@ -26,14 +26,14 @@ WORKLOADS = [
      [("cpu_ns_per_task", "CPU ns/task")]),
     ("handles", "2. handles: 1M tasks with handles, wait on each", "ns_per_task", "ns/task", True,
      [("cpu_ns_per_task", "CPU ns/task")]),
-    ("fib", "3. fib(30), nested submit + wait", "ns_per_call", "ns/call", True,
+    ("fib", "3. fib(30): nested submit + wait", "ns_per_call", "ns/call", True,
      [("cpu_ns_per_call", "CPU ns/call")]),
-    ("wake", "4. wake latency, one task per ms", "p50_us", "p50 µs", True,
+    ("wake", "4. wake: one task per ms, submit→start", "p50_us", "p50 µs", True,
      [("p99_us", "p99 µs"), ("pool_cpu_pct", "pool CPU % of a core")]),
     ("unbalanced", "5. unbalanced: 10k exponential tasks", "efficiency", "efficiency", False,
      [("par_ms", "wall ms"), ("cpu_ms", "CPU ms")]),
     ("idle", "6. idle second after a burst", "idle_cpu_ms", "CPU ms", True, []),
-    ("loop", "7. parallel loop, 8M elements", "ms_per_pass", "ms/pass", True,
+    ("loop", "7. parallel loop: 8M elements, 20 passes", "ms_per_pass", "ms/pass", True,
      [("speedup", "speedup vs 1 thread"), ("cpu_ms", "CPU ms (20 passes)")]),
     ("serial", "8a. serial queue, 200k tasks", "ns_per_task", "ns/task", True,
      [("cpu_ns_per_task", "CPU ns/task"), ("ordered", "order checked")]),
@@ -184,10 +184,59 @@ def markdown(data, skips, meta):
     return "\n".join(L)
 
 
+def summary(data, skips, meta):
+    """The compact table README.md shows: headline medians, ratio bg ÷ peer."""
+    L = [f"Run {meta['date']}, {meta['cpus']} CPUs, {meta['threads']} threads per pool, {meta['reps']} interleaved "
+         f"repetitions, load average {meta['load_before']} before / {meta['load_after']} after. "
+         "Cells: median, and in brackets bg ÷ peer (below 1: bg is lower; for efficiency higher is better).",
+         "",
+         "| workload | metric | " + " | ".join(PEERS) + " |",
+         "|---|---|" + "---|" * len(PEERS)]
+    for wl, title, head, unit, lower, _ in WORKLOADS:
+        bgv = med(data, wl, "bg", head)
+        cells = []
+        for p in PEERS:
+            v = med(data, wl, p, head)
+            if v is None:
+                cells.append("n/a")
+            elif p == "bg":
+                lo, hi = data[(wl, p, head)][1:3]
+                cells.append(f"**{fmt(v)}** ({fmt(lo)}–{fmt(hi)})")
+            else:
+                r = ratio(bgv, v)
+                cells.append(f"{fmt(v)} ({r:.2f})" if r is not None else fmt(v))
+        L.append(f"| {title.split(':')[0]} | {unit} | " + " | ".join(cells) + " |")
+        if wl == "wake":
+            cells = [fmt(med(data, wl, p, "pool_cpu_pct")) if med(data, wl, p, "pool_cpu_pct") is not None else "n/a" for p in PEERS]
+            L.append("| 4. wake, pool CPU | % of a core | " + " | ".join(cells) + " |")
+    L.append("")
+    L.append("| target | measured | verdict |")
+    L.append("|---|---|---|")
+    for t, r, v in targets(data):
+        L.append(f"| {t} | {r} | {v} |")
+    return "\n".join(L)
+
+
+README_BEGIN = "<!-- results:begin (written by report.py from the latest full run) -->"
+README_END = "<!-- results:end -->"
+
+
+def update_readme(path, text):
+    """Replaces the marked results section of bench/README.md."""
+    with open(path) as f:
+        doc = f.read()
+    a, b = doc.find(README_BEGIN), doc.find(README_END)
+    if a < 0 or b < a:
+        return False
+    with open(path, "w") as f:
+        f.write(doc[:a + len(README_BEGIN)] + "\n" + text + "\n" + doc[b:])
+    return True
+
+
 def chart(data, skips, meta):
     """One small horizontal-bar panel per workload: median bars, min–max whiskers."""
     panels = [(wl, title, head, unit, lower) for wl, title, head, unit, lower, _ in WORKLOADS]
-    panels.insert(4, ("wake", "4. wake: pool CPU while waiting", "pool_cpu_pct", "% of a core", True))
+    panels.insert(4, ("wake", "4. wake: pool CPU meanwhile", "pool_cpu_pct", "% of a core", True))
     cols, pw, bar_h, gap = 3, 420, 16, 6
     heights = [46 + max(1, sum((wl, p, metric) in data for p in PEERS)) * (bar_h + gap)
                for wl, _, metric, _, _ in panels]
@@ -238,6 +287,11 @@ def generate(outdir):
         f.write(markdown(data, skips, meta))
     with open(os.path.join(outdir, "chart.svg"), "w") as f:
         f.write(chart(data, skips, meta))
+    readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
+    default_out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+    # Only a full run into bench/results/ is "the latest full run".
+    if not meta["tiny"] and os.path.abspath(outdir) == default_out and os.path.exists(readme):
+        update_readme(readme, summary(data, skips, meta))
 
 
 if __name__ == "__main__":
