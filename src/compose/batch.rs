@@ -141,14 +141,15 @@ impl Batch {
     /// The user lets go of the batch: a batch never submitted runs every
     /// item's drop; a submitted one lives on until its task lets go of it.
     pub(crate) fn discard(&self) {
-        let (items, task) = {
-            let mut st = lock(&self.state);
-            (std::mem::take(&mut st.items), std::mem::replace(&mut st.task, ptr::null()))
-        };
+        let mut st = lock(&self.state);
+        let task = std::mem::replace(&mut st.task, ptr::null());
         if task.is_null() {
+            let items = std::mem::take(&mut st.items);
+            drop(st);
             drop_items(items);
         } else {
-            // SAFETY: the batch's own reference.
+            drop(st);
+            // SAFETY: the batch's own reference. Its items stay for the run.
             unsafe { Task::release(task) };
         }
     }
