@@ -404,7 +404,7 @@ typedef void (*bg_range_fn)(size_t lo, size_t hi, void *ctx);
 typedef struct {
     /**
      * The handle this record is about, as an identity only: no reference
-     * is added (it is freed already if nobody else held one).
+     * is added, so it may already be freed if you kept none.
      */
     bg_task *task;
     /**
@@ -643,7 +643,9 @@ bg_status bg_shutdown(uint32_t mode, uint64_t timeout_ns);
  * On BG_OK the library owns `arg`: `fn` runs exactly once, or, if it never
  * does (cancelled, or its pool refuses it when it falls due because it was
  * shut down), `drop(arg)` runs once instead and the continuation's handle
- * ends with BG_ECANCELLED or BG_ESHUTDOWN.
+ * ends with BG_ECANCELLED or BG_ESHUTDOWN. If the continuation returns
+ * non-zero and no wait sees it (no `out`, or its handle released
+ * unwaited), the pool's error handler gets it, with `fn` as its `func`.
  * Errors (nothing attached, `arg` still yours): BG_EINVAL (NULL or dead
  * `task`, NULL `fn`), BG_ESHUTDOWN (`task`'s pool is shut down or freed),
  * BG_EFORKED (`task` belongs to the parent of this forked process).
@@ -699,7 +701,7 @@ bg_status bg_group_wait(bg_group *group, uint64_t timeout_ns, int *first_error);
  * Cancels the group: every task of it that has not started never runs
  * (its drop runs on this thread before this returns; its waiters see
  * BG_ECANCELLED); running tasks finish. Later bg_group_submit() calls
- * return BG_ECANCELLED. Returns BG_OK or BG_EINVAL.
+ * return BG_ECANCELLED. Returns BG_OK, BG_EFORKED or BG_EINVAL.
  */
 bg_status bg_group_cancel(bg_group *group);
 
@@ -784,6 +786,10 @@ size_t bg_batch_size(const bg_batch *batch);
  * returned 0, else BG_EFAILED with the first failure's code; bg_cancel()
  * on it before it starts runs every task's drop. If the pool shuts down in
  * cancel mode mid-batch, the tasks not yet started are dropped.
+ *
+ * If the batch fails and its handle is released without a wait seeing it,
+ * the error handler gets the first failure's code (with the batch's
+ * internal runner as `func` and `arg`: check bg_batch_status() for which).
  *
  * A batch is submitted at most once. Returns BG_OK, or (nothing queued)
  * BG_EINVAL (NULL argument, unknown policy, already submitted),

@@ -160,7 +160,10 @@ unsafe extern "C" fn drop_then(arg: *mut c_void) {
     drop(Box::from_raw(arg as *mut ThenBody));
 }
 
-fn then(t: *mut bg_task, f: impl FnOnce(bg_status, c_int) -> c_int + Send + 'static) -> Result<*mut bg_task, bg_status> {
+fn then(
+    t: *mut bg_task,
+    f: impl FnOnce(bg_status, c_int) -> c_int + Send + 'static,
+) -> Result<*mut bg_task, bg_status> {
     let arg = Box::into_raw(Box::new(Box::new(f) as ThenBody)) as *mut c_void;
     let mut c = std::ptr::null_mut();
     match bg_then(t, Some(run_then), arg, Some(drop_then), &mut c) {
@@ -441,7 +444,10 @@ fn group_members_run_exactly_once_under_many_producers() {
                 for _ in 0..1000 {
                     let mut t = std::ptr::null_mut();
                     let arg = body(c.task(0));
-                    assert_eq!(bg_group_submit(gg as *mut bg_group, Some(run_body), arg, Some(drop_body), &mut t), BG_OK);
+                    assert_eq!(
+                        bg_group_submit(gg as *mut bg_group, Some(run_body), arg, Some(drop_body), &mut t),
+                        BG_OK
+                    );
                     release(t);
                 }
             })
@@ -521,7 +527,13 @@ fn serial_queue_runs_one_at_a_time_in_submission_order() {
                         0
                     });
                     assert_eq!(
-                        bg_serial_submit(qq as *mut bg_serial, Some(run_body), arg, Some(drop_body), std::ptr::null_mut()),
+                        bg_serial_submit(
+                            qq as *mut bg_serial,
+                            Some(run_body),
+                            arg,
+                            Some(drop_body),
+                            std::ptr::null_mut()
+                        ),
                         BG_OK
                     );
                 }
@@ -681,7 +693,14 @@ fn keyed_lanes_keep_per_key_order_and_nothing_once_idle() {
                             running[k].store(false, SeqCst);
                             0
                         });
-                        let s = bg_pool_submit_keyed(pp as *mut bg_pool, key, Some(run_body), arg, Some(drop_body), std::ptr::null_mut());
+                        let s = bg_pool_submit_keyed(
+                            pp as *mut bg_pool,
+                            key,
+                            Some(run_body),
+                            arg,
+                            Some(drop_body),
+                            std::ptr::null_mut(),
+                        );
                         assert_eq!(s, BG_OK);
                     }
                 }
@@ -691,7 +710,9 @@ fn keyed_lanes_keep_per_key_order_and_nothing_once_idle() {
     for t in producers {
         t.join().unwrap();
     }
-    eventually("every lane to drain", || logs.iter().map(|l| l.lock().unwrap().len()).sum::<usize>() == KEYS as usize * PER_KEY);
+    eventually("every lane to drain", || {
+        logs.iter().map(|l| l.lock().unwrap().len()).sum::<usize>() == KEYS as usize * PER_KEY
+    });
     for (key, log) in logs.iter().enumerate() {
         assert_eq!(*log.lock().unwrap(), (0..PER_KEY).collect::<Vec<_>>(), "key {key} ran out of order");
     }
@@ -817,6 +838,23 @@ fn a_discarded_or_cancelled_batch_runs_no_task_and_every_drop() {
     free(p);
 }
 
+#[test]
+fn a_batch_freed_before_it_runs_still_runs_every_task() {
+    let p = pool(1);
+    let (gate, blocker) = block_one_worker(p);
+    let counter = Counter::default();
+    let b = batch_with(&[0, 0, 0], &counter);
+    let mut t = std::ptr::null_mut();
+    assert_eq!(bg_batch_submit(b, p, BG_BATCH_STOP_ON_ERROR as u32, &mut t), BG_OK);
+    assert_eq!(bg_batch_free(b), BG_OK);
+    gate.open();
+    assert_eq!(wait(t), (BG_OK, 0));
+    assert_eq!((counter.ran(), counter.dropped()), (3, 0));
+    release(t);
+    release(blocker);
+    free(p);
+}
+
 // ---- delayed tasks -----------------------------------------------------------------------
 
 fn submit_after(p: *mut bg_pool, delay_ns: u64, f: impl FnOnce() -> c_int + Send + 'static) -> *mut bg_task {
@@ -892,7 +930,17 @@ fn shutdown_drops_delayed_tasks_not_yet_due() {
     let counter = Counter::default();
     let t = submit_after(p, 3600 * SEC, counter.task(0));
     let mut none = std::ptr::null_mut();
-    assert_eq!(bg_pool_submit_after(p, 3600 * SEC, Some(run_body), body(counter.task(0)), Some(drop_body), std::ptr::null_mut()), BG_OK);
+    assert_eq!(
+        bg_pool_submit_after(
+            p,
+            3600 * SEC,
+            Some(run_body),
+            body(counter.task(0)),
+            Some(drop_body),
+            std::ptr::null_mut()
+        ),
+        BG_OK
+    );
     assert_eq!(bg_pool_shutdown(p, BG_SHUTDOWN_DRAIN as u32, 30 * SEC), BG_OK);
     assert_eq!(wait(t).0, BG_ESHUTDOWN);
     assert_eq!((counter.ran(), counter.dropped()), (0, 2));
@@ -954,6 +1002,56 @@ fn parallel_for_nests_inside_tasks_on_one_thread() {
 }
 
 #[test]
+fn parallel_for_completes_on_the_caller_alone_when_every_worker_is_busy() {
+    // The only worker is blocked: the calling thread takes back every half
+    // it queued and runs the whole range itself.
+    let p = pool(1);
+    let (gate, blocker) = block_one_worker(p);
+    check_loop(p, 10_000, 10);
+    gate.open();
+    wait(blocker);
+    release(blocker);
+    free(p);
+}
+
+struct Blocking {
+    started: Gate,
+    gate: Gate,
+    ran: AtomicUsize,
+}
+
+unsafe extern "C" fn block_first_chunk(lo: usize, hi: usize, ctx: *mut c_void) {
+    let b = &*(ctx as *const Blocking);
+    if lo == 0 {
+        b.started.open();
+        b.gate.wait();
+    }
+    b.ran.fetch_add(hi - lo, SeqCst);
+}
+
+#[test]
+fn parallel_for_reports_chunks_dropped_by_a_cancel_shutdown() {
+    let p = pool(1);
+    let b = Arc::new(Blocking { started: Gate::default(), gate: Gate::default(), ran: AtomicUsize::new(0) });
+    let (b2, pp) = (Arc::clone(&b), p as usize);
+    // Inside a task, the loop's halves wait on the worker's own deque.
+    let t = submit(p, move || {
+        bg_parallel_for(pp as *mut bg_pool, 0, 100, 1, Some(block_first_chunk), Arc::as_ptr(&b2) as *mut c_void)
+            as c_int
+    });
+    b.started.wait();
+    let closer = std::thread::spawn(move || bg_pool_shutdown(pp as *mut bg_pool, BG_SHUTDOWN_CANCEL as u32, 30 * SEC));
+    eventually("the pool to close", || closed(p));
+    b.gate.open();
+    assert_eq!(closer.join().unwrap(), BG_OK);
+    assert_eq!(wait(t), (BG_EFAILED, BG_ESHUTDOWN as c_int));
+    let ran = b.ran.load(SeqCst);
+    assert!((1..100).contains(&ran), "the first chunk ran, the queued ones were dropped ({ran} ran)");
+    release(t);
+    free(p);
+}
+
+#[test]
 fn parallel_for_checks_its_arguments_and_the_pool() {
     let p = pool(1);
     assert_eq!(bg_parallel_for(p, 5, 4, 1, Some(cover), std::ptr::null_mut()), BG_EINVAL);
@@ -961,6 +1059,40 @@ fn parallel_for_checks_its_arguments_and_the_pool() {
     assert_eq!(bg_pool_shutdown(p, BG_SHUTDOWN_DRAIN as u32, 30 * SEC), BG_OK);
     assert_eq!(bg_parallel_for(p, 0, 4, 1, Some(cover), std::ptr::null_mut()), BG_ESHUTDOWN);
     free(p);
+}
+
+#[test]
+fn a_bounded_pool_never_strands_work_it_accepted() {
+    // max_queued bounds user submissions; a serial queue rescheduling its
+    // drain, a continuation or a delayed task falling due are not refused.
+    let mut o: bg_pool_options = unsafe { std::mem::zeroed() };
+    bg_pool_options_init(&mut o);
+    o.threads = 1;
+    o.max_queued = 1;
+    let mut p = std::ptr::null_mut();
+    assert_eq!(bg_pool_new(&o, &mut p), BG_OK);
+    let (gate, blocker) = block_one_worker(p);
+    let counter = Counter::default();
+    let mut q = std::ptr::null_mut();
+    assert_eq!(bg_serial_new(p, &mut q), BG_OK);
+    for _ in 0..200 {
+        assert_eq!(
+            bg_serial_submit(q, Some(run_body), body(counter.task(0)), Some(drop_body), std::ptr::null_mut()),
+            BG_OK
+        );
+    }
+    let f = counter.task(0);
+    let c = then(blocker, move |_, _| f()).unwrap();
+    let d = submit_after(p, 0, counter.task(0));
+    gate.open();
+    assert_eq!(wait(c), (BG_OK, 0));
+    assert_eq!(wait(d), (BG_OK, 0));
+    assert_eq!(bg_serial_free(q), BG_OK);
+    free(p); // drains
+    assert_eq!((counter.ran(), counter.dropped()), (202, 0));
+    for h in [c, d, blocker] {
+        release(h);
+    }
 }
 
 // ---- completion queues -------------------------------------------------------------------------
@@ -986,11 +1118,18 @@ fn completion_queue_delivers_one_record_per_task_and_signals_its_fd() {
     const N: usize = 1000;
     for i in 0..N {
         let arg = body(move || (i % 3) as c_int);
-        assert_eq!(bg_cq_submit(cq, p, Some(run_body), arg, Some(drop_body), i as *mut c_void, std::ptr::null_mut()), BG_OK);
+        assert_eq!(
+            bg_cq_submit(cq, p, Some(run_body), arg, Some(drop_body), i as *mut c_void, std::ptr::null_mut()),
+            BG_OK
+        );
     }
     let mut seen = vec![0u32; N];
     let mut got = 0;
-    let mut recs = vec![bg_completion { task: std::ptr::null_mut(), status: BG_OK, result: 0, user_data: std::ptr::null_mut() }; 64];
+    let mut recs =
+        vec![
+            bg_completion { task: std::ptr::null_mut(), status: BG_OK, result: 0, user_data: std::ptr::null_mut() };
+            64
+        ];
     while got < N {
         wait_readable(fd);
         let n = bg_cq_drain(cq, recs.as_mut_ptr(), recs.len());
@@ -1027,7 +1166,10 @@ fn freeing_a_completion_queue_with_pending_watches_is_safe() {
     let (gate, blocker) = block_one_worker(p);
     let counter = Counter::default();
     let mut t = std::ptr::null_mut();
-    assert_eq!(bg_cq_submit(cq, p, Some(run_body), body(counter.task(0)), Some(drop_body), std::ptr::null_mut(), &mut t), BG_OK);
+    assert_eq!(
+        bg_cq_submit(cq, p, Some(run_body), body(counter.task(0)), Some(drop_body), std::ptr::null_mut(), &mut t),
+        BG_OK
+    );
     assert_eq!(bg_cq_watch(cq, blocker, std::ptr::null_mut()), BG_OK);
     assert_eq!(bg_cq_free(cq), BG_OK);
     assert_eq!(bg_cq_fd(cq), -1, "a freed queue is detected");

@@ -105,7 +105,9 @@ unsafe fn call_then(func: RawFn, arg: *mut c_void, antecedent: TaskEnd) -> c_int
 /// On BG_OK the library owns `arg`: `fn` runs exactly once, or, if it never
 /// does (cancelled, or its pool refuses it when it falls due because it was
 /// shut down), `drop(arg)` runs once instead and the continuation's handle
-/// ends with BG_ECANCELLED or BG_ESHUTDOWN.
+/// ends with BG_ECANCELLED or BG_ESHUTDOWN. If the continuation returns
+/// non-zero and no wait sees it (no `out`, or its handle released
+/// unwaited), the pool's error handler gets it, with `fn` as its `func`.
 /// Errors (nothing attached, `arg` still yours): BG_EINVAL (NULL or dead
 /// `task`, NULL `fn`), BG_ESHUTDOWN (`task`'s pool is shut down or freed),
 /// BG_EFORKED (`task` belongs to the parent of this forked process).
@@ -207,6 +209,9 @@ pub extern "C" fn bg_group_submit(
     boundary(|| {
         let Some(g) = handle_ref::<Arc<Group>, _>(group, GROUP) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
+        if g.reg.is_forked() {
+            return BG_EFORKED; // before taking a lock a parent thread may have held
+        }
         match g.submit(f, arg, drop, !out.is_null()) {
             Ok(t) => {
                 if !out.is_null() {
@@ -254,11 +259,14 @@ pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_err
 /// Cancels the group: every task of it that has not started never runs
 /// (its drop runs on this thread before this returns; its waiters see
 /// BG_ECANCELLED); running tasks finish. Later bg_group_submit() calls
-/// return BG_ECANCELLED. Returns BG_OK or BG_EINVAL.
+/// return BG_ECANCELLED. Returns BG_OK, BG_EFORKED or BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_group_cancel(group: *mut bg_group) -> bg_status {
     boundary(|| {
         let Some(g) = handle_ref::<Arc<Group>, _>(group, GROUP) else { return BG_EINVAL };
+        if g.reg.is_forked() {
+            return BG_EFORKED;
+        }
         g.cancel();
         BG_OK
     })
@@ -311,7 +319,11 @@ pub extern "C" fn bg_serial_new(pool: *mut bg_pool, out: *mut *mut bg_serial) ->
 }
 
 /// Writes the handle of a queued user job to `out`, or reports a refusal.
-fn queued(r: Result<(), (crate::registry::SubmitError, crate::job::Job)>, uj_task: *const Task, out: *mut *mut bg_task) -> bg_status {
+fn queued(
+    r: Result<(), (crate::registry::SubmitError, crate::job::Job)>,
+    uj_task: *const Task,
+    out: *mut *mut bg_task,
+) -> bg_status {
     match r {
         Ok(()) => {
             if !out.is_null() {
@@ -462,12 +474,21 @@ pub extern "C" fn bg_batch_size(batch: *const bg_batch) -> usize {
 /// on it before it starts runs every task's drop. If the pool shuts down in
 /// cancel mode mid-batch, the tasks not yet started are dropped.
 ///
+/// If the batch fails and its handle is released without a wait seeing it,
+/// the error handler gets the first failure's code (with the batch's
+/// internal runner as `func` and `arg`: check bg_batch_status() for which).
+///
 /// A batch is submitted at most once. Returns BG_OK, or (nothing queued)
 /// BG_EINVAL (NULL argument, unknown policy, already submitted),
 /// BG_ESHUTDOWN, BG_EFULL, BG_EFORKED.
 #[must_use]
 #[no_mangle]
-pub extern "C" fn bg_batch_submit(batch: *mut bg_batch, pool: *mut bg_pool, policy: u32, out: *mut *mut bg_task) -> bg_status {
+pub extern "C" fn bg_batch_submit(
+    batch: *mut bg_batch,
+    pool: *mut bg_pool,
+    policy: u32,
+    out: *mut *mut bg_task,
+) -> bg_status {
     boundary(|| {
         let Some(b) = handle_ref::<Arc<Batch>, _>(batch, BATCH) else { return BG_EINVAL };
         let Some(p) = pool_ref(pool) else { return BG_EINVAL };
@@ -643,7 +664,7 @@ pub struct bg_cq {
 #[derive(Clone, Copy)]
 pub struct bg_completion {
     /// The handle this record is about, as an identity only: no reference
-    /// is added (it is freed already if nobody else held one).
+    /// is added, so it may already be freed if you kept none.
     pub task: *mut bg_task,
     /// How it ended, as bg_wait() would return it.
     pub status: bg_status,

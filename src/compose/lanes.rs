@@ -12,12 +12,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::compose::accepts_from_here;
+use crate::compose::lock;
 use crate::compose::serial::Queue;
 use crate::job::Job;
 use crate::registry::{Registry, SubmitError};
-use crate::compose::lock;
-use std::sync::{Mutex, MutexGuard};
 use crate::task::Task;
+use std::sync::{Mutex, MutexGuard};
 
 /// Shards of the lane map: enough that producers of different keys rarely
 /// meet on one lock.

@@ -23,12 +23,12 @@ use std::ptr;
 use std::sync::Arc;
 
 use crate::compose::accepts_from_here;
+use crate::compose::lock;
 use crate::job::{CancelReason, Job, JobData, Outcome};
 use crate::registry::{Registry, SubmitError};
-use crate::compose::lock;
-use std::sync::Mutex;
 use crate::task::Task;
 use crate::worker::WorkerThread;
+use std::sync::Mutex;
 
 /// Items a drain runs before it lets the pool's other work go first.
 const DRAIN_BATCH: usize = 64;

@@ -16,9 +16,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::compose::lock;
 use crate::job::{CancelReason, Job};
 use crate::registry::Registry;
-use crate::compose::lock;
 use crate::sync::now_ns;
 use crate::task::Task;
 
@@ -188,7 +188,11 @@ fn timer_main(reg: Arc<Registry>, shared: Arc<Shared>) {
                 heap = lock(&shared.state);
             }
             Some(due) => {
-                heap = shared.wake.wait_timeout(heap, Duration::from_nanos(due - now)).unwrap_or_else(|e| e.into_inner()).0;
+                heap = shared
+                    .wake
+                    .wait_timeout(heap, Duration::from_nanos(due - now))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
             None => heap = shared.wake.wait(heap).unwrap_or_else(|e| e.into_inner()),
         }
