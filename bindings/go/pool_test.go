@@ -1,0 +1,247 @@
+package background_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	background "github.com/background-lib/background/bindings/go"
+)
+
+func TestNewPoolRejectsBadOptions(t *testing.T) {
+	for _, opts := range []background.Options{
+		{Threads: -1}, {Threads: 1025}, {StackSize: -1}, {MaxQueued: -1},
+	} {
+		if p, err := background.NewPool(opts); !errors.Is(err, background.ErrInvalid) {
+			if p != nil {
+				p.Close()
+			}
+			t.Errorf("NewPool(%+v): %v, want ErrInvalid", opts, err)
+		}
+	}
+}
+
+func TestAPoolHasTheThreadsItWasGiven(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 3, Name: "three"})
+	if n := p.Threads(); n != 3 {
+		t.Fatalf("Threads() = %d, want 3", n)
+	}
+	waitFor(t, "3 threads named three-*", func() bool { return threadsNamed(t, "three-") == 3 })
+}
+
+func TestCloseRunsEverythingQueuedThenRefusesWork(t *testing.T) {
+	noLeaks(t)
+	p, err := background.NewPool(background.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := blockPool(t, p, 1)
+	var ran atomic.Int32
+	tasks := make([]*background.Task, 50)
+	for i := range tasks {
+		tasks[i] = p.Submit(func() { ran.Add(1) })
+	}
+	go func() { time.Sleep(10 * time.Millisecond); release() }()
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if n := ran.Load(); n != 50 {
+		t.Fatalf("%d of 50 queued tasks ran before Close returned", n)
+	}
+	for _, task := range tasks {
+		if err := task.Wait(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Submit(func() {}).Wait(ctxT(t)); !errors.Is(err, background.ErrClosed) {
+		t.Fatalf("Submit after Close: %v, want ErrClosed", err)
+	}
+	if err := p.Close(); !errors.Is(err, background.ErrClosed) {
+		t.Fatalf("second Close: %v, want ErrClosed", err)
+	}
+	if p.Threads() != 0 {
+		t.Fatal("a closed pool reports threads")
+	}
+}
+
+func TestTasksMaySubmitMoreWorkWhileThePoolDrains(t *testing.T) {
+	noLeaks(t)
+	p, err := background.NewPool(background.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves atomic.Int32
+	var tree func(depth int)
+	tree = func(depth int) {
+		if depth == 0 {
+			leaves.Add(1)
+			return
+		}
+		p.Spawn(func() { tree(depth - 1) })
+		p.Spawn(func() { tree(depth - 1) })
+	}
+	p.Spawn(func() { tree(8) })
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := leaves.Load(); n != 256 {
+		t.Fatalf("%d of 256 leaves ran", n)
+	}
+}
+
+func TestShutdownCancelDropsQueuedTasks(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 1})
+	release := blockPool(t, p, 1)
+	var ran atomic.Int32
+	tasks := make([]*background.Task, 20)
+	for i := range tasks {
+		tasks[i] = p.Submit(func() { ran.Add(1) })
+	}
+	go func() { time.Sleep(10 * time.Millisecond); release() }()
+	if err := p.Shutdown(ctxT(t), background.ShutdownCancel); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for i, task := range tasks {
+		if err := task.Wait(ctxT(t)); !errors.Is(err, background.ErrShutdown) {
+			t.Fatalf("task %d: %v, want ErrShutdown", i, err)
+		}
+	}
+	if n := ran.Load(); n != 0 {
+		t.Fatalf("%d dropped tasks ran", n)
+	}
+	if err := p.Submit(func() {}).Wait(ctxT(t)); !errors.Is(err, background.ErrShutdown) {
+		t.Fatalf("Submit after Shutdown: %v, want ErrShutdown", err)
+	}
+}
+
+func TestShutdownStopsWaitingWhenItsContextEnds(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 1})
+	release := blockPool(t, p, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := p.Shutdown(ctx, background.ShutdownDrain); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown with a running task and a short deadline: %v", err)
+	}
+	release()
+	if err := p.Shutdown(ctxT(t), background.ShutdownDrain); err != nil {
+		t.Fatalf("second Shutdown: %v", err)
+	}
+}
+
+func TestClosingAPoolFromItsOwnTaskIsErrDeadlock(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 1})
+	f := background.GoOn(p, func() (error, error) { return p.Close(), nil })
+	if err, _ := f.Wait(ctxT(t)); !errors.Is(err, background.ErrDeadlock) {
+		t.Fatalf("Close from inside: %v, want ErrDeadlock", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close from outside afterwards: %v", err)
+	}
+}
+
+func TestTheDefaultPoolCannotBeClosed(t *testing.T) {
+	if err := background.Default().Close(); err == nil {
+		t.Fatal("closing the default pool succeeded")
+	}
+	if err := background.Submit(func() {}).Wait(ctxT(t)); err != nil {
+		t.Fatalf("default pool after a refused Close: %v", err)
+	}
+}
+
+func TestSetThreadsResizesALivePool(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 1, Name: "resize"})
+	if err := p.SetThreads(3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "3 threads named resize-*", func() bool { return threadsNamed(t, "resize-") == 3 })
+	if err := p.SetThreads(1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "1 thread named resize-*", func() bool { return threadsNamed(t, "resize-") == 1 })
+	for _, n := range []int{0, -1, 1025} {
+		if err := p.SetThreads(n); !errors.Is(err, background.ErrInvalid) {
+			t.Errorf("SetThreads(%d): %v, want ErrInvalid", n, err)
+		}
+	}
+}
+
+func TestSetThreadsSizesTheDefaultPool(t *testing.T) {
+	old := background.Threads()
+	t.Cleanup(func() { _ = background.SetThreads(old) })
+	if err := background.SetThreads(3); err != nil {
+		t.Fatal(err)
+	}
+	if n := background.Threads(); n != 3 {
+		t.Fatalf("Threads() = %d after SetThreads(3)", n)
+	}
+	if err := background.SetThreads(0); !errors.Is(err, background.ErrInvalid) {
+		t.Fatalf("SetThreads(0): %v", err)
+	}
+}
+
+func TestAFullQueueRefusesWithErrFull(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 1, MaxQueued: 2})
+	release := blockPool(t, p, 1)
+	defer release()
+	refused := 0
+	for range 10 {
+		task := p.Submit(func() {})
+		select {
+		case <-task.Done(): // a refused task is done at once
+			if err := task.Wait(ctxT(t)); !errors.Is(err, background.ErrFull) {
+				t.Fatalf("refused with %v, want ErrFull", err)
+			}
+			refused++
+		default:
+		}
+	}
+	// The bound is checked against a snapshot of the queue: allow slack.
+	if refused < 5 {
+		t.Fatalf("a pool with MaxQueued 2 accepted %d of 10 tasks behind a busy worker", 10-refused)
+	}
+}
+
+func TestStatsCountTasks(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 2})
+	for range 10 {
+		if err := p.Submit(func() {}).Wait(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Completed != 10 || s.Threads != 2 {
+		t.Fatalf("Stats = %+v, want Completed 10, Threads 2", s)
+	}
+}
+
+func TestAnAbandonedPoolIsClosedByItsCleanup(t *testing.T) {
+	noLeaks(t)
+	var ran atomic.Bool
+	func() {
+		p, err := background.NewPool(background.Options{Threads: 2, Name: "abandoned"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Submit(func() { ran.Store(true) })
+	}()
+	waitFor(t, "the abandoned pool's threads exit", func() bool {
+		runtime.GC()
+		return threadsNamed(t, "abandoned-") == 0
+	})
+	if !ran.Load() {
+		t.Fatal("the cleanup did not drain the queued task")
+	}
+}
