@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB    = $(or $(CARGO_TARGET_DIR),target)/release
 CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iinclude
 
-.PHONY: all lib demo test test-rust deps install clean
+.PHONY: all lib demo test test-rust test-cpp test-bench deps install clean
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR   := $(word 1,$(subst ., ,$(VERSION)))
@@ -34,15 +34,26 @@ demo: lib
 	$(CC) $(CFLAGS) examples/demo.c -o $(LIB)/demo $(LIB)/libbackground.a -ldl -lm
 	$(LIB)/demo
 
-test: test-rust
+test: test-rust test-cpp test-bench
 
+# Rust tests, the C tests (tests/c_abi.rs: static, shared, ASan+UBSan,
+# valgrind), the examples (as C tests), packaging and the loom models.
 test-rust:
 	$(CARGO) test --release
+
+# The C++ binding: C++17, C++20 and ASan+UBSan builds, GoogleTest via ctest.
+test-cpp:
+	bindings/cpp/run-tests.sh
+
+# The benchmarks at a tiny size: everything builds, every task runs exactly once.
+test-bench:
+	bench/run.sh --tiny
 
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	  build-essential pkg-config cmake valgrind libgtest-dev libtbb-dev libglib2.0-dev >/dev/null
+	  build-essential pkg-config cmake python3 valgrind libgtest-dev libgmock-dev \
+	  libtbb-dev libglib2.0-dev >/dev/null
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/background $(DESTDIR)$(INCLUDEDIR)
