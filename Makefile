@@ -52,7 +52,7 @@ test-bench:
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	  build-essential pkg-config cmake python3 valgrind libgtest-dev libgmock-dev \
+	  build-essential pkg-config cmake python3 valgrind libgtest-dev \
 	  libtbb-dev libglib2.0-dev >/dev/null
 
 install: lib
