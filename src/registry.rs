@@ -289,6 +289,25 @@ impl Registry {
         self.submit_inner(job, false)
     }
 
+    /// `submit_accepted` at the back of the shared queue, behind the work
+    /// waiting there, even from a worker (whose own deque is LIFO): for a
+    /// job that yields, like a serial queue's drain after a batch of items.
+    pub(crate) fn submit_behind(&self, job: Job) -> Result<(), (SubmitError, Job)> {
+        if let Some(w) = WorkerThread::current() {
+            if std::ptr::eq(w.registry(), self) {
+                // As in `submit`: our own workers may add work while we drain.
+                if self.mode.load(Ordering::Acquire) == CANCELLING {
+                    return Err((SubmitError::Shutdown, job));
+                }
+                let _ = self.reserve(false);
+                self.requeue(job);
+                self.notify_new_work();
+                return Ok(());
+            }
+        }
+        self.submit_accepted(job)
+    }
+
     fn submit_inner(&self, job: Job, bounded: bool) -> Result<(), (SubmitError, Job)> {
         if self.is_forked() {
             return Err((SubmitError::Forked, job));
@@ -348,7 +367,8 @@ impl Registry {
         Ok(())
     }
 
-    /// Moves a retiring worker's leftover jobs where the others will find them.
+    /// Moves a job to the shared queue from inside the pool (a retiring
+    /// worker's leftovers, a yielding job) where every worker will find it.
     pub(crate) fn requeue(&self, job: Job) {
         self.injector.push(job);
         self.requeued.fetch_add(1, Ordering::Relaxed);

@@ -652,6 +652,49 @@ fn serial_tasks_are_dropped_exactly_once_by_a_cancel_shutdown() {
 }
 
 #[test]
+fn a_busy_serial_queue_lets_other_work_of_its_worker_run() {
+    // One worker: a task queues local work X, then 1000 serial tasks. The
+    // drain yields every 64 tasks, so X runs long before the queue empties.
+    let p = pool(1);
+    let mut q = std::ptr::null_mut();
+    assert_eq!(bg_serial_new(p, &mut q), BG_OK);
+    let done = Arc::new(AtomicUsize::new(0));
+    let ran_before_x = Arc::new(AtomicUsize::new(usize::MAX));
+    let (d, r, qq) = (Arc::clone(&done), Arc::clone(&ran_before_x), q as usize);
+    let t = submit(p, move || {
+        let (d2, r2) = (Arc::clone(&d), Arc::clone(&r));
+        let x = bg_submit(
+            Some(run_body),
+            body(move || {
+                r2.store(d2.load(SeqCst), SeqCst);
+                0
+            }),
+        );
+        assert!(!x.is_null());
+        release(x);
+        for _ in 0..1000 {
+            let d = Arc::clone(&d);
+            let arg = body(move || {
+                d.fetch_add(1, SeqCst);
+                0
+            });
+            assert_eq!(
+                bg_serial_submit(qq as *mut bg_serial, Some(run_body), arg, Some(drop_body), std::ptr::null_mut()),
+                BG_OK
+            );
+        }
+        0
+    });
+    wait(t);
+    release(t);
+    eventually("the queue to drain", || done.load(SeqCst) == 1000);
+    let before = ran_before_x.load(SeqCst);
+    assert!(before < 1000, "the worker's own task waited for the whole serial queue ({before} tasks ran first)");
+    assert_eq!(bg_serial_free(q), BG_OK);
+    free(p);
+}
+
+#[test]
 fn a_closed_pool_refuses_serial_and_keyed_submits_leaving_arg_with_the_caller() {
     let p = pool(1);
     let mut q = std::ptr::null_mut();

@@ -53,7 +53,7 @@ impl Lanes {
             (lane, first)
         };
         if first {
-            lane.schedule();
+            lane.schedule(false);
         }
         Ok(())
     }

@@ -3,8 +3,9 @@
 //!
 //! A queue is a FIFO of jobs and a `scheduled` flag under one mutex. The
 //! submit that finds the flag clear sets it and queues a drain job on the
-//! pool. The drain runs up to `DRAIN_BATCH` items, then requeues itself
-//! behind the pool's other work (so a busy queue cannot starve the rest);
+//! pool. The drain runs up to `DRAIN_BATCH` items, then requeues itself at
+//! the back of the pool's shared queue (so a busy queue cannot starve the
+//! rest, not even the local work of the worker draining it);
 //! it clears the flag in the same critical section in which it finds the
 //! FIFO empty. A drain exists exactly while the flag is set, so one item at
 //! most runs at a time, and no item is left without a drain.
@@ -102,7 +103,7 @@ impl Queue {
             return Err((e, job));
         }
         if self.push(job, task) {
-            Arc::clone(self).schedule();
+            Arc::clone(self).schedule(false);
         }
         Ok(())
     }
@@ -115,14 +116,16 @@ impl Queue {
         !std::mem::replace(&mut st.scheduled, true)
     }
 
-    /// Queues the drain job on the pool; if the pool refuses it, everything
-    /// queued is cancelled.
-    pub(crate) fn schedule(self: Arc<Self>) {
+    /// Queues the drain job on the pool (`behind` the work already waiting,
+    /// when a drain yields); if the pool refuses it, everything queued is
+    /// cancelled.
+    pub(crate) fn schedule(self: Arc<Self>, behind: bool) {
         let reg = Arc::clone(&self.reg);
         let data = JobData(Arc::into_raw(self) as *mut c_void, ptr::null_mut(), 0);
         // SAFETY: exec_drain decodes word 0 as the Arc just leaked into it.
         let job = unsafe { Job::new(exec_drain, data) };
-        if let Err((_, job)) = reg.submit_accepted(job) {
+        let queued = if behind { reg.submit_behind(job) } else { reg.submit_accepted(job) };
+        if let Err((_, job)) = queued {
             job.cancel(CancelReason::Shutdown);
         }
     }
@@ -137,7 +140,7 @@ impl Queue {
                 }
             }
         }
-        self.schedule();
+        self.schedule(true);
     }
 
     /// The next item; or, if there is none, ends the drain: clears
