@@ -11,13 +11,21 @@
 //   future.hpp         bg::future<R>: get, wait, wait_for, ready, cancel, then
 //   pool.hpp           bg::pool, bg::pool_ref, bg::submit, bg::spawn
 //   parallel_for.hpp   bg::parallel_for
+//   task_group.hpp     bg::task_group
+//   serial_queue.hpp   bg::serial_queue
+//   batch.hpp          bg::batch
+//   coroutine.hpp      co_await on a future, bg::resume_on (C++20)
 #ifndef BACKGROUND_HPP
 #define BACKGROUND_HPP
 
+#include "background/batch.hpp"
+#include "background/coroutine.hpp"
 #include "background/error.hpp"
 #include "background/error_handler.hpp"
 #include "background/future.hpp"
 #include "background/parallel_for.hpp"
 #include "background/pool.hpp"
+#include "background/serial_queue.hpp"
+#include "background/task_group.hpp"
 
 #endif  // BACKGROUND_HPP

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -153,4 +154,37 @@ TEST(Pool, APoolRefBorrows) {
   const bg::pool_ref ref = pool;
   EXPECT_EQ(ref.c_pool(), pool.c_pool());
   EXPECT_EQ(ref.submit([] { return 7; }).get(), 7);
+}
+
+TEST(Pool, SubmitKeyedKeepsOrderWithinAKey) {
+  bg::pool pool(4);
+  std::vector<int> a, b;  // each touched only by its own lane
+  std::vector<bg::future<void>> fs;
+  for (int i = 0; i < 100; ++i) {
+    fs.push_back(pool.submit_keyed(1, [&a, i] { a.push_back(i); }));
+    fs.push_back(pool.submit_keyed(2, [&b, i] { b.push_back(i); }));
+  }
+  for (auto &f : fs) f.get();
+  ASSERT_EQ(a.size(), 100u);
+  ASSERT_EQ(b.size(), 100u);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(a[static_cast<std::size_t>(i)], i);
+    EXPECT_EQ(b[static_cast<std::size_t>(i)], i);
+  }
+}
+
+TEST(Pool, SubmitAfterRunsNoEarlierThanTheDelay) {
+  bg::pool pool(1);
+  const auto start = std::chrono::steady_clock::now();
+  auto f = pool.submit_after(std::chrono::milliseconds(20), [] { return std::chrono::steady_clock::now(); });
+  EXPECT_GE(f.get() - start, std::chrono::milliseconds(20));
+}
+
+TEST(Pool, ADelayedTaskCancelledWhileWaitingIsDestroyedOnce) {
+  bg::pool pool(1);
+  bgtest::tracker t;
+  auto f = pool.submit_after(std::chrono::hours(1), [c = bgtest::counted(t)] { c.mark_ran(); });
+  EXPECT_TRUE(f.cancel());
+  EXPECT_EQ(t.destroyed.load(), 1);
+  EXPECT_EQ(t.ran.load(), 0);
 }

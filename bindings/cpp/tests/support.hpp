@@ -74,7 +74,7 @@ class held_pool {
   explicit held_pool(bg::pool_options options = {}) : pool(with_one_thread(std::move(options))) {
     pool.spawn([this] {
       started_.open();
-      released_.wait();
+      EXPECT_TRUE(released_.wait()) << "held_pool: release() never came";
     });
     EXPECT_TRUE(started_.wait());
   }

@@ -172,9 +172,12 @@ class [[nodiscard]] future {
 
   /// Waits, then returns the value or rethrows the callable's exception.
   /// If the task never ran, throws bg::error (errc::cancelled or
-  /// errc::shutdown). The future is invalid afterwards, whatever happens.
+  /// errc::shutdown). The future is invalid afterwards, unless the wait
+  /// itself failed (errc::deadlock: waiting from a serial-queue task on a
+  /// later task of the same queue).
   R get() {
     const bg_status status = bg_wait(handle(), nullptr);
+    check_wait(status);  // not ended (e.g. errc::deadlock): the future stays valid
     task_.reset();
     const std::shared_ptr<detail::outcome<R>> out = std::move(out_);
     detail::rethrow_outcome(status, *out, "bg::future::get");

@@ -51,6 +51,35 @@ class pool_ref {
         std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
   }
 
+  /// submit() in a lane: calls with the same `key` run one at a time in
+  /// submission order; different keys run in parallel.
+  template <class F, class... Args>
+  future_of<F, Args...> submit_keyed(std::uint64_t key, F &&f, Args &&...args) const {
+    using R = detail::value_t<detail::call_result_t<F, Args...>>;
+    bg_pool *const pool = pool_;
+    return detail::submit_future<R, detail::bound_t<F, Args...>>(
+        pool, "bg::submit_keyed",
+        [pool, key](bg_fn run, void *arg, bg_drop_fn drop, bg_task **out) {
+          return bg_pool_submit_keyed(pool, key, run, arg, drop, out);
+        },
+        std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// submit() once `delay` has passed (at the earliest). cancel() stops it
+  /// while it waits; a shutdown of either mode drops it if not yet due.
+  template <class Rep, class Period, class F, class... Args>
+  future_of<F, Args...> submit_after(std::chrono::duration<Rep, Period> delay, F &&f, Args &&...args) const {
+    using R = detail::value_t<detail::call_result_t<F, Args...>>;
+    bg_pool *const pool = pool_;
+    const std::uint64_t delay_ns = detail::to_timeout_ns(delay);
+    return detail::submit_future<R, detail::bound_t<F, Args...>>(
+        pool, "bg::submit_after",
+        [pool, delay_ns](bg_fn run, void *arg, bg_drop_fn drop, bg_task **out) {
+          return bg_pool_submit_after(pool, delay_ns, run, arg, drop, out);
+        },
+        std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
   /// Runs `f(args...)` on this pool with no future. An exception it throws
   /// goes to the error handler (see set_error_handler). Refusal as submit().
   template <class F, class... Args>
@@ -128,7 +157,7 @@ enum class shutdown_mode : std::uint32_t {
 };
 
 /// No time limit, for pool::shutdown().
-constexpr std::chrono::nanoseconds forever = std::chrono::nanoseconds::max();
+inline constexpr std::chrono::nanoseconds forever = std::chrono::nanoseconds::max();
 
 /// An owned pool of worker threads. Move-only. The destructor shuts the
 /// pool down in drain mode (running everything queued) and joins its

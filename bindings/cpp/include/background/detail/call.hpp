@@ -20,7 +20,7 @@ namespace detail {
 /// The C result code of a task whose callable threw. The exception itself
 /// travels in C++ state; the code tells the C library the task failed, so
 /// statistics, groups, batches and bg_then see a failure.
-constexpr int exception_result = -1;
+inline constexpr int exception_result = -1;
 
 template <class F, class... Args>
 class bound_call {
