@@ -33,8 +33,8 @@ var (
 	ErrDeadlock error = Status(C.BG_EDEADLK)
 	// ErrNoMemory: out of memory, or the system refused to create a thread.
 	ErrNoMemory error = Status(C.BG_ENOMEM)
-	// ErrTimeout: the time limit passed first.
-	ErrTimeout error = Status(C.BG_ETIMEDOUT)
+	// ErrRunning: the batch has not ended yet.
+	ErrRunning error = Status(C.BG_ERUNNING)
 )
 
 // ErrClosed is returned for work given to a pool after its Close.

@@ -30,6 +30,31 @@ bg_go_submitted bg_go_submit(bg_pool *pool, uintptr_t handle, int want_task) {
     return s;
 }
 
+bg_go_submitted bg_go_group_submit(bg_group *group, uintptr_t handle) {
+    bg_go_submitted s = {BG_OK, NULL};
+    s.status = bg_group_submit(group, go_run, (void *)handle, go_drop, NULL);
+    return s;
+}
+
+bg_go_submitted bg_go_serial_submit(bg_serial *queue, uintptr_t handle, int want_task) {
+    bg_go_submitted s = {BG_OK, NULL};
+    s.status = bg_serial_submit(queue, go_run, (void *)handle, go_drop, want_task ? &s.task : NULL);
+    return s;
+}
+
+bg_go_submitted bg_go_submit_keyed(bg_pool *pool, uint64_t key, uintptr_t handle, int want_task) {
+    bg_go_submitted s = {BG_ENOMEM, NULL};
+    pool = pool_or_default(pool);
+    if (pool != NULL) {
+        s.status = bg_pool_submit_keyed(pool, key, go_run, (void *)handle, go_drop, want_task ? &s.task : NULL);
+    }
+    return s;
+}
+
+bg_status bg_go_batch_add(bg_batch *batch, uintptr_t handle) {
+    return bg_batch_add(batch, go_run, (void *)handle, go_drop);
+}
+
 /* A C task whose completion a Go task waits for. */
 typedef struct {
     bg_fn fn;

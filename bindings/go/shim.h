@@ -33,6 +33,14 @@ bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn dr
 /* Fire-and-forget C task: nothing of Go is involved at all. */
 bg_status bg_go_spawn_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop);
 
+/* The same for a member of a group, a serial queue and a keyed lane. */
+bg_go_submitted bg_go_group_submit(bg_group *group, uintptr_t handle);
+bg_go_submitted bg_go_serial_submit(bg_serial *queue, uintptr_t handle, int want_task);
+bg_go_submitted bg_go_submit_keyed(bg_pool *pool, uint64_t key, uintptr_t handle, int want_task);
+
+/* Adds the Go job behind `handle` to a batch. */
+bg_status bg_go_batch_add(bg_batch *batch, uintptr_t handle);
+
 /* For a task that has ended (or is about to: its trampoline has already run):
  * reads how it ended without helping other work, then releases the handle. */
 bg_go_waited bg_go_settle(bg_task *task);

@@ -83,12 +83,18 @@ func (p *Pool) SpawnErr(f func() error) {
 		report(p.core.onError, fmt.Errorf("background: SpawnErr(nil): %w", ErrInvalid))
 		return
 	}
-	h := newHandle(&spawnJob{fn: f, onError: p.core.onError})
-	err := p.core.use(func(ptr *C.bg_pool) error {
-		return statusError(C.bg_go_submit(ptr, C.uintptr_t(h), 0).status)
+	spawnWith(f, p.core.onError, func(h C.uintptr_t) error {
+		return p.core.use(func(ptr *C.bg_pool) error {
+			return statusError(C.bg_go_submit(ptr, h, 0).status)
+		})
 	})
-	if err != nil {
+}
+
+// spawnWith hands f, as a handle, to submit; a refusal goes to the handler.
+func spawnWith(f func() error, onError func(error), submit func(h C.uintptr_t) error) {
+	h := newHandle(&spawnJob{fn: f, onError: onError})
+	if err := submit(C.uintptr_t(h)); err != nil {
 		forgetHandle(h)
-		report(p.core.onError, fmt.Errorf("background: spawned task refused: %w", err))
+		report(onError, fmt.Errorf("background: spawned task refused: %w", err))
 	}
 }

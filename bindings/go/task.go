@@ -132,7 +132,9 @@ func (t *Task) wait(ctx context.Context) (error, bool) {
 }
 
 // helpWait waits in the library, whose wait on a worker thread runs other
-// queued work until the task ends.
+// queued work until the task ends. It returns nil once the task has ended,
+// ErrDeadlock for a wait that could never end (a serial-queue task waiting
+// for a task queued after it on the same queue), or ctx.Err().
 func (t *Task) helpWait(ctx context.Context) error {
 	t.mu.Lock()
 	var p *C.bg_task
@@ -145,10 +147,12 @@ func (t *Task) helpWait(ctx context.Context) error {
 	}
 	defer C.bg_task_release(p)
 	return waitSliced(ctx, func(ns C.uint64_t) C.bg_status {
-		if st := C.bg_wait_timeout(p, ns, nil); st == C.BG_ETIMEDOUT {
+		switch st := C.bg_wait_timeout(p, ns, nil); st {
+		case C.BG_ETIMEDOUT, C.BG_EDEADLK, C.BG_EINVAL, C.BG_EPANIC:
 			return st
+		default: // it ended; how is settle's business
+			return C.BG_OK
 		}
-		return C.BG_OK
 	})
 }
 
@@ -208,13 +212,21 @@ func (p *Pool) Submit(f func()) *Task {
 }
 
 func (p *Pool) submit(fn func() error) *Task {
+	return submitTask(fn, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+		err = p.core.use(func(ptr *C.bg_pool) error {
+			s = C.bg_go_submit(ptr, h, 1)
+			return statusError(s.status)
+		})
+		return s, err
+	})
+}
+
+// submitTask hands fn, as a handle, to submit (which queues it somewhere)
+// and returns its Task; a refused task is done with the refusal.
+func submitTask(fn func() error, submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
 	t := newTask()
 	h := newHandle(&goJob{t: t, fn: fn})
-	var s C.bg_go_submitted
-	err := p.core.use(func(ptr *C.bg_pool) error {
-		s = C.bg_go_submit(ptr, C.uintptr_t(h), 1)
-		return statusError(s.status)
-	})
+	s, err := submit(C.uintptr_t(h))
 	if err != nil {
 		forgetHandle(h)
 		return failedTask(err)

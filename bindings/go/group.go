@@ -1,0 +1,198 @@
+package background
+
+// #include "shim.h"
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"sync"
+)
+
+// Group runs a set of tasks and waits for them together, with the
+// semantics of golang.org/x/sync/errgroup: Wait returns the first non-nil
+// error. A group made by GroupWithContext also cancels on the first error:
+// its tasks that have not started never run, later Go calls are refused, and
+// its context is cancelled.
+//
+// The library's group is freed when the Group is garbage collected; its
+// tasks do not need it.
+type Group struct {
+	core *groupCore
+}
+
+// groupCore is what the group's tasks reach: the outcome, kept in Go so
+// that Wait waits on a channel.
+type groupCore struct {
+	ptr    *C.bg_group
+	cancel context.CancelFunc // nil unless made by GroupWithContext
+
+	mu      sync.Mutex
+	pending int
+	idle    chan struct{} // closed while pending == 0
+	err     error         // the first error
+	dropped bool          // a task never ran
+}
+
+// NewGroup makes a group on the default pool that runs every task.
+func NewGroup() (*Group, error) { return defaultPool.NewGroup() }
+
+// GroupWithContext makes a group on the default pool that cancels on the
+// first error, and a context derived from ctx that is cancelled then (or
+// when Wait returns).
+func GroupWithContext(ctx context.Context) (*Group, context.Context, error) {
+	return defaultPool.GroupWithContext(ctx)
+}
+
+// NewGroup makes a group on the pool that runs every task.
+func (p *Pool) NewGroup() (*Group, error) {
+	return p.newGroup(C.BG_GROUP_DEFAULT, nil)
+}
+
+// GroupWithContext makes a group on the pool that cancels on the first
+// error, and a context derived from ctx that is cancelled then (or when
+// Wait returns), for the tasks to watch.
+func (p *Pool) GroupWithContext(ctx context.Context) (*Group, context.Context, error) {
+	if ctx == nil {
+		return nil, nil, errNilContext
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	g, err := p.newGroup(C.BG_GROUP_CANCEL_ON_ERROR, cancel)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return g, ctx, nil
+}
+
+func (p *Pool) newGroup(flags C.uint32_t, cancel context.CancelFunc) (*Group, error) {
+	var ptr *C.bg_group
+	err := p.core.use(func(pp *C.bg_pool) error {
+		pp, err := p.core.cptr(pp)
+		if err != nil {
+			return err
+		}
+		return statusError(C.bg_group_new(pp, flags, &ptr))
+	})
+	if err != nil {
+		return nil, err
+	}
+	idle := make(chan struct{})
+	close(idle)
+	g := &Group{core: &groupCore{ptr: ptr, cancel: cancel, idle: idle}}
+	runtime.AddCleanup(g, func(ptr *C.bg_group) { C.bg_group_free(ptr) }, ptr)
+	return g, nil
+}
+
+// Go runs f on the group's pool as a member of the group. If the group
+// refuses it (cancelled, or its pool shut down or full) f never runs and the
+// refusal is recorded as the group's error if it has none yet.
+func (g *Group) Go(f func() error) {
+	c := g.core
+	if f == nil {
+		c.fail(ErrInvalid)
+		return
+	}
+	c.add()
+	h := newHandle(&groupJob{g: c, fn: f})
+	if s := C.bg_go_group_submit(c.ptr, C.uintptr_t(h)); s.status != C.BG_OK {
+		forgetHandle(h)
+		c.fail(Status(s.status))
+		c.finish()
+	}
+	runtime.KeepAlive(g) // the cleanup must not free the group during the call
+}
+
+// Wait waits until every task given to Go so far has ended and returns the
+// first error: a task's error or *PanicError, a refusal, or ErrCancelled if
+// no task failed but some never ran (Cancel, or a cancel shutdown). It then
+// cancels the group's context, if it has one. Wait may be called again after
+// more calls to Go. Inside a task of the pool it lets its worker run other
+// tasks meanwhile.
+func (g *Group) Wait() error {
+	c := g.core
+	if C.bg_go_in_task() != 0 {
+		C.bg_group_wait(c.ptr, C.BG_FOREVER, nil) // helps; the outcome is kept in Go
+	}
+	c.mu.Lock()
+	idle := c.idle
+	c.mu.Unlock()
+	<-idle
+	runtime.KeepAlive(g)
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil && c.dropped {
+		return ErrCancelled
+	}
+	return c.err
+}
+
+// Cancel cancels the group: its tasks that have not started never run,
+// later Go calls are refused, and its context (if any) is cancelled.
+// Running tasks finish.
+func (g *Group) Cancel() {
+	C.bg_group_cancel(g.core.ptr)
+	runtime.KeepAlive(g)
+	if g.core.cancel != nil {
+		g.core.cancel()
+	}
+}
+
+func (c *groupCore) add() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == 0 {
+		c.idle = make(chan struct{})
+	}
+	c.pending++
+}
+
+func (c *groupCore) finish() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending--
+	if c.pending == 0 {
+		close(c.idle)
+	}
+}
+
+// fail records err if it is the group's first.
+func (c *groupCore) fail(err error) {
+	c.mu.Lock()
+	first := c.err == nil
+	if first {
+		c.err = err
+	}
+	c.mu.Unlock()
+	if first && c.cancel != nil {
+		c.cancel()
+	}
+}
+
+// groupJob is one member of a group.
+type groupJob struct {
+	g  *groupCore
+	fn func() error
+}
+
+func (j *groupJob) run() int {
+	err := call(j.fn)
+	if err != nil {
+		j.g.fail(err)
+	}
+	j.g.finish()
+	if err != nil {
+		return 1 // the library cancels a cancel-on-error group on it
+	}
+	return 0
+}
+
+func (j *groupJob) drop() {
+	j.g.mu.Lock()
+	j.g.dropped = true
+	j.g.mu.Unlock()
+	j.g.finish()
+}
