@@ -34,7 +34,7 @@
 //! # Completion hooks
 //!
 //! Continuations, groups and completion queues need "do something once this
-//! task ends". Each attaches a [`Hook`]: an intrusive node pushed on the
+//! task ends". Each attaches a `Hook`: an intrusive node pushed on the
 //! lock-free stack `hooks`, which is sealed (set to `SEALED`) when drained.
 //!
 //! * Attach: push the node with a CAS on `hooks`, then `fetch_or(HAS_HOOKS)`
