@@ -471,3 +471,6 @@ unsafe fn exec_task(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
     Task::release(t);
     outcome
 }
+
+#[cfg(all(test, loom))]
+mod hook_loom_tests;
