@@ -33,6 +33,7 @@ type batchCore struct {
 	mu      sync.Mutex
 	ptr     *C.bg_batch // nil once closed
 	task    *Task       // set by Submit
+	handle  *C.bg_task  // a reference to the running batch, for Err
 	results []error     // per task, once it ran
 	ran     []bool
 	left    int // tasks of a submitted batch that have not ended
@@ -114,6 +115,7 @@ func (b *Batch) Submit(p *Pool, policy BatchPolicy) *Task {
 		c.task, c.left = nil, 0
 		return failedTask(err)
 	}
+	c.handle = C.bg_task_retain(s.task)
 	t.attach(s.task)
 	if c.left == 0 {
 		c.end()
@@ -139,6 +141,9 @@ func (b *Batch) Err(i int) error {
 	case c.ran[i]:
 		return c.results[i]
 	}
+	// Every task's trampoline has run, so the library ends the batch at
+	// once; wait for that (without helping) before asking it why i never ran.
+	C.bg_wait_ex(c.handle, C.BG_FOREVER, C.BG_WAIT_NO_HELP, nil)
 	return statusError(C.bg_batch_status(c.ptr, C.size_t(i), nil))
 }
 
@@ -155,12 +160,13 @@ func (b *Batch) Close() error {
 
 func (c *batchCore) free() error {
 	c.mu.Lock()
-	ptr := c.ptr
-	c.ptr = nil
+	ptr, handle := c.ptr, c.handle
+	c.ptr, c.handle = nil, nil
 	c.mu.Unlock()
 	if ptr == nil {
 		return ErrClosed
 	}
+	C.bg_task_release(handle) // NULL (never submitted) is a no-op
 	// Without mu: an unsubmitted batch runs its drops here, and they take it.
 	return statusError(C.bg_batch_free(ptr))
 }

@@ -58,10 +58,7 @@ func TestACTaskDroppedByShutdownRunsItsDrop(t *testing.T) {
 	if err := p.SpawnC(testc.CountRun, testc.Int(1), testc.CountDrop); err != nil {
 		t.Fatal(err)
 	}
-	release()
-	if err := p.Shutdown(ctxT(t), background.ShutdownCancel); err != nil {
-		t.Fatal(err)
-	}
+	shutdownCancel(t, p, release)
 	if err := task.Wait(ctxT(t)); !errors.Is(err, background.ErrShutdown) {
 		t.Fatalf("Wait: %v, want ErrShutdown", err)
 	}

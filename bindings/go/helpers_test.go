@@ -2,6 +2,7 @@ package background_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	background "github.com/background-lib/background/bindings/go"
+	"github.com/background-lib/background/bindings/go/internal/testc"
 )
 
 // patience bounds every wait in the tests: generous, for a loaded machine.
@@ -118,5 +120,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting until %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// shutdownCancel shuts p down in cancel mode while blockPool's tasks still
+// hold its threads, and only then releases them, so that every task queued
+// behind them is dropped, never run.
+func shutdownCancel(t *testing.T, p *background.Pool, release func()) {
+	t.Helper()
+	result := make(chan error, 1)
+	go func() { result <- p.Shutdown(context.Background(), background.ShutdownCancel) }()
+	// The pool refuses work once the shutdown has begun; probes accepted
+	// before that are dropped with the rest.
+	waitFor(t, "the shutdown begins", func() bool {
+		return errors.Is(p.SpawnC(testc.Nop, nil, nil), background.ErrShutdown)
+	})
+	release()
+	select {
+	case err := <-result:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(patience):
+		t.Fatal("Shutdown did not return")
 	}
 }

@@ -119,10 +119,7 @@ func TestASpawnDroppedByShutdownIsReported(t *testing.T) {
 	p := newPool(t, background.Options{Threads: 1, ErrorHandler: func(err error) { got <- err }})
 	release := blockPool(t, p, 1)
 	p.Spawn(func() { t.Error("a dropped spawn ran") })
-	release()
-	if err := p.Shutdown(ctxT(t), background.ShutdownCancel); err != nil {
-		t.Fatal(err)
-	}
+	shutdownCancel(t, p, release)
 	if err := <-got; !errors.Is(err, background.ErrShutdown) {
 		t.Fatalf("handler got %v, want ErrShutdown", err)
 	}
