@@ -120,3 +120,32 @@ TEST(Coroutine, ResumeOnAShutDownPoolThrowsShutdown) {
     EXPECT_EQ(e.code(), bg::errc::shutdown);
   }
 }
+
+TEST(Coroutine, ADroppedContinuationStillResumesTheCoroutine) {
+  bgtest::held_pool held;
+  auto f = held.pool.submit([] { return 1; });  // queued behind the held worker
+  auto r = awaits_lvalue(f);                    // suspends: bg_then attached
+  EXPECT_FALSE(held.pool.shutdown(bg::shutdown_mode::cancel, std::chrono::milliseconds(0)));
+  held.release();
+  EXPECT_TRUE(held.pool.shutdown(bg::shutdown_mode::cancel));  // drops f, then the continuation
+  try {
+    r.get();
+    FAIL() << "co_await returned";
+  } catch (const bg::error &e) {
+    EXPECT_EQ(e.code(), bg::errc::shutdown);
+  }
+}
+
+TEST(Coroutine, ADroppedResumeOnThrowsShutdown) {
+  bgtest::held_pool held;
+  auto r = resumed_on(held.pool);  // queued behind the held worker
+  EXPECT_FALSE(held.pool.shutdown(bg::shutdown_mode::cancel, std::chrono::milliseconds(0)));
+  held.release();
+  EXPECT_TRUE(held.pool.shutdown(bg::shutdown_mode::cancel));
+  try {
+    r.get();
+    FAIL() << "resume_on a pool shut down in cancel mode returned";
+  } catch (const bg::error &e) {
+    EXPECT_EQ(e.code(), bg::errc::shutdown);
+  }
+}

@@ -135,3 +135,24 @@ TEST(Then, ACancelShutdownDestroysAPendingContinuationOnce) {
   EXPECT_EQ(t.ran.load(), 0);
   EXPECT_EQ(t.destroyed.load(), 1);
 }
+
+TEST(Then, ARefusedContinuationThrowsAndLeavesTheFutureValid) {
+  bg::pool pool(1);
+  tracker t;
+  auto f = pool.submit([] { return 8; });
+  f.wait();
+  ASSERT_TRUE(pool.shutdown());
+  try {
+    auto g = f.then([c = counted(t)](int x) {
+      c.mark_ran();
+      return x;
+    });
+    FAIL() << "then() on a shut-down pool was accepted";
+  } catch (const bg::error &e) {
+    EXPECT_EQ(e.code(), bg::errc::shutdown);
+  }
+  EXPECT_EQ(t.destroyed.load(), 1);
+  EXPECT_EQ(t.ran.load(), 0);
+  ASSERT_TRUE(f.valid());
+  EXPECT_EQ(f.get(), 8);
+}
