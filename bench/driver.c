@@ -52,6 +52,14 @@ static uint64_t rss_bytes(void) {
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* CPU used since (cpu0, me0) by every thread but the caller. The process
+ * total can lag the caller's own figure a little (other threads' time is
+ * folded in when they are descheduled), so clamp at zero. */
+static uint64_t others_cpu_ns(uint64_t cpu0, uint64_t me0) {
+    int64_t all = (int64_t)(bench_process_cpu_ns() - cpu0), me = (int64_t)(bench_thread_cpu_ns() - me0);
+    return all > me ? (uint64_t)(all - me) : 0;
+}
+
 static uint64_t peak_rss_bytes(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -351,7 +359,7 @@ static void wake_body(void *p) {
     wait_counted(c->base + c->n, TIMEOUT);
     c->wall = bench_now_ns() - start;
     /* The pool's CPU: the whole process minus this (producer) thread. */
-    c->pool_cpu = (bench_process_cpu_ns() - cpu0) - (bench_thread_cpu_ns() - me0);
+    c->pool_cpu = others_cpu_ns(cpu0, me0);
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -440,7 +448,7 @@ static void wl_idle(void) {
     check_exactly_once();
     uint64_t cpu0 = bench_process_cpu_ns(), me0 = bench_thread_cpu_ns();
     sleep_ns(idle);
-    uint64_t pool = (bench_process_cpu_ns() - cpu0) - (bench_thread_cpu_ns() - me0);
+    uint64_t pool = others_cpu_ns(cpu0, me0);
     emit_begin();
     emit("idle_cpu_ms", pool / 1e6 * (1e9 / (double)idle));
     emit("burst_tasks", c.n);

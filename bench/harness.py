@@ -79,6 +79,9 @@ def cpu_model():
 
 
 def git_commit():
+    # The commit the measured library was built from, when it is not this checkout's HEAD.
+    if os.environ.get("BENCH_LIB_COMMIT"):
+        return os.environ["BENCH_LIB_COMMIT"]
     try:
         return subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     except OSError:
