@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The Go binding's tests, as `make test` runs them: build the static library,
+# then go vet, the tests under the race detector and under cgocheck2, the
+# benchmarks at a tiny size, the example, and the background_system build
+# tag against a library installed with `make install` into a scratch prefix.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+# The package links $root/target/release/libbackground.a by a path relative
+# to itself, so build there whatever CARGO_TARGET_DIR says.
+(cd "$root" && env -u CARGO_TARGET_DIR cargo build --release --lib)
+
+cd "$here"
+echo "== go vet"
+go vet ./...
+go vet -tags background_system ./...
+echo "== go test -race"
+go test -race -count=1 ./...
+echo "== go test (GOEXPERIMENT=cgocheck2)"
+GOEXPERIMENT=cgocheck2 go test -count=1 ./...
+echo "== benchmarks, tiny"
+go test -run '^$' -bench . -benchtime 100x ./... >/dev/null
+
+echo "== example"
+(cd "$root/examples/go" && go vet ./... && go run .)
+
+echo "== -tags background_system (pkg-config, installed library)"
+prefix="$(mktemp -d)"
+trap 'rm -rf "$prefix"' EXIT
+(cd "$root" && env -u CARGO_TARGET_DIR make -s install PREFIX="$prefix" >/dev/null)
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" LD_LIBRARY_PATH="$prefix/lib" \
+  go test -tags background_system -count=1 ./...
+echo "Go binding: all tests passed"
