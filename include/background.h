@@ -606,6 +606,15 @@ bg_status bg_pool_set_error_handler(bg_pool *pool, bg_error_fn handler, void *ct
  * The default pool, started on first use (one worker per available CPU,
  * or BG_THREADS, or what bg_set_threads() asked for). Owned by the library:
  * never pass it to bg_pool_free(). NULL only if its threads could not start.
+ *
+ * At process exit (exit() or a return from main) the default pool drains:
+ * tasks already queued run and the workers are joined before the process
+ * ends, as with bg_shutdown(BG_SHUTDOWN_DRAIN). The environment variable
+ * BG_EXIT_TIMEOUT_MS bounds that wait; tasks still queued then never run
+ * (nor do their drops). exit() called from a task of the default pool does
+ * not wait (a worker cannot join itself). _exit(), quick_exit() and fatal
+ * signals skip the drain; so does a Go program's exit. In a fork() child
+ * the drain covers the child's own default pool only.
  */
 bg_pool *bg_default_pool(void);
 
@@ -625,7 +634,9 @@ size_t bg_threads(void);
 /**
  * Shuts the default pool down, as bg_pool_shutdown(). Afterwards
  * bg_submit() returns NULL and bg_spawn() BG_ESHUTDOWN. If the default pool
- * never started there is nothing to shut down: BG_OK.
+ * never started there is nothing to shut down: BG_OK. Without this call the
+ * default pool drains at process exit (see bg_default_pool()); call it to
+ * choose the mode or the timeout yourself.
  */
 bg_status bg_shutdown(uint32_t mode, uint64_t timeout_ns);
 

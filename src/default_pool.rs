@@ -2,12 +2,19 @@
 //! use, one worker per CPU the process may run on (cgroup quota and affinity
 //! respected), overridden by `BG_THREADS` or by `set_threads` before or
 //! after it starts. In a forked child it is rebuilt on first use.
+//!
+//! At process exit (`exit()` or a return from `main`) it drains, like
+//! Python's executor at interpreter exit: an `atexit` handler, registered
+//! when the pool first starts, runs what is queued and joins the workers,
+//! for at most `BG_EXIT_TIMEOUT_MS` if that is set; tasks still queued then
+//! are abandoned with the process.
 
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::Once;
 
 use crate::fork::{self, GenLock};
 use crate::pool::Pool;
-use crate::registry::{Config, Registry, MAX_THREADS};
+use crate::registry::{Config, Registry, ShutdownMode, MAX_THREADS};
 
 static DEFAULT: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
 static INIT: GenLock<()> = GenLock::new(());
@@ -61,7 +68,45 @@ pub fn get() -> std::io::Result<&'static Pool> {
     let reg = Registry::new(Config { threads: initial_threads(), name: "bg".into(), ..Config::default() })?;
     let pool = Box::leak(Box::new(Pool::wrap(reg, true)));
     DEFAULT.store(pool, Ordering::Release);
+    register_exit_drain();
     Ok(pool)
+}
+
+/// Registers `drain_at_exit` once per process (a forked child inherits it).
+fn register_exit_drain() {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // SAFETY: atexit stores a plain function pointer; the library is linked
+        // with -z nodelete, so the handler's code is still mapped at exit.
+        if unsafe { libc::atexit(drain_at_exit) } != 0 {
+            eprintln!("background: atexit failed: the default pool will not drain at exit");
+        }
+    });
+}
+
+/// The bound on the exit drain from `BG_EXIT_TIMEOUT_MS` (None = no bound).
+fn exit_timeout_ns() -> Option<u64> {
+    let v = std::env::var("BG_EXIT_TIMEOUT_MS").ok()?;
+    match v.trim().parse::<u64>() {
+        Ok(ms) => Some(ms.saturating_mul(1_000_000)),
+        Err(_) => {
+            eprintln!("background: ignoring BG_EXIT_TIMEOUT_MS={v:?}: expected milliseconds");
+            None
+        }
+    }
+}
+
+/// Drains the default pool at process exit. From one of its own workers
+/// (a task called `exit()`) the shutdown only closes the pool and returns
+/// at once: a worker cannot join itself, and the process is ending anyway.
+extern "C" fn drain_at_exit() {
+    // No panic may unwind out of an atexit handler.
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(p) = get_if_started() {
+            let deadline = exit_timeout_ns().and_then(crate::sync::deadline_after);
+            let _ = p.reg.shutdown(ShutdownMode::Drain, deadline);
+        }
+    });
 }
 
 /// Sets the default pool's size: remembered if it has not started, applied

@@ -8,7 +8,16 @@ use crate::sync::{fence, futex, lock, AtomicU32, AtomicU64, CachePadded, Mutex, 
 #[derive(Default)]
 pub(crate) struct Parker {
     state: AtomicU32,
+    /// Model checking only: `unpark` reads this cell and a model's owner
+    /// writes it once it lets the parker go, so loom reports any `unpark`
+    /// that may still be running at that point (a use after free).
+    #[cfg(loom)]
+    pub(crate) in_use: loom::cell::UnsafeCell<()>,
 }
+
+// SAFETY: `in_use` holds no data; loom only records who accesses it.
+#[cfg(loom)]
+unsafe impl Sync for Parker {}
 
 const EMPTY: u32 = 0;
 const NOTIFIED: u32 = 1;
@@ -36,6 +45,8 @@ impl Parker {
 
     /// Makes a token available, waking the parked thread if there is one.
     pub(crate) fn unpark(&self) {
+        #[cfg(loom)]
+        self.in_use.with(|_| ());
         if self.state.swap(NOTIFIED, Ordering::Release) == PARKED {
             futex::wake(&self.state, 1);
         }
@@ -64,9 +75,10 @@ pub(crate) struct Sleep {
 /// How a worker left `sleep`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Woken {
-    /// A submitter chose it: it is now counted as searching.
+    /// A submitter chose it, or its final re-check found work: it is now
+    /// counted as searching.
     AsSearcher,
-    /// Its own re-check, a time-out or a helper notification woke it: not searching.
+    /// A time-out or a helper notification woke it: not searching.
     ByItself,
 }
 
@@ -162,13 +174,20 @@ impl Sleep {
             self.counts.fetch_add(delta, Ordering::AcqRel);
         }
         fence(Ordering::SeqCst);
-        if !has_work() {
+        let saw_work = has_work();
+        if !saw_work {
             parker.park(deadline);
         }
         // Whoever removed us from the list decides our role.
         let mut list = lock(&self.sleepers);
         if let Some(pos) = list.iter().rposition(|&i| i == idx) {
             list.swap_remove(pos);
+            if saw_work {
+                // A submitter may have counted on the searcher we were to take
+                // this work and wake the next sleeper for the rest: stay one.
+                self.counts.fetch_add(SEARCHING_ONE.wrapping_sub(SLEEPING_ONE), Ordering::AcqRel);
+                return Woken::AsSearcher;
+            }
             self.counts.fetch_sub(SLEEPING_ONE, Ordering::AcqRel);
             Woken::ByItself
         } else {
@@ -179,3 +198,6 @@ impl Sleep {
         }
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;

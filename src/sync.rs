@@ -30,6 +30,15 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
+/// A busy-wait hint. Under loom a spinning thread must hand the model's
+/// scheduler to the thread it waits for, or the model never ends.
+pub(crate) fn spin_loop() {
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
 /// Pads and aligns a value to 128 bytes so hot atomics written by different
 /// threads do not share a cache line (two lines: adjacent-line prefetch).
 #[repr(align(128))]

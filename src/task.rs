@@ -378,7 +378,9 @@ impl Task {
 
     /// Spins briefly, then sleeps on the futex of `state`.
     pub(crate) fn wait_blocking(&self, deadline: Option<u64>) -> Option<TaskEnd> {
-        for i in 0..64 {
+        // Under loom the polls only multiply the interleavings to explore.
+        let spins = if cfg!(loom) { 0 } else { 64 };
+        for i in 0..spins {
             if let Some(e) = self.end() {
                 return Some(e);
             }
@@ -413,8 +415,9 @@ impl Task {
         }
         let prev = self.state.fetch_or(HAS_HELPER, Ordering::AcqRel);
         if prev & LIFE >= DONE {
-            // The completer never saw the flag: take the slot back ourselves.
-            self.helper.store(ptr::null_mut(), Ordering::Release);
+            // Already ended. A completer that saw the flag of an earlier helper
+            // may have taken our parker to unpark it: wait it out before leaving.
+            self.remove_helper(parker);
             return false;
         }
         true
@@ -426,7 +429,7 @@ impl Task {
         loop {
             match self.helper.compare_exchange(me, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return,
-                Err(BUSY) => std::hint::spin_loop(),
+                Err(BUSY) => crate::sync::spin_loop(),
                 Err(_) => return, // null: the completer is done with our parker
             }
         }
@@ -471,6 +474,9 @@ unsafe fn exec_task(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
     Task::release(t);
     outcome
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 #[cfg(all(test, loom))]
 mod hook_loom_tests;
