@@ -77,3 +77,20 @@ TEST(SerialQueue, CancelledQueuedCallsAreDestroyedOnce) {
   EXPECT_EQ(q.submit([] { return 1; }).get(), 1);  // the queue goes on
   EXPECT_EQ(t.ran.load(), 0);
 }
+
+TEST(SerialQueue, WaitingOnALaterCallOfTheSameQueueThrowsDeadlock) {
+  bg::serial_queue q;
+  bg::future<int> later;
+  auto first = q.submit([&] {
+    later = q.submit([] { return 2; });
+    try {
+      later.get();
+    } catch (const bg::error &e) {
+      return e.code() == bg::errc::deadlock;
+    }
+    return false;
+  });
+  EXPECT_TRUE(first.get());
+  ASSERT_TRUE(later.valid());  // the failed wait did not consume it
+  EXPECT_EQ(later.get(), 2);
+}
