@@ -101,7 +101,9 @@ class task_group {
 
   /// Waits for every call run so far. Rethrows the first exception; returns
   /// false if some calls never ran (cancelled), true if all ran. May be
-  /// called again after more run()s.
+  /// called again after more run()s; the outcome accumulates over the
+  /// group's life, so once a call has thrown every wait() rethrows that
+  /// first exception.
   bool wait() {
     const bg_status status = bg_group_wait(group_, BG_FOREVER, nullptr);
     if (status == BG_OK) return true;
