@@ -123,3 +123,23 @@ func TestBadCSubmissionsAreRefused(t *testing.T) {
 		t.Fatalf("SpawnC on a closed pool: %v", err)
 	}
 }
+
+func TestCCodeSubmitsToTheSamePoolAsGo(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 2})
+	before := testc.Runs()
+	if n := testc.SubmitFromC(p.C(), 50); n != 50 {
+		t.Fatalf("C code ran %d of 50 tasks on the Go pool", n)
+	}
+	if testc.Runs()-before != 50 {
+		t.Fatal("the C tasks did not run")
+	}
+	waitFor(t, "the pool counts the C code's 50 tasks", func() bool {
+		s, err := p.Stats()
+		return err == nil && s.Completed == 50
+	})
+	p.Close()
+	if p.C() != nil {
+		t.Fatal("C() of a closed pool is not nil")
+	}
+}

@@ -3,6 +3,8 @@
 package testc
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../../../../include
+#include "background.h"
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +40,23 @@ static int wait_gate(void *gate) {
 static int nop(void *arg) {
 	(void)arg;
 	return 0;
+}
+
+// C code sharing a pool with Go: submits n count_run(1) tasks to it and
+// waits for them; returns how many were accepted and ran.
+static int submit_from_c(void *pool, int n) {
+	int ok = 0;
+	for (int i = 0; i < n; i++) {
+		bg_task *t = NULL;
+		if (bg_pool_submit((bg_pool *)pool, count_run, (void *)(intptr_t)1, NULL, &t) != BG_OK) {
+			continue;
+		}
+		if (bg_wait(t, NULL) == BG_OK) {
+			ok++;
+		}
+		bg_task_release(t);
+	}
+	return ok;
 }
 
 static void *fn_count_run(void) { return (void *)count_run; }
@@ -84,6 +103,10 @@ func NewGate() unsafe.Pointer { return C.new_gate() }
 
 // OpenGate releases every WaitGate task spinning on g.
 func OpenGate(g unsafe.Pointer) { C.open_gate(g) }
+
+// SubmitFromC has C code submit n CountRun(1) tasks to pool (a bg_pool *)
+// and wait for them; it returns how many ran.
+func SubmitFromC(pool unsafe.Pointer, n int) int { return int(C.submit_from_c(pool, C.int(n))) }
 
 // Free frees C memory from NewGate.
 func Free(p unsafe.Pointer) { C.free(p) }
