@@ -11,8 +11,12 @@ type Future[T any] struct {
 // Go runs f on the default pool and returns a Future for its result.
 func Go[T any](f func() (T, error)) *Future[T] { return GoOn(defaultPool, f) }
 
-// GoOn runs f on pool p and returns a Future for its result.
+// GoOn runs f on pool p (nil means the default pool) and returns a Future
+// for its result.
 func GoOn[T any](p *Pool, f func() (T, error)) *Future[T] {
+	if p == nil {
+		p = defaultPool
+	}
 	fut := &Future[T]{}
 	if f == nil {
 		fut.task = failedTask(ErrInvalid)

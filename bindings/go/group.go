@@ -15,9 +15,11 @@ import (
 // its tasks that have not started never run, later Go calls are refused, and
 // its context is cancelled.
 //
-// The library's group is freed when the Group is garbage collected; its
-// tasks do not need it.
+// As with errgroup, the zero Group is ready to use: it runs every task, on
+// the default pool. The library's group is freed when the Group is garbage
+// collected; its tasks do not need it.
 type Group struct {
+	once sync.Once
 	core *groupCore
 }
 
@@ -77,20 +79,51 @@ func (p *Pool) newGroup(flags C.uint32_t, cancel context.CancelFunc) (*Group, er
 	if err != nil {
 		return nil, err
 	}
-	idle := make(chan struct{})
-	close(idle)
-	g := &Group{core: &groupCore{ptr: ptr, cancel: cancel, idle: idle}}
+	g := &Group{core: newGroupCore(ptr, cancel)}
 	runtime.AddCleanup(g, func(ptr *C.bg_group) { C.bg_group_free(ptr) }, ptr)
 	return g, nil
+}
+
+func newGroupCore(ptr *C.bg_group, cancel context.CancelFunc) *groupCore {
+	idle := make(chan struct{})
+	close(idle)
+	return &groupCore{ptr: ptr, cancel: cancel, idle: idle}
+}
+
+// c returns the group's core, making the library's group for a zero Group.
+func (g *Group) c() *groupCore {
+	g.once.Do(func() {
+		if g.core != nil {
+			return // made by NewGroup or GroupWithContext
+		}
+		var ptr *C.bg_group
+		err := defaultPool.core.use(func(pp *C.bg_pool) error {
+			pp, err := defaultPool.core.cptr(pp)
+			if err != nil {
+				return err
+			}
+			return statusError(C.bg_group_new(pp, C.BG_GROUP_DEFAULT, &ptr))
+		})
+		g.core = newGroupCore(ptr, nil)
+		if err != nil {
+			g.core.err = err // every Go is refused; Wait returns it
+			return
+		}
+		runtime.AddCleanup(g, func(ptr *C.bg_group) { C.bg_group_free(ptr) }, ptr)
+	})
+	return g.core
 }
 
 // Go runs f on the group's pool as a member of the group. If the group
 // refuses it (cancelled, or its pool shut down or full) f never runs and the
 // refusal is recorded as the group's error if it has none yet.
 func (g *Group) Go(f func() error) {
-	c := g.core
+	c := g.c()
 	if f == nil {
 		c.fail(ErrInvalid)
+		return
+	}
+	if c.ptr == nil { // the zero Group could not make its library group
 		return
 	}
 	c.add()
@@ -110,8 +143,8 @@ func (g *Group) Go(f func() error) {
 // more calls to Go. Inside a task of the pool it lets its worker run other
 // tasks meanwhile.
 func (g *Group) Wait() error {
-	c := g.core
-	if C.bg_go_in_task() != 0 {
+	c := g.c()
+	if c.ptr != nil && C.bg_go_in_task() != 0 {
 		C.bg_group_wait(c.ptr, C.BG_FOREVER, nil) // helps; the outcome is kept in Go
 	}
 	c.mu.Lock()
@@ -134,10 +167,13 @@ func (g *Group) Wait() error {
 // later Go calls are refused, and its context (if any) is cancelled.
 // Running tasks finish.
 func (g *Group) Cancel() {
-	C.bg_group_cancel(g.core.ptr)
+	c := g.c()
+	if c.ptr != nil {
+		C.bg_group_cancel(c.ptr)
+	}
 	runtime.KeepAlive(g)
-	if g.core.cancel != nil {
-		g.core.cancel()
+	if c.cancel != nil {
+		c.cancel()
 	}
 }
 

@@ -166,3 +166,15 @@ func TestARefusedGroupTaskIsTheGroupsError(t *testing.T) {
 		t.Fatalf("Wait: %v, want ErrShutdown", err)
 	}
 }
+
+func TestTheZeroGroupIsReadyToUse(t *testing.T) {
+	noLeaks(t)
+	var g background.Group
+	var ran atomic.Int32
+	boom := errors.New("boom")
+	g.Go(func() error { ran.Add(1); return nil })
+	g.Go(func() error { ran.Add(1); return boom })
+	if err := g.Wait(); err != boom || ran.Load() != 2 {
+		t.Fatalf("Wait: %v after %d of 2 tasks", err, ran.Load())
+	}
+}
