@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `job.rs` | what a unit of work is (stored by value, consumed exactly once) |
 //! | `task.rs` | the waitable handle and its state machine |
+//! | `slab.rs` | memory for handles: per-thread slabs, no malloc per task |
 //! | `registry.rs` | a pool's queues, worker slots, resize, shutdown, stats |
 //! | `worker.rs` | a worker thread: finding work, idling, helping while waiting |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
@@ -27,6 +28,7 @@ pub mod job;
 pub mod pool;
 pub mod registry;
 mod sleep;
+mod slab;
 mod sync;
 pub mod task;
 mod worker;

@@ -164,7 +164,10 @@ impl Task {
     /// mechanism that runs it with a job of its own (see `run_with`), or for
     /// a latch, a task that some code ends with `run_with(|_, _| code)`.
     pub(crate) fn new_unqueued(func: RawFn, arg: *mut c_void, drop: Option<RawDrop>, pool_id: u64, refs: u32) -> *const Task {
-        Box::into_raw(Box::new(Task {
+        {
+            let t = crate::slab::alloc_slot::<Task>();
+            // SAFETY: a fresh, aligned, unshared slot for one Task.
+            unsafe { t.write(Task {
             state: AtomicU32::new(QUEUED),
             refs: AtomicU32::new(refs),
             magic: AtomicU32::new(MAGIC_LIVE),
@@ -176,7 +179,9 @@ impl Task {
             arg,
             drop,
             pool_id,
-        }))
+        }) };
+            t
+        }
     }
 
     /// Frees a task whose job was never queued (the submit was refused):
@@ -188,7 +193,8 @@ impl Task {
     pub(crate) unsafe fn discard_unsubmitted(t: *const Task, job: Job) {
         std::mem::forget(job);
         (*t).magic.store(MAGIC_DEAD, Ordering::Relaxed);
-        drop(Box::from_raw(t as *mut Task));
+        std::ptr::drop_in_place(t as *mut Task);
+        crate::slab::free_slot(t as *mut Task);
     }
 
     /// The id of the pool the task was submitted to.
@@ -459,7 +465,8 @@ impl Task {
             );
         }
         task.magic.store(MAGIC_DEAD, Ordering::Relaxed);
-        drop(Box::from_raw(t as *mut Task));
+        std::ptr::drop_in_place(t as *mut Task);
+        crate::slab::free_slot(t as *mut Task);
     }
 }
 
