@@ -163,23 +163,31 @@ impl Task {
     /// Allocates a queued task with `refs` references and no job: for a
     /// mechanism that runs it with a job of its own (see `run_with`), or for
     /// a latch, a task that some code ends with `run_with(|_, _| code)`.
-    pub(crate) fn new_unqueued(func: RawFn, arg: *mut c_void, drop: Option<RawDrop>, pool_id: u64, refs: u32) -> *const Task {
+    pub(crate) fn new_unqueued(
+        func: RawFn,
+        arg: *mut c_void,
+        drop: Option<RawDrop>,
+        pool_id: u64,
+        refs: u32,
+    ) -> *const Task {
         {
             let t = crate::slab::alloc_slot::<Task>();
             // SAFETY: a fresh, aligned, unshared slot for one Task.
-            unsafe { t.write(Task {
-            state: AtomicU32::new(QUEUED),
-            refs: AtomicU32::new(refs),
-            magic: AtomicU32::new(MAGIC_LIVE),
-            fork_gen: fork::generation(),
-            result: UnsafeCell::new(0),
-            helper: AtomicPtr::new(ptr::null_mut()),
-            hooks: AtomicPtr::new(ptr::null_mut()),
-            func,
-            arg,
-            drop,
-            pool_id,
-        }) };
+            unsafe {
+                t.write(Task {
+                    state: AtomicU32::new(QUEUED),
+                    refs: AtomicU32::new(refs),
+                    magic: AtomicU32::new(MAGIC_LIVE),
+                    fork_gen: fork::generation(),
+                    result: UnsafeCell::new(0),
+                    helper: AtomicPtr::new(ptr::null_mut()),
+                    hooks: AtomicPtr::new(ptr::null_mut()),
+                    func,
+                    arg,
+                    drop,
+                    pool_id,
+                })
+            };
             t
         }
     }
@@ -461,7 +469,12 @@ impl Task {
         if s & LIFE == DONE && result != 0 && s & OBSERVED == 0 {
             crate::registry::report_by_id(
                 task.pool_id,
-                Failure { func: task.func as usize, arg: task.arg as usize, code: result, kind: FailureKind::Unobserved },
+                Failure {
+                    func: task.func as usize,
+                    arg: task.arg as usize,
+                    code: result,
+                    kind: FailureKind::Unobserved,
+                },
             );
         }
         task.magic.store(MAGIC_DEAD, Ordering::Relaxed);
