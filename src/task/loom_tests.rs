@@ -252,3 +252,25 @@ fn completion_races_two_helpers() {
         f.check_exactly_once();
     });
 }
+
+/// The case `completion_races_two_helpers` needs three preemptions to
+/// reach, set up directly: an earlier helper came and went (the helper
+/// flag stays set), then a new helper registers while the completer, which
+/// saw the flag, takes the slot to unpark whoever is in it. The new helper
+/// finds the task ended and must not leave before the completer is done
+/// with its parker.
+#[test]
+fn a_late_helper_waits_out_the_completer() {
+    loom::model(|| {
+        let (f, job) = Fixture::new();
+        let sleep = Sleep::new();
+        let earlier = Parker::default();
+        assert!(f.task().add_helper(&earlier));
+        f.task().remove_helper(&earlier);
+        let parker = Arc::new(Parker::default());
+        let worker = thread::spawn(move || job.run_claimed());
+        help_until_done(f.task(), &sleep, 0, &parker);
+        worker.join().unwrap();
+        f.check_exactly_once();
+    });
+}
