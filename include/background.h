@@ -494,7 +494,9 @@ bool bg_done(const bg_task *task);
  * before this returns) and every waiter wakes with BG_ECANCELLED.
  *
  * Returns BG_OK if this call cancelled it, BG_ERUNNING if it is running
- * (it finishes normally), BG_EDONE if it has already ended, BG_EINVAL.
+ * (it finishes normally), BG_EDONE if it has already ended, BG_EFORKED if
+ * it belongs to the parent of this fork()ed process (nothing runs here),
+ * BG_EINVAL.
  */
 bg_status bg_cancel(bg_task *task);
 

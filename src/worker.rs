@@ -66,12 +66,14 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>)
 }
 
 impl WorkerThread {
-    /// The worker running on this thread, if this is a worker thread.
+    /// The worker running on this thread, if this is a worker thread. In a
+    /// child forked from inside a task this thread is a copy of a worker of
+    /// a pool that is dead here: it is not that pool's worker any more.
     pub(crate) fn current() -> Option<&'static WorkerThread> {
         let p = CURRENT.with(|c| c.get());
         // SAFETY: CURRENT points at the WorkerThread on main_loop's stack and is
         // cleared before it goes away; only this thread reads it.
-        unsafe { p.as_ref() }
+        unsafe { p.as_ref() }.filter(|w| !w.registry.is_forked())
     }
 
     pub(crate) fn registry(&self) -> &Registry {

@@ -191,11 +191,16 @@ pub extern "C" fn bg_done(task: *const bg_task) -> bool {
 /// before this returns) and every waiter wakes with BG_ECANCELLED.
 ///
 /// Returns BG_OK if this call cancelled it, BG_ERUNNING if it is running
-/// (it finishes normally), BG_EDONE if it has already ended, BG_EINVAL.
+/// (it finishes normally), BG_EDONE if it has already ended, BG_EFORKED if
+/// it belongs to the parent of this fork()ed process (nothing runs here),
+/// BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_cancel(task: *mut bg_task) -> bg_status {
     boundary(|| {
         let Some(t) = task_ref(task) else { return BG_EINVAL };
+        if t.end() == Some(TaskEnd::Forked) {
+            return BG_EFORKED;
+        }
         match t.cancel() {
             Ok(()) => BG_OK,
             Err(CancelError::Running) => BG_ERUNNING,
