@@ -154,3 +154,57 @@ fn header_is_strict_c99() {
         .unwrap();
     assert!(st.success(), "background.h does not compile alone under -std=c99 -pedantic -Werror");
 }
+
+/// The cdylib is linked with `-z nodelete` (build.rs), so dlclose() never
+/// unmaps code that worker threads or the exit handler still run
+/// (tests/c/rel_dlopen.c checks the behaviour).
+#[test]
+fn cdylib_is_never_unloaded() {
+    build_lib();
+    let out = Command::new("readelf").arg("-d").arg(lib_dir().join("libbackground.so")).output().unwrap();
+    assert!(out.status.success(), "readelf -d failed");
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dynamic.lines().any(|l| l.contains("FLAGS_1") && l.contains("NODELETE")),
+        "libbackground.so lacks DF_1_NODELETE:\n{dynamic}"
+    );
+}
+
+/// The ASan+UBSan variant really is instrumented and its runtime works
+/// here: programs built exactly like the C tests' asan variant carry the
+/// ASan runtime and fail on a heap overflow, a leak and a signed overflow.
+#[test]
+fn asan_variant_catches_errors() {
+    build_lib();
+    let dir = lib_dir().join("c-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "heap_overflow",
+            "#include <stdlib.h>\nchar *volatile block;\nint main(int argc, char **argv) {\n (void)argv;\n block = malloc(8);\n char *p = block;\n p[argc + 7] = 1;\n free(p);\n return 0;\n}\n",
+            "heap-buffer-overflow",
+        ),
+        (
+            "leak",
+            "#include <stdlib.h>\nvoid *volatile keep;\nint main(void) {\n keep = malloc(8);\n keep = 0;\n return 0;\n}\n",
+            "detected memory leaks",
+        ),
+        (
+            "signed_overflow",
+            "int main(int argc, char **argv) {\n (void)argv;\n int x = 0x7fffffff;\n return x + argc;\n}\n",
+            "signed integer overflow",
+        ),
+    ];
+    for (name, src, report) in cases {
+        let c = dir.join(format!("asan_probe_{name}.c"));
+        std::fs::write(&c, src).unwrap();
+        let bin = dir.join(format!("asan_probe_{name}"));
+        compile(&c, &bin, "asan");
+        let nm = Command::new("nm").arg(&bin).output().unwrap();
+        assert!(String::from_utf8_lossy(&nm.stdout).contains("__asan_init"), "{name}: no ASan runtime in the asan build");
+        match run(&bin, &[], name, "asan") {
+            Ok(()) => panic!("{name}: the asan build did not catch the error"),
+            Err(e) => assert!(e.contains(report), "{name}: expected a report of {report:?}, got:\n{e}"),
+        }
+    }
+}
