@@ -37,7 +37,8 @@ var (
 	ErrRunning error = Status(C.BG_ERUNNING)
 )
 
-// ErrClosed is returned for work given to a pool after its Close.
+// ErrClosed is returned for work given to a pool, serial queue or batch
+// after its Close, and by a second Close.
 var ErrClosed = errors.New("background: pool is closed")
 
 // errNilContext is returned by waits given a nil context.
