@@ -421,7 +421,15 @@ impl Registry {
             })
         });
         self.slots_hi.fetch_max(idx + 1, Ordering::AcqRel);
-        let deque = lock(&slot.deque).take().expect("an unoccupied slot holds its deque");
+        // A retiring thread gives its slot up (should_retire) a moment before
+        // it hands its deque back (worker_exited), running no user code in
+        // between: a grow in that window waits for the deque.
+        let deque = loop {
+            if let Some(d) = lock(&slot.deque).take() {
+                break d;
+            }
+            std::thread::yield_now();
+        };
         let mut builder = std::thread::Builder::new().name(format!("{}-{}", self.name, idx));
         if self.config.stack_size != 0 {
             builder = builder.stack_size(self.config.stack_size);
