@@ -238,6 +238,7 @@ func TestAnAbandonedPoolIsClosedByItsCleanup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		waitFor(t, "the pool's threads start", func() bool { return threadsNamed(t, "abandoned-") == 2 })
 		p.Submit(func() { ran.Store(true) })
 	}()
 	waitFor(t, "the abandoned pool's threads exit", func() bool {
