@@ -7,6 +7,18 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
+# go.mod says 1.24 (runtime.AddCleanup); an older go would try to download
+# a newer toolchain, so say plainly what is missing instead.
+if ! command -v go >/dev/null; then
+  echo "run-tests.sh: needs Go 1.24 or newer on PATH" >&2
+  exit 1
+fi
+minor="$(GOTOOLCHAIN=local go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
+if [ -z "$minor" ] || [ "$minor" -lt 24 ]; then
+  echo "run-tests.sh: needs Go 1.24 or newer, found $(GOTOOLCHAIN=local go env GOVERSION)" >&2
+  exit 1
+fi
+
 # The package links $root/target/release/libbackground.a by a path relative
 # to itself, so build there whatever CARGO_TARGET_DIR says.
 (cd "$root" && env -u CARGO_TARGET_DIR cargo build --release --lib)
