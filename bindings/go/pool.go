@@ -56,14 +56,13 @@ type Pool struct {
 // poolCore is the part of a Pool that its cleanup may touch (a cleanup must
 // not keep the Pool itself reachable).
 type poolCore struct {
-	// mu is held for reading while the C pool is in use and for writing only
-	// while it is freed: the library forbids any use during bg_pool_free.
-	mu sync.RWMutex
-	// closeMu serialises Shutdown and Close, which wait for the workers
-	// without holding mu: tasks submitting subtasks during a drain need mu.
-	closeMu   sync.Mutex
+	// mu is held for reading while the C pool is in use, shutdowns included,
+	// and for writing only to free it: the library forbids any use during
+	// bg_pool_free. A writer waits only once a drain has finished and the
+	// workers are gone, so no running task can need mu to make progress.
+	mu        sync.RWMutex
 	ptr       *C.bg_pool // nil for the default pool
-	closed    bool       // written holding closeMu and mu
+	closed    bool
 	isDefault bool
 	onError   func(error)
 }
@@ -144,16 +143,12 @@ func (p *Pool) Shutdown(ctx context.Context, mode ShutdownMode) error {
 	if ctx == nil {
 		return errNilContext
 	}
-	c := p.core
-	if c.isDefault {
+	if p.core.isDefault {
 		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_shutdown(C.uint32_t(mode), ns) })
 	}
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
-	return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_pool_shutdown(c.ptr, C.uint32_t(mode), ns) })
+	return p.core.use(func(ptr *C.bg_pool) error {
+		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_pool_shutdown(ptr, C.uint32_t(mode), ns) })
+	})
 }
 
 // Close drains the pool (every queued task runs), waits for its threads and
@@ -171,17 +166,18 @@ func (p *Pool) Close() error {
 }
 
 func (c *poolCore) free() error {
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
-	// Drain first, without mu: running tasks may still submit.
-	if err := statusError(C.bg_pool_shutdown(c.ptr, C.uint32_t(ShutdownDrain), C.BG_FOREVER)); err != nil {
+	// Drain first, sharing mu: running tasks may still submit.
+	err := c.use(func(ptr *C.bg_pool) error {
+		return statusError(C.bg_pool_shutdown(ptr, C.uint32_t(ShutdownDrain), C.BG_FOREVER))
+	})
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed // a concurrent Close freed it
+	}
 	c.closed = true
 	return statusError(C.bg_pool_free(c.ptr))
 }

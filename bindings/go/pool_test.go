@@ -9,6 +9,7 @@ import (
 	"time"
 
 	background "github.com/background-lib/background/bindings/go"
+	"github.com/background-lib/background/bindings/go/internal/testc"
 )
 
 func TestNewPoolRejectsBadOptions(t *testing.T) {
@@ -247,5 +248,59 @@ func TestAnAbandonedPoolIsClosedByItsCleanup(t *testing.T) {
 	})
 	if !ran.Load() {
 		t.Fatal("the cleanup did not drain the queued task")
+	}
+}
+
+func TestCloseFromATaskDuringAnOutsideShutdownIsErrDeadlock(t *testing.T) {
+	noLeaks(t)
+	p := newPool(t, background.Options{Threads: 1})
+	shuttingDown := make(chan struct{})
+	inside := background.GoOn(p, func() (error, error) {
+		<-shuttingDown
+		return p.Close(), nil
+	})
+	result := make(chan error, 1)
+	go func() { result <- p.Shutdown(context.Background(), background.ShutdownDrain) }()
+	waitFor(t, "the shutdown begins", func() bool {
+		return errors.Is(p.SpawnC(testc.Nop, nil, nil), background.ErrShutdown)
+	})
+	close(shuttingDown)
+	if err, _ := inside.Wait(ctxT(t)); !errors.Is(err, background.ErrDeadlock) {
+		t.Fatalf("Close from inside during a shutdown: %v, want ErrDeadlock", err)
+	}
+	select {
+	case err := <-result:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(patience):
+		t.Fatal("the outside Shutdown hung")
+	}
+}
+
+func TestConcurrentClosesFreeThePoolOnce(t *testing.T) {
+	noLeaks(t)
+	p, err := background.NewPool(background.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := blockPool(t, p, 2)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- p.Close() }()
+	}
+	time.Sleep(10 * time.Millisecond) // let the Closes pile up behind the drain
+	release()
+	ok := 0
+	for range 4 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case !errors.Is(err, background.ErrClosed):
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d Closes succeeded, want exactly 1", ok)
 	}
 }
