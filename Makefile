@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB    = $(or $(CARGO_TARGET_DIR),target)/release
 CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iinclude
 
-.PHONY: all lib demo test test-rust test-cpp test-bench deps install clean
+.PHONY: all lib demo test test-rust test-cpp test-go test-bench deps install clean
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR   := $(word 1,$(subst ., ,$(VERSION)))
@@ -34,7 +34,7 @@ demo: lib
 	$(CC) $(CFLAGS) examples/demo.c -o $(LIB)/demo $(LIB)/libbackground.a -ldl -lm
 	$(LIB)/demo
 
-test: test-rust test-cpp test-bench
+test: test-rust test-cpp test-go test-bench
 
 # Rust tests, the C tests (tests/c_abi.rs: static, shared, ASan+UBSan,
 # valgrind), the examples (as C tests), packaging and the loom models.
@@ -44,6 +44,11 @@ test-rust:
 # The C++ binding: C++17, C++20 and ASan+UBSan builds, GoogleTest via ctest.
 test-cpp:
 	bindings/cpp/run-tests.sh
+
+# The Go binding: go vet, go test -race, GOEXPERIMENT=cgocheck2, the example,
+# and the build tag that links an installed library.
+test-go:
+	bindings/go/run-tests.sh
 
 # The benchmarks at a tiny size: everything builds, every task runs exactly once.
 test-bench:

@@ -67,7 +67,9 @@ pub enum bg_shutdown_mode {
     BG_SHUTDOWN_CANCEL = 1,
 }
 
-/// A pool's counters (a snapshot; each is read separately while workers run).
+/// A pool's counters (a snapshot; each is read separately while workers run,
+/// and a task's outcome is counted just after its waiters wake, so a count
+/// read right after bg_wait() may not include that task yet).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct bg_stats {
