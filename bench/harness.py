@@ -6,7 +6,8 @@ order rotates between repetitions so no peer always runs first). Each run is
 a fresh process (`build/bench-<peer> <workload>`), which checks exactly-once
 execution itself and prints RESULT, SKIP or FAIL (see driver.c).
 
-Writes <out>/results.csv (median, min, max per metric) and <out>/run.json
+Writes <out>/runs.log (every run), <out>/results.csv (median, min, max per
+metric) and <out>/run.json
 (machine, date, load), then report.py turns them into results.md and
 chart.svg. Exits 1 if any run failed.
 """
@@ -109,6 +110,9 @@ def main():
     # In the tiny (test) run, first prove the exactly-once check can fail.
     selftest_ok = selftest(args.build) if args.tiny else None
 
+    os.makedirs(args.out, exist_ok=True)
+    log = open(os.path.join(args.out, "runs.log"), "w")  # every run's line: the raw data
+
     samples = {}  # (wl, peer) -> [metrics dict]
     skips = {}  # (wl, peer) -> reason
     fails = [] if selftest_ok is not False else [("spawn", "selftest", "the exactly-once check accepted a broken pool")]
@@ -127,11 +131,12 @@ def main():
                     skips[(wl, peer)] = payload
                 else:
                     fails.append((wl, peer, payload))
-                print(f"rep {rep + 1}/{args.reps} {wl:<10} {peer:<6} {kind:<6} "
-                      + (" ".join(f"{k}={v:.4g}" for k, v in payload.items()) if kind == "RESULT" else payload),
-                      flush=True)
+                line = (f"rep {rep + 1}/{args.reps} {wl:<10} {peer:<6} {kind:<6} "
+                        + (" ".join(f"{k}={v:.6g}" for k, v in payload.items()) if kind == "RESULT" else payload))
+                print(line, flush=True)
+                log.write(line + "\n")
+    log.close()
 
-    os.makedirs(args.out, exist_ok=True)
     rows = []
     for (wl, peer), runs in samples.items():
         for metric in runs[0]:
