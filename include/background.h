@@ -319,7 +319,9 @@ typedef struct {
 typedef void (*bg_drop_fn)(void *arg);
 
 /**
- * A pool's counters (a snapshot; each is read separately while workers run).
+ * A pool's counters (a snapshot; each is read separately while workers run,
+ * and a task's outcome is counted just after its waiters wake, so a count
+ * read right after bg_wait() may not include that task yet).
  */
 typedef struct {
     /**
