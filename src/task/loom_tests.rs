@@ -274,3 +274,20 @@ fn a_late_helper_waits_out_the_completer() {
         f.check_exactly_once();
     });
 }
+
+/// A wait with a deadline against completion (loom's futex times such waits
+/// out at once): it returns the end or times out, never anything else, and
+/// changes nothing: a later wait still sees the task end.
+#[test]
+fn a_timed_out_wait_changes_nothing() {
+    loom::model(|| {
+        let (f, job) = Fixture::new();
+        let worker = thread::spawn(move || job.run_claimed());
+        if let Some(end) = f.task().wait(Some(0), true) {
+            assert_eq!(f.task().observe(end), TaskEnd::Ran(CODE));
+        }
+        assert_eq!(f.wait(), TaskEnd::Ran(CODE));
+        worker.join().unwrap();
+        f.check_exactly_once();
+    });
+}
