@@ -292,6 +292,9 @@ fn leaf(rng: &mut Rng, fail_percent: u64, ff: bool) -> What {
     What::Leaf { code, spin: rng.below(2000) as u32, ff }
 }
 
+/// # Safety
+/// `arg` is a record from `Round::rec` whose submission was accepted; its
+/// round outlives every task of the round.
 unsafe extern "C" fn run_rec(arg: *mut c_void) -> c_int {
     let rec = Box::from_raw(arg as *mut Rec);
     let r = &*rec.round;
@@ -324,6 +327,8 @@ unsafe extern "C" fn run_rec(arg: *mut c_void) -> c_int {
     }
 }
 
+/// # Safety
+/// As for `run_rec`.
 unsafe extern "C" fn drop_rec(arg: *mut c_void) {
     let rec = Box::from_raw(arg as *mut Rec);
     let r = &*rec.round;
@@ -333,6 +338,8 @@ unsafe extern "C" fn drop_rec(arg: *mut c_void) {
     }
 }
 
+/// # Safety
+/// `ctx` is the round the handler was installed with; `f` is valid for the call.
 unsafe extern "C" fn count_failure(ctx: *mut c_void, f: *const bg_failure) {
     let r = &*(ctx as *const Round);
     r.reported.fetch_add(1, Relaxed);
@@ -577,6 +584,7 @@ fn watchdog(r: Arc<Round>, done: mpsc::Receiver<()>) -> std::thread::JoinHandle<
             }
             eprintln!("  {pending} accepted tasks neither ran nor were dropped");
             for (name, p) in [("round pool", r.pool), ("default pool", bg_default_pool())] {
+                // SAFETY: a C struct of integers: all zeros is a valid value.
                 let mut st: bg_stats = unsafe { std::mem::zeroed() };
                 if bg_pool_stats(p, &mut st) == BG_OK {
                     eprintln!(
@@ -594,6 +602,7 @@ fn watchdog(r: Arc<Round>, done: mpsc::Receiver<()>) -> std::thread::JoinHandle<
 
 fn round(seed: u64) {
     let mut rng = Rng::new(seed);
+    // SAFETY: a C struct of integers, pointers and nullable function pointers: all zeros is valid.
     let mut o: bg_pool_options = unsafe { std::mem::zeroed() };
     bg_pool_options_init(&mut o);
     o.threads = 1 + rng.below(4) as usize;
@@ -630,6 +639,7 @@ fn round(seed: u64) {
     r.phase.store(1, Relaxed);
     assert_eq!(bg_pool_shutdown(pool, 0, FOREVER), BG_OK);
     r.phase.store(2, Relaxed);
+    // SAFETY: as in the watchdog.
     let mut st: bg_stats = unsafe { std::mem::zeroed() };
     assert_eq!(bg_pool_stats(pool, &mut st), BG_OK);
     assert_eq!(bg_pool_free(pool), BG_OK);
