@@ -254,7 +254,9 @@ impl Round {
             seen(EV_DROPPED);
         }
         if !ok {
-            self.violation(format!("task {id}: wait said {s:?} (code {code}, want {want}) but ran={ran} dropped={dropped}"));
+            self.violation(format!(
+                "task {id}: wait said {s:?} (code {code}, want {want}) but ran={ran} dropped={dropped}"
+            ));
         }
     }
 }
@@ -572,7 +574,11 @@ fn closer(r: &Round, seed: u64) {
 fn watchdog(r: Arc<Round>, done: mpsc::Receiver<()>) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         if let Err(mpsc::RecvTimeoutError::Timeout) = done.recv_timeout(ROUND_BUDGET) {
-            eprintln!("stress: round with seed {} exceeded {ROUND_BUDGET:?} while {}", r.seed, PHASES[r.phase.load(Relaxed)]);
+            eprintln!(
+                "stress: round with seed {} exceeded {ROUND_BUDGET:?} while {}",
+                r.seed,
+                PHASES[r.phase.load(Relaxed)]
+            );
             let mut pending = 0;
             for id in 0..r.next_id.load(Relaxed).min(MAX_IDS) {
                 if r.fate[id].load(Relaxed) == ACCEPTED && r.ran(id) + r.dropped(id) == 0 {

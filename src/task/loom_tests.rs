@@ -28,11 +28,15 @@ struct Counts {
     dropped: AtomicUsize,
 }
 
+/// # Safety
+/// `arg` points at the `Counts` of a live fixture.
 unsafe extern "C" fn count_run(arg: *mut c_void) -> c_int {
     (*(arg as *const Counts)).ran.fetch_add(1, Ordering::Relaxed);
     CODE
 }
 
+/// # Safety
+/// As for `count_run`.
 unsafe extern "C" fn count_drop(arg: *mut c_void) {
     (*(arg as *const Counts)).dropped.fetch_add(1, Ordering::Relaxed);
 }
