@@ -268,8 +268,10 @@ struct Rec {
 }
 
 enum What {
-    /// Spins a little and returns `code`; `ff`: submitted without a handle.
-    Leaf { code: c_int, spin: u32, ff: bool },
+    /// Spins a little (or, if `nap`, sleeps 2 ms: long enough for waits to
+    /// time out and cancels to find it running, even on one CPU) and
+    /// returns `code`; `ff`: submitted without a handle.
+    Leaf { code: c_int, spin: u32, nap: bool, ff: bool },
     /// Submits `children` leaves to its own pool and waits for some of them.
     Parent { children: u32, seed: u64 },
     /// Runs on the default pool: waits for a task of the round's pool.
@@ -291,7 +293,7 @@ const KIND_NAMES: [&str; 5] = ["?", "leaf", "fire-and-forget leaf", "parent", "d
 
 fn leaf(rng: &mut Rng, fail_percent: u64, ff: bool) -> What {
     let code = if rng.percent(fail_percent) { 1 + rng.below(1000) as c_int } else { 0 };
-    What::Leaf { code, spin: rng.below(2000) as u32, ff }
+    What::Leaf { code, spin: rng.below(2000) as u32, nap: rng.percent(5), ff }
 }
 
 /// # Safety
@@ -302,9 +304,12 @@ unsafe extern "C" fn run_rec(arg: *mut c_void) -> c_int {
     let r = &*rec.round;
     r.ran[rec.id].fetch_add(1, Relaxed);
     match rec.what {
-        What::Leaf { code, spin, ff } => {
+        What::Leaf { code, spin, nap, ff } => {
             for i in 0..spin {
                 std::hint::black_box(i);
+            }
+            if nap {
+                std::thread::sleep(Duration::from_millis(2));
             }
             if ff && code != 0 {
                 r.ff_failed.fetch_add(1, Relaxed);
@@ -357,7 +362,7 @@ fn run_parent(r: &Round, children: u32, seed: u64) {
     let mut kids = Vec::new();
     for _ in 0..children {
         let want = rng.percent(60);
-        let (id, rec) = r.rec(What::Leaf { code: 0, spin: rng.below(500) as u32, ff: !want });
+        let (id, rec) = r.rec(What::Leaf { code: 0, spin: rng.below(500) as u32, nap: false, ff: !want });
         let mut h = null_mut();
         let out = if want { &mut h as *mut _ } else { null_mut() };
         let s = bg_pool_submit(r.pool, Some(run_rec), rec as *mut c_void, Some(drop_rec), out);
