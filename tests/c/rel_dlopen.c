@@ -24,7 +24,7 @@
     do {                                                                             \
         if (!(cond)) {                                                               \
             fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            exit(1);                                                                 \
+            _exit(1);                                                                \
         }                                                                            \
     } while (0)
 
@@ -46,7 +46,7 @@ static void *sym(void *h, const char *name) {
     void *p = dlsym(h, name);
     if (!p) {
         fprintf(stderr, "dlsym(%s): %s\n", name, dlerror());
-        exit(1);
+        _exit(1);
     }
     return p;
 }

@@ -124,7 +124,7 @@ static void run_child(const char *mode, const char *env, char *got, size_t cap, 
         if (waited_ms > 20000) {
             kill(pid, SIGKILL);
             fprintf(stderr, "child '%s' did not exit within 20 s (%zu bytes so far)\n", mode, len);
-            exit(1);
+            _exit(1);
         }
         struct pollfd pfd = {fds[0], POLLIN, 0};
         if (poll(&pfd, 1, 100) <= 0) continue;

@@ -66,7 +66,7 @@ static int wait_child(pid_t pid) {
     }
     kill(pid, SIGKILL);
     fprintf(stderr, "forked child %d hung\n", (int)pid);
-    exit(1);
+    _exit(1);
 }
 
 /* Everything a child may do with what it inherited. */

@@ -62,7 +62,7 @@ static int submit(struct rec *x, bg_task **out) {
     }
     if (s != BG_ESHUTDOWN && s != BG_EFULL) {
         fprintf(stderr, "task %d: submit said %s\n", id, bg_strerror(s));
-        exit(1);
+        _exit(1);
     }
     free(x);
     return 0;
@@ -183,7 +183,7 @@ int main(void) {
             if (done != atomic_load(&r->accepted[id])) {
                 fprintf(stderr, "round %d task %d: accepted %d, ran %d, dropped %d\n", round, id,
                         atomic_load(&r->accepted[id]), atomic_load(&r->ran[id]), atomic_load(&r->dropped[id]));
-                exit(1);
+                _exit(1);
             }
         }
         free(r);
