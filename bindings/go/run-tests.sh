@@ -23,6 +23,12 @@ fi
 # to itself, so build there whatever CARGO_TARGET_DIR says.
 (cd "$root" && env -u CARGO_TARGET_DIR cargo build --release --lib)
 
+# The go build cache does not track files named in #cgo LDFLAGS or headers
+# outside the package: tie its keys to this build of the library and header,
+# or a cached test binary linked against an older libbackground.a would run.
+lib_sum="$(cat "$root/target/release/libbackground.a" "$root/include/background.h" | sha256sum | cut -c1-16)"
+export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -DBACKGROUND_LIB_SUM=$lib_sum"
+
 cd "$here"
 echo "== go vet"
 go vet ./...
@@ -37,8 +43,11 @@ echo "== example"
 (cd "$root/examples/go" && go vet ./... && go run .)
 
 echo "== -tags background_system (pkg-config, installed library)"
-prefix="$(mktemp -d)"
-trap 'rm -rf "$prefix"' EXIT
+# A fixed prefix: the go build cache keeps link steps whose -L came from
+# pkg-config, so a fresh random prefix each run would link against a stale,
+# deleted directory.
+prefix="$root/target/go-installed"
+rm -rf "$prefix"
 (cd "$root" && env -u CARGO_TARGET_DIR make -s install PREFIX="$prefix" >/dev/null)
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig" LD_LIBRARY_PATH="$prefix/lib"
 go vet -tags background_system ./...
