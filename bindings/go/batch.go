@@ -4,7 +4,6 @@ package background
 import "C"
 
 import (
-	"runtime"
 	"sync"
 )
 
@@ -26,7 +25,7 @@ const (
 // concurrent use.
 type Batch struct {
 	core    *batchCore
-	cleanup runtime.Cleanup
+	cleanup cleanup
 }
 
 type batchCore struct {
@@ -49,7 +48,7 @@ func NewBatch() (*Batch, error) {
 	}
 	core := &batchCore{ptr: ptr}
 	b := &Batch{core: core}
-	b.cleanup = runtime.AddCleanup(b, func(c *batchCore) { _ = c.free() }, core)
+	b.cleanup = addCleanup(b, func(c *batchCore) { _ = c.free() }, core)
 	return b, nil
 }
 
@@ -157,7 +156,7 @@ func (b *Batch) Close() error {
 	if err := b.core.free(); err != nil {
 		return err
 	}
-	b.cleanup.Stop()
+	b.cleanup.stop()
 	return nil
 }
 

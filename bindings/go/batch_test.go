@@ -27,7 +27,8 @@ func TestABatchRunsItsTasksInOrderAfterSubmit(t *testing.T) {
 	noLeaks(t)
 	var order []int // one worker runs them one after another (-race checks it)
 	var added []func() error
-	for i := range 5 {
+	for i := 0; i < 5; i++ {
+		i := i
 		added = append(added, func() error { order = append(order, i); return nil })
 	}
 	b := newBatch(t, added...)

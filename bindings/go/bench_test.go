@@ -23,7 +23,7 @@ var sink uint64
 // spin does n rounds of arithmetic the compiler cannot drop.
 func spin(n int) {
 	x := uint64(n) | 1
-	for range n {
+	for i := 0; i < n; i++ {
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
@@ -38,7 +38,7 @@ func spin(n int) {
 func BenchmarkWorkAlone(b *testing.B) {
 	for _, s := range sizes {
 		b.Run(s.name, func(b *testing.B) {
-			for range b.N {
+			for i := 0; i < b.N; i++ {
 				spin(s.rounds)
 			}
 		})
@@ -50,7 +50,7 @@ func BenchmarkGoroutineWaitGroup(b *testing.B) {
 	for _, s := range sizes {
 		b.Run(s.name, func(b *testing.B) {
 			var wg sync.WaitGroup
-			for range b.N {
+			for i := 0; i < b.N; i++ {
 				wg.Add(1)
 				go func() {
 					spin(s.rounds)
@@ -68,7 +68,7 @@ func BenchmarkPoolSpawnWaitGroup(b *testing.B) {
 	for _, s := range sizes {
 		b.Run(s.name, func(b *testing.B) {
 			var wg sync.WaitGroup
-			for range b.N {
+			for i := 0; i < b.N; i++ {
 				wg.Add(1)
 				background.Spawn(func() {
 					spin(s.rounds)
@@ -86,7 +86,7 @@ func BenchmarkPoolSubmitWait(b *testing.B) {
 	for _, s := range sizes {
 		b.Run(s.name, func(b *testing.B) {
 			tasks := make([]*background.Task, 0, 1024)
-			for i := range b.N {
+			for i := 0; i < b.N; i++ {
 				tasks = append(tasks, background.Submit(func() { spin(s.rounds) }))
 				if len(tasks) == cap(tasks) || i == b.N-1 {
 					for _, t := range tasks {
@@ -106,7 +106,7 @@ func BenchmarkPoolSubmitWait(b *testing.B) {
 // the C counter the function bumps.
 func BenchmarkPoolSpawnC(b *testing.B) {
 	before := testc.Runs()
-	for range b.N {
+	for i := 0; i < b.N; i++ {
 		if err := background.SpawnC(testc.CountRun, testc.Int(1), nil); err != nil {
 			b.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func BenchmarkPoolSpawnC(b *testing.B) {
 func BenchmarkPoolSubmitCWait(b *testing.B) {
 	ctx := context.Background()
 	tasks := make([]*background.Task, 0, 1024)
-	for i := range b.N {
+	for i := 0; i < b.N; i++ {
 		tasks = append(tasks, background.SubmitC(testc.Nop, nil, nil))
 		if len(tasks) == cap(tasks) || i == b.N-1 {
 			for _, t := range tasks {
@@ -142,7 +142,7 @@ func BenchmarkGroup(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for range b.N {
+			for i := 0; i < b.N; i++ {
 				g.Go(func() error { spin(s.rounds); return nil })
 			}
 			if err := g.Wait(); err != nil {

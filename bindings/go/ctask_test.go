@@ -71,7 +71,7 @@ func TestSpawnCRunsWithoutAHandle(t *testing.T) {
 	noLeaks(t)
 	p := newPool(t, background.Options{Threads: 2})
 	before := testc.Runs()
-	for range 100 {
+	for i := 0; i < 100; i++ {
 		if err := p.SpawnC(testc.CountRun, testc.Int(1), nil); err != nil {
 			t.Fatal(err)
 		}

@@ -23,8 +23,8 @@ type Group struct {
 	core *groupCore
 }
 
-// groupCore is what the group's tasks reach: the outcome, kept in Go so
-// that Wait waits on a channel.
+// groupCore is what the group's tasks and its cleanup reach: the library's
+// group, and the outcome, kept in Go so that Wait waits on a channel.
 type groupCore struct {
 	ptr    *C.bg_group
 	cancel context.CancelFunc // nil unless made by GroupWithContext
@@ -80,7 +80,7 @@ func (p *Pool) newGroup(flags C.uint32_t, cancel context.CancelFunc) (*Group, er
 		return nil, err
 	}
 	g := &Group{core: newGroupCore(ptr, cancel)}
-	runtime.AddCleanup(g, func(ptr *C.bg_group) { C.bg_group_free(ptr) }, ptr)
+	addCleanup(g, (*groupCore).free, g.core)
 	return g, nil
 }
 
@@ -109,7 +109,7 @@ func (g *Group) c() *groupCore {
 			g.core.err = err // every Go is refused; Wait returns it
 			return
 		}
-		runtime.AddCleanup(g, func(ptr *C.bg_group) { C.bg_group_free(ptr) }, ptr)
+		addCleanup(g, (*groupCore).free, g.core)
 	})
 	return g.core
 }
@@ -176,6 +176,9 @@ func (g *Group) Cancel() {
 		c.cancel()
 	}
 }
+
+// free frees the library's group; its tasks do not need it.
+func (c *groupCore) free() { C.bg_group_free(c.ptr) }
 
 func (c *groupCore) add() {
 	c.mu.Lock()

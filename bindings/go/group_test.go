@@ -3,6 +3,7 @@ package background_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -16,7 +17,7 @@ func TestAGroupWaitsForAllItsTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var done atomic.Int32
-	for range 100 {
+	for i := 0; i < 100; i++ {
 		g.Go(func() error { done.Add(1); return nil })
 	}
 	if err := g.Wait(); err != nil {
@@ -63,7 +64,7 @@ func TestAGroupWithContextCancelsOnTheFirstError(t *testing.T) {
 	boom := errors.New("boom")
 	var later atomic.Int32
 	g.Go(func() error { return boom })
-	for range 10 {
+	for i := 0; i < 10; i++ {
 		g.Go(func() error { later.Add(1); return nil })
 	}
 	release()
@@ -104,7 +105,7 @@ func TestCancellingAGroupDropsItsQueuedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ran atomic.Int32
-	for range 5 {
+	for i := 0; i < 5; i++ {
 		g.Go(func() error { ran.Add(1); return nil })
 	}
 	g.Cancel()
@@ -130,7 +131,7 @@ func TestAGroupTaskMayWaitForANestedGroupOnAOneThreadPool(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for range 4 {
+		for i := 0; i < 4; i++ {
 			inner.Go(func() error { leaves.Add(1); return nil })
 		}
 		return inner.Wait() // the one worker runs the inner tasks meanwhile
@@ -177,4 +178,28 @@ func TestTheZeroGroupIsReadyToUse(t *testing.T) {
 	if err := g.Wait(); err != boom || ran.Load() != 2 {
 		t.Fatalf("Wait: %v after %d of 2 tasks", err, ran.Load())
 	}
+}
+
+// A zero Group inside another struct is an interior pointer, which no
+// finalizer may take (cleanup_legacy.go): its backstop must still work.
+func TestAZeroGroupInsideAStructIsUsableAndFreedWithIt(t *testing.T) {
+	noLeaks(t)
+	type request struct {
+		id    int
+		tasks background.Group
+	}
+	var ran atomic.Int32
+	func() {
+		r := &request{id: 1}
+		for i := 0; i < 3; i++ {
+			r.tasks.Go(func() error { ran.Add(1); return nil })
+		}
+		if err := r.tasks.Wait(); err != nil || ran.Load() != 3 {
+			t.Fatalf("Wait: %v after %d of 3 tasks", err, ran.Load())
+		}
+	}()
+	// The request is garbage now: its group's cleanup frees the library's
+	// group on the runtime's cleanup goroutine.
+	runtime.GC()
+	runtime.GC()
 }

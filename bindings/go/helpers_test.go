@@ -78,13 +78,13 @@ func blockPool(t *testing.T, p *background.Pool, n int) (release func()) {
 	t.Helper()
 	gate := make(chan struct{})
 	started := make(chan struct{}, n)
-	for range n {
+	for i := 0; i < n; i++ {
 		p.Spawn(func() {
 			started <- struct{}{}
 			<-gate
 		})
 	}
-	for range n {
+	for i := 0; i < n; i++ {
 		select {
 		case <-started:
 		case <-time.After(patience):

@@ -7,7 +7,6 @@ import "C"
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -50,7 +49,7 @@ const (
 // collected unclosed is drained and freed by a cleanup, late.
 type Pool struct {
 	core    *poolCore
-	cleanup runtime.Cleanup
+	cleanup cleanup
 }
 
 // poolCore is the part of a Pool that its cleanup may touch (a cleanup must
@@ -96,7 +95,7 @@ func NewPool(opts Options) (*Pool, error) {
 	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler}
 	p := &Pool{core: core}
 	// The backstop must not block the runtime's cleanup goroutine on a drain.
-	p.cleanup = runtime.AddCleanup(p, func(c *poolCore) { go c.free() }, core)
+	p.cleanup = addCleanup(p, func(c *poolCore) { go c.free() }, core)
 	return p, nil
 }
 
@@ -161,7 +160,7 @@ func (p *Pool) Close() error {
 	if err := p.core.free(); err != nil {
 		return err
 	}
-	p.cleanup.Stop()
+	p.cleanup.stop()
 	return nil
 }
 

@@ -191,7 +191,7 @@ func TestAFullQueueRefusesWithErrFull(t *testing.T) {
 	release := blockPool(t, p, 1)
 	defer release()
 	refused := 0
-	for range 10 {
+	for i := 0; i < 10; i++ {
 		task := p.Submit(func() {})
 		select {
 		case <-task.Done(): // a refused task is done at once
@@ -211,7 +211,7 @@ func TestAFullQueueRefusesWithErrFull(t *testing.T) {
 func TestStatsCountTasks(t *testing.T) {
 	noLeaks(t)
 	p := newPool(t, background.Options{Threads: 2})
-	for range 10 {
+	for i := 0; i < 10; i++ {
 		if err := p.Submit(func() {}).Wait(ctxT(t)); err != nil {
 			t.Fatal(err)
 		}
@@ -286,13 +286,13 @@ func TestConcurrentClosesFreeThePoolOnce(t *testing.T) {
 	}
 	release := blockPool(t, p, 2)
 	errs := make(chan error, 4)
-	for range 4 {
+	for i := 0; i < 4; i++ {
 		go func() { errs <- p.Close() }()
 	}
 	time.Sleep(10 * time.Millisecond) // let the Closes pile up behind the drain
 	release()
 	ok := 0
-	for range 4 {
+	for i := 0; i < 4; i++ {
 		switch err := <-errs; {
 		case err == nil:
 			ok++

@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 )
 
@@ -15,7 +14,7 @@ import (
 // the same queue returns ErrDeadlock instead of hanging.
 type SerialQueue struct {
 	core    *serialCore
-	cleanup runtime.Cleanup
+	cleanup cleanup
 }
 
 type serialCore struct {
@@ -43,7 +42,7 @@ func (p *Pool) NewSerialQueue() (*SerialQueue, error) {
 	}
 	core := &serialCore{ptr: ptr, onError: p.core.onError}
 	q := &SerialQueue{core: core}
-	q.cleanup = runtime.AddCleanup(q, func(c *serialCore) { _ = c.free() }, core)
+	q.cleanup = addCleanup(q, func(c *serialCore) { _ = c.free() }, core)
 	return q, nil
 }
 
@@ -81,7 +80,7 @@ func (q *SerialQueue) Close() error {
 	if err := q.core.free(); err != nil {
 		return err
 	}
-	q.cleanup.Stop()
+	q.cleanup.stop()
 	return nil
 }
 

@@ -19,7 +19,8 @@ func TestASerialQueueRunsItsTasksInOrderOneAtATime(t *testing.T) {
 	defer q.Close()
 	var order []int // no lock: the queue runs one task at a time (-race checks it)
 	var last *background.Task
-	for i := range 200 {
+	for i := 0; i < 200; i++ {
+		i := i
 		last = q.Submit(func() { order = append(order, i) })
 	}
 	if err := last.Wait(ctxT(t)); err != nil {
@@ -90,7 +91,8 @@ func TestKeyedTasksRunInOrderPerKey(t *testing.T) {
 	var mu sync.Mutex
 	got := map[uint64][]int{}
 	var tasks []*background.Task
-	for i := range 300 {
+	for i := 0; i < 300; i++ {
+		i := i
 		key := uint64(i % 3)
 		tasks = append(tasks, p.SubmitKeyed(key, func() {
 			mu.Lock()

@@ -25,7 +25,7 @@ func collect(t *testing.T) (wait func(n int) []error) {
 	})
 	t.Cleanup(func() { background.SetErrorHandler(nil) })
 	return func(n int) []error {
-		for range n {
+		for i := 0; i < n; i++ {
 			<-arrived
 		}
 		mu.Lock()

@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"context"
-	"runtime"
 	"sync"
 )
 
@@ -70,7 +69,7 @@ func (t *Task) attach(p *C.bg_task) {
 	ref := &taskRef{p: p}
 	t.ref = ref
 	// Backstop for tasks nobody waits on: release the handle with the Task.
-	runtime.AddCleanup(t, (*taskRef).release, ref)
+	addCleanup(t, (*taskRef).release, ref)
 }
 
 // Done returns a channel that is closed when the task has ended: it ran,

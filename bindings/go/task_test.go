@@ -112,7 +112,7 @@ func TestWaitingGoroutinesHoldNoOSThreads(t *testing.T) {
 	const waiters = 200
 	task := background.Submit(func() { <-gate })
 	var waiting, done atomic.Int32
-	for range waiters {
+	for i := 0; i < waiters; i++ {
 		go func() {
 			waiting.Add(1)
 			if err := task.Wait(context.Background()); err == nil {
@@ -246,6 +246,7 @@ func TestManyTasksLeaveNoHandlesAndNoGoroutines(t *testing.T) {
 	var sum atomic.Int64
 	tasks := make([]*background.Future[int], 2000)
 	for i := range tasks {
+		i := i
 		tasks[i] = background.GoOn(p, func() (int, error) { sum.Add(int64(i)); return i, nil })
 	}
 	for i, f := range tasks {

@@ -1,6 +1,6 @@
 module github.com/background-lib/background/examples/go
 
-go 1.24
+go 1.21
 
 require github.com/background-lib/background/bindings/go v0.0.0
 

@@ -102,6 +102,7 @@ func makeThumbnailsCounting(ctx context.Context, sources [][]byte, started *atom
 	}
 	out := make([]image.Image, len(sources))
 	for i, src := range sources {
+		i, src := i, src
 		g.Go(func() error {
 			started.Add(1)
 			if ctx.Err() != nil { // a task already running sees the cancellation too
@@ -122,8 +123,8 @@ func makeThumbnailsCounting(ctx context.Context, sources [][]byte, started *atom
 func scale(img image.Image, n int) image.Image {
 	b := img.Bounds()
 	dst := image.NewRGBA(image.Rect(0, 0, n, n))
-	for y := range n {
-		for x := range n {
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
 			x0, x1 := b.Min.X+x*b.Dx()/n, b.Min.X+(x+1)*b.Dx()/n
 			y0, y1 := b.Min.Y+y*b.Dy()/n, b.Min.Y+(y+1)*b.Dy()/n
 			var r, g, bl, a, count uint64
@@ -142,8 +143,8 @@ func scale(img image.Image, n int) image.Image {
 // gradient is source image i: a diagonal gradient tinted by i.
 func gradient(i int) image.Image {
 	img := image.NewRGBA(image.Rect(0, 0, side, side))
-	for y := range side {
-		for x := range side {
+	for y := 0; y < side; y++ {
+		for x := 0; x < side; x++ {
 			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(i * 10), 255})
 		}
 	}
