@@ -59,6 +59,8 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	  build-essential pkg-config cmake python3 valgrind libgtest-dev \
 	  libtbb-dev libglib2.0-dev >/dev/null
+	# The Go binding is also tested with its oldest supported Go (from the module proxy).
+	GOTOOLCHAIN=go1.21.13 go version
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/background $(DESTDIR)$(INCLUDEDIR)
