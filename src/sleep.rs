@@ -107,11 +107,15 @@ impl Sleep {
         }
     }
 
-    /// A searcher found work. If it was the last searcher, wake one more so
-    /// that a burst of work fans out (each woken worker chains the next).
-    pub(crate) fn stop_searching(&self, parkers: &dyn Fn(usize) -> *const Parker) {
+    /// A searcher stops searching (it found work, or it leaves). If it was
+    /// the last searcher, someone sleeps and work is still queued (`more`),
+    /// wake one more: a burst fans out, each woken worker chaining the next,
+    /// while a lone task does not wake a second worker for nothing. The
+    /// decrement is an RMW on `counts`, so a submitter that saw this searcher
+    /// and skipped its wake pushed before `more` looks (see sleep.md).
+    pub(crate) fn stop_searching(&self, parkers: &dyn Fn(usize) -> *const Parker, more: &dyn Fn() -> bool) {
         let prev = self.counts.fetch_sub(SEARCHING_ONE, Ordering::AcqRel);
-        if searching(prev) == 1 && sleeping(prev) > 0 {
+        if searching(prev) == 1 && sleeping(prev) > 0 && more() {
             self.wake_one(parkers);
         }
     }

@@ -23,10 +23,11 @@ const INJECTOR_EVERY: u32 = 61;
 
 /// How long an idle searcher keeps looking before it parks. Work that
 /// arrives within it is picked up without a futex wake-up; past it, spinning
-/// only burns CPU. Measured on the 2-core VM (bench/README.md, wake latency
-/// at one task per millisecond): 5 µs gave the same p50 as 30 µs at about a
-/// quarter of the CPU (1.0-1.1% of a core instead of 3.3-5.6%).
-const SPIN_NS: u64 = 5_000;
+/// only burns CPU. Measured on the 2-core VM (bench, wake latency at one task
+/// per millisecond, interleaved A/B): 30 µs -> 5 µs cut the pool's CPU from
+/// 3.3-5.6% to 1.0-1.1% of a core, 5 µs -> 2 µs from 0.95% to 0.62%, with
+/// the same p50 each time and no change in spawn or fib throughput.
+const SPIN_NS: u64 = 2_000;
 
 pub struct WorkerThread {
     registry: Arc<Registry>,
@@ -90,7 +91,7 @@ impl WorkerThread {
         let reg = &*self.registry;
         loop {
             if reg.should_retire(self.idx) {
-                self.stop_searching_quietly();
+                self.stop_searching();
                 // Nothing is lost: leftovers go where the others will find them.
                 while let Some(job) = self.deque.pop() {
                     bump(&self.slot().stats.popped);
@@ -100,7 +101,7 @@ impl WorkerThread {
                 return;
             }
             if let Some(job) = self.find_work() {
-                self.found_work();
+                self.stop_searching();
                 self.execute(job);
                 continue;
             }
@@ -110,7 +111,7 @@ impl WorkerThread {
             if !reg.is_open() && reg.no_submitters_in_flight() && !self.has_visible_work() {
                 // Draining and nothing left that we can see: anything a busy
                 // worker still pushes lands in its own deque, which it drains.
-                self.stop_searching_quietly();
+                self.stop_searching();
                 return;
             }
             let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), None, &|| {
@@ -143,7 +144,7 @@ impl WorkerThread {
             }
             round += 1;
             if let Some(job) = self.find_work() {
-                self.found_work();
+                self.stop_searching();
                 self.execute(job);
                 return true;
             }
@@ -153,18 +154,11 @@ impl WorkerThread {
         }
     }
 
-    fn found_work(&self) {
+    /// Leaves the searching role, if this worker has it (see Sleep::stop_searching).
+    fn stop_searching(&self) {
         if self.searching.replace(false) {
             let reg = &*self.registry;
-            reg.sleep.stop_searching(&|i| reg.parker_of(i));
-        }
-    }
-
-    /// Leaves the searching role without waking anyone (exit paths).
-    fn stop_searching_quietly(&self) {
-        if self.searching.replace(false) {
-            let reg = &*self.registry;
-            reg.sleep.stop_searching(&|i| reg.parker_of(i));
+            reg.sleep.stop_searching(&|i| reg.parker_of(i), &|| self.has_visible_work());
         }
     }
 
@@ -281,16 +275,16 @@ impl WorkerThread {
         let parker = &*self.slot().parker;
         loop {
             if let Some(e) = task.end() {
-                self.stop_searching_quietly();
+                self.stop_searching();
                 return Some(e);
             }
             if let Some(job) = self.find_work() {
-                self.found_work();
+                self.stop_searching();
                 self.execute(job);
                 continue;
             }
             if deadline.is_some_and(|d| now_ns() >= d) {
-                self.stop_searching_quietly();
+                self.stop_searching();
                 return None;
             }
             // Park until the task completes or new work appears. If another

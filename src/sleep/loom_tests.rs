@@ -86,7 +86,7 @@ impl Model {
         let mut searching = false;
         let found = |searching: &mut bool| {
             if std::mem::replace(searching, false) {
-                self.sleep.stop_searching(&|i| self.parker(i));
+                self.sleep.stop_searching(&|i| self.parker(i), &|| self.has_work());
             }
         };
         loop {
