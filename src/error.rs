@@ -55,8 +55,5 @@ pub fn default_report(pool_name: &str, f: &Failure) {
         FailureKind::FireAndForget => "fire-and-forget task",
         FailureKind::Unobserved => "task (handle released unobserved)",
     };
-    eprintln!(
-        "background: {how} {name}(arg={:#x}) in pool \"{pool_name}\" failed with code {}",
-        f.arg, f.code
-    );
+    eprintln!("background: {how} {name}(arg={:#x}) in pool \"{pool_name}\" failed with code {}", f.arg, f.code);
 }

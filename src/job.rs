@@ -80,6 +80,11 @@ impl Job {
         unsafe { (self.exec)(self.data, Some(worker)) }
     }
 
+    /// Lets go of a job that was never queued (its submission was refused,
+    /// or its owner took it back unrun): neither `fn` nor `drop` runs,
+    /// because whoever made the job still owns what it refers to.
+    pub(crate) fn abandon(self) {}
+
     pub(crate) fn cancel(self, _why: CancelReason) -> Outcome {
         // SAFETY: consumes the job exactly once (self is moved in).
         unsafe { (self.exec)(self.data, None) }

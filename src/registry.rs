@@ -17,9 +17,9 @@ use crate::fork::{self, GenLock};
 use std::ffi::c_void;
 
 use crate::job::{CancelReason, Job, RawDrop, RawFn};
-use crate::task::Task;
 use crate::sleep::{Parker, Sleep};
 use crate::sync::{futex, lock, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering};
+use crate::task::Task;
 use crate::worker::{self, WorkerThread};
 
 /// The most threads a pool can have.
@@ -333,7 +333,7 @@ impl Registry {
     /// was dropped: `arg` is still the caller's.
     pub fn spawn_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<(), SubmitError> {
         self.submit(Job::spawn(f, arg, drop)).map_err(|(e, job)| {
-            std::mem::forget(job); // never queued: the caller keeps arg, drop must not run
+            job.abandon(); // never queued: the caller keeps arg, drop must not run
             e
         })
     }

@@ -30,7 +30,7 @@ fn layout() -> Layout {
 /// Bytes per slot for `T`, a multiple of its alignment.
 const fn stride<T>() -> usize {
     let a = std::mem::align_of::<T>();
-    (std::mem::size_of::<T>() + a - 1) / a * a
+    std::mem::size_of::<T>().div_ceil(a) * a
 }
 
 const fn slots<T>() -> usize {

@@ -199,7 +199,7 @@ impl Task {
     /// # Safety
     /// `t` and `job` must be the pair returned by `new`, unshared.
     pub(crate) unsafe fn discard_unsubmitted(t: *const Task, job: Job) {
-        std::mem::forget(job);
+        job.abandon();
         (*t).magic.store(MAGIC_DEAD, Ordering::Relaxed);
         std::ptr::drop_in_place(t as *mut Task);
         crate::slab::free_slot(t as *mut Task);

@@ -50,9 +50,7 @@ fn compile(src: &Path, out: &Path, mode: &str) {
         .arg(out);
     match mode {
         "shared" => {
-            cmd.arg(format!("-L{}", lib.display()))
-                .arg(format!("-Wl,-rpath,{}", lib.display()))
-                .arg("-lbackground");
+            cmd.arg(format!("-L{}", lib.display())).arg(format!("-Wl,-rpath,{}", lib.display())).arg("-lbackground");
         }
         "asan" => {
             cmd.args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]);
@@ -122,7 +120,13 @@ fn c_programs() {
         if valgrind && !skip("no-valgrind") {
             variants.push((
                 "valgrind",
-                vec!["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"],
+                vec![
+                    "valgrind",
+                    "-q",
+                    "--error-exitcode=99",
+                    "--leak-check=full",
+                    "--errors-for-leak-kinds=definite,indirect",
+                ],
             ));
         }
         for (mode, wrapper) in variants {
@@ -201,7 +205,10 @@ fn asan_variant_catches_errors() {
         let bin = dir.join(format!("asan_probe_{name}"));
         compile(&c, &bin, "asan");
         let nm = Command::new("nm").arg(&bin).output().unwrap();
-        assert!(String::from_utf8_lossy(&nm.stdout).contains("__asan_init"), "{name}: no ASan runtime in the asan build");
+        assert!(
+            String::from_utf8_lossy(&nm.stdout).contains("__asan_init"),
+            "{name}: no ASan runtime in the asan build"
+        );
         match run(&bin, &[], name, "asan") {
             Ok(()) => panic!("{name}: the asan build did not catch the error"),
             Err(e) => assert!(e.contains(report), "{name}: expected a report of {report:?}, got:\n{e}"),

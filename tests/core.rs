@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+use background::capi::pool::bg_shutdown_mode::*;
 use background::capi::pool::*;
 use background::capi::status::bg_status::{self, *};
-use background::capi::task::*;
-use background::capi::pool::bg_shutdown_mode::*;
 use background::capi::task::bg_wait_flags::*;
+use background::capi::task::*;
 
 const SEC: u64 = 1_000_000_000;
 
@@ -361,7 +361,11 @@ fn waiting_without_helping_blocks_only_the_caller() {
         // The other worker steals it while this one blocks.
         let s = bg_wait_ex(inner, 30 * SEC, BG_WAIT_NO_HELP as u32, &mut rc);
         bg_task_release(inner);
-        if s == BG_EFAILED { rc } else { -1 }
+        if s == BG_EFAILED {
+            rc
+        } else {
+            -1
+        }
     });
     assert_eq!(wait(t), (BG_EFAILED, 55));
     release(t);

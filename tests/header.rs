@@ -32,7 +32,8 @@ fn committed_header_is_fresh() {
 fn version_macros_match_cargo() {
     let h = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/background.h")).unwrap();
     let get = |name: &str| -> String {
-        let line = h.lines().find(|l| l.starts_with(&format!("#define {name} "))).unwrap_or_else(|| panic!("{name} missing"));
+        let line =
+            h.lines().find(|l| l.starts_with(&format!("#define {name} "))).unwrap_or_else(|| panic!("{name} missing"));
         line.split_whitespace().nth(2).unwrap().trim_matches('"').to_string()
     };
     assert_eq!(get("BG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MAJOR"));

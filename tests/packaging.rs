@@ -30,7 +30,8 @@ fn install(prefix: &Path) {
 
 fn makefile_var(name: &str) -> String {
     let mk = std::fs::read_to_string(root().join("Makefile")).unwrap();
-    let line = mk.lines().find(|l| l.starts_with(&format!("{name} :="))).unwrap_or_else(|| panic!("{name} in Makefile"));
+    let line =
+        mk.lines().find(|l| l.starts_with(&format!("{name} :="))).unwrap_or_else(|| panic!("{name} in Makefile"));
     line.split_once(":=").unwrap().1.trim().to_string()
 }
 
@@ -38,7 +39,17 @@ fn makefile_var(name: &str) -> String {
 fn static_link_line_is_what_rustc_needs() {
     let out = Command::new(env!("CARGO"))
         .current_dir(root())
-        .args(["rustc", "--release", "--lib", "--crate-type", "staticlib", "--quiet", "--", "--print", "native-static-libs"])
+        .args([
+            "rustc",
+            "--release",
+            "--lib",
+            "--crate-type",
+            "staticlib",
+            "--quiet",
+            "--",
+            "--print",
+            "native-static-libs",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -65,7 +76,8 @@ fn installed_library_builds_with_pkg_config_and_cmake() {
     assert!(prefix.join("include/background.h").exists());
 
     let pc_path = lib.join("pkgconfig");
-    let pkg = |args: &[&str]| run(Command::new("pkg-config").env("PKG_CONFIG_PATH", &pc_path).args(args)).trim().to_string();
+    let pkg =
+        |args: &[&str]| run(Command::new("pkg-config").env("PKG_CONFIG_PATH", &pc_path).args(args)).trim().to_string();
     assert_eq!(pkg(&["--modversion", "background"]), version);
     let demo = root().join("examples/demo.c");
     let out = std::env::temp_dir().join(format!("bg-pc-demo-{}", std::process::id()));

@@ -455,7 +455,9 @@ pub extern "C" fn bg_shutdown(mode: u32, timeout_ns: u64) -> bg_status {
     boundary(|| {
         let Some(m) = shutdown_mode(mode) else { return BG_EINVAL };
         match default_pool::get_if_started() {
-            Some(p) => p.registry().shutdown(m, deadline_after(timeout_ns)).map_or_else(shutdown_error_status, |_| BG_OK),
+            Some(p) => {
+                p.registry().shutdown(m, deadline_after(timeout_ns)).map_or_else(shutdown_error_status, |_| BG_OK)
+            }
             None => BG_OK,
         }
     })

@@ -75,7 +75,8 @@ fn ambient_submit(f: bg_fn, arg: *mut c_void, want_handle: bool) -> Result<*cons
         Some(w) => w.registry(),
         None => &**default_pool::get().map_err(|_| BG_ENOMEM)?.registry(),
     };
-    let r = if want_handle { reg.submit_fn(f, arg, None) } else { reg.spawn_fn(f, arg, None).map(|_| std::ptr::null()) };
+    let r =
+        if want_handle { reg.submit_fn(f, arg, None) } else { reg.spawn_fn(f, arg, None).map(|_| std::ptr::null()) };
     r.map_err(submit_error_status)
 }
 

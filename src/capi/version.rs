@@ -15,6 +15,8 @@ pub extern "C" fn bg_version() -> *const c_char {
 pub extern "C" fn bg_version_number() -> u32 {
     boundary(|| {
         let p = |s: &str| s.parse::<u32>().unwrap_or(0);
-        p(env!("CARGO_PKG_VERSION_MAJOR")) * 10000 + p(env!("CARGO_PKG_VERSION_MINOR")) * 100 + p(env!("CARGO_PKG_VERSION_PATCH"))
+        p(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
+            + p(env!("CARGO_PKG_VERSION_MINOR")) * 100
+            + p(env!("CARGO_PKG_VERSION_PATCH"))
     })
 }

@@ -100,7 +100,7 @@ impl UserJob {
     /// stays the caller's.
     pub(crate) fn refuse(task: *const Task, job: Job) {
         if task.is_null() {
-            std::mem::forget(job); // an inline spawn job owns nothing but the caller's arg
+            job.abandon(); // an inline spawn job owns nothing but the caller's arg
         } else {
             // SAFETY: the pair came from Task::new in `new` and was never queued.
             unsafe { Task::discard_unsubmitted(task, job) };

@@ -195,7 +195,7 @@ impl Loop {
             Ok(()) => true,
             Err((_, job)) => {
                 // Never queued: take the Arc back instead of consuming the job.
-                std::mem::forget(job);
+                job.abandon();
                 // SAFETY: `raw` came from Arc::into_raw just above and nothing else took it.
                 drop(unsafe { Arc::from_raw(raw as *const Loop) });
                 false

@@ -48,7 +48,7 @@ fn attach(task: &Task, runs: &Arc<AtomicUsize>) {
 /// A queued task and its job's reference, as a worker would hold it.
 fn queued() -> (Arc<Shared>, Shared) {
     let (t, job) = Task::new(returns_seven, std::ptr::null_mut(), None, 0);
-    std::mem::forget(job); // its reference is the second Shared
+    job.abandon(); // its reference is the second Shared
     (Arc::new(Shared(t)), Shared(t))
 }
 
