@@ -4,7 +4,7 @@
 
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use background::capi::compose::bg_batch_policy::*;
@@ -15,57 +15,11 @@ use background::capi::pool::*;
 use background::capi::status::bg_status::{self, *};
 use background::capi::task::*;
 
-const SEC: u64 = 1_000_000_000;
-const MS: u64 = 1_000_000;
+mod common;
+use common::*;
 
 fn pool(threads: usize) -> *mut bg_pool {
-    pool_named(threads, b"compose\0")
-}
-
-fn pool_named(threads: usize, name: &'static [u8]) -> *mut bg_pool {
-    let mut o: bg_pool_options = unsafe { std::mem::zeroed() };
-    bg_pool_options_init(&mut o);
-    o.threads = threads;
-    o.name_prefix = name.as_ptr() as *const std::ffi::c_char;
-    let mut p = std::ptr::null_mut();
-    assert_eq!(bg_pool_new(&o, &mut p), BG_OK);
-    p
-}
-
-fn free(p: *mut bg_pool) {
-    assert_eq!(bg_pool_free(p), BG_OK);
-}
-
-/// A Rust closure as (fn, arg, drop).
-type Body = Box<dyn FnOnce() -> c_int + Send>;
-
-unsafe extern "C" fn run_body(arg: *mut c_void) -> c_int {
-    (Box::from_raw(arg as *mut Body))()
-}
-
-unsafe extern "C" fn drop_body(arg: *mut c_void) {
-    drop(Box::from_raw(arg as *mut Body));
-}
-
-fn body(f: impl FnOnce() -> c_int + Send + 'static) -> *mut c_void {
-    Box::into_raw(Box::new(Box::new(f) as Body)) as *mut c_void
-}
-
-fn submit(p: *mut bg_pool, f: impl FnOnce() -> c_int + Send + 'static) -> *mut bg_task {
-    let mut t = std::ptr::null_mut();
-    assert_eq!(bg_pool_submit(p, Some(run_body), body(f), Some(drop_body), &mut t), BG_OK);
-    t
-}
-
-fn wait(t: *mut bg_task) -> (bg_status, c_int) {
-    let mut rc = -12345;
-    let s = bg_wait_timeout(t, 30 * SEC, &mut rc);
-    assert_ne!(s, BG_ETIMEDOUT, "task did not finish within 30 s");
-    (s, rc)
-}
-
-fn release(t: *mut bg_task) {
-    assert_eq!(bg_task_release(t), BG_OK);
+    pool_named(threads, c"compose")
 }
 
 /// Counts runs and drops of the values it hands out.
@@ -75,18 +29,11 @@ struct Counter {
     dropped: Arc<AtomicUsize>,
 }
 
-struct Token(Arc<AtomicUsize>);
-impl Drop for Token {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 impl Counter {
     /// A task body that counts its run (returning `code`), or its drop if it never runs.
     fn task(&self, code: c_int) -> impl FnOnce() -> c_int + Send + 'static {
         let ran = Arc::clone(&self.ran);
-        let token = Token(Arc::clone(&self.dropped));
+        let token = DropCount(Arc::clone(&self.dropped));
         move || {
             std::mem::forget(token);
             ran.fetch_add(1, SeqCst);
@@ -98,22 +45,6 @@ impl Counter {
     }
     fn dropped(&self) -> usize {
         self.dropped.load(SeqCst)
-    }
-}
-
-/// A latch that tasks block on, so a test decides when they finish.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-    fn wait(&self) {
-        let mut g = self.0 .0.lock().unwrap();
-        while !*g {
-            g = self.0 .1.wait(g).unwrap();
-        }
     }
 }
 
@@ -137,14 +68,6 @@ extern "C" fn noop(_: *mut c_void) -> c_int {
 /// True once `p` refuses work from outside (its shutdown has begun).
 fn closed(p: *mut bg_pool) -> bool {
     bg_pool_submit(p, Some(noop), std::ptr::null_mut(), None, std::ptr::null_mut()) == BG_ESHUTDOWN
-}
-
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 // ---- continuations -------------------------------------------------------------
@@ -945,7 +868,7 @@ fn timer_threads() -> usize {
 
 #[test]
 fn delayed_tasks_are_cancellable_while_waiting_and_share_one_timer_thread() {
-    let p = pool_named(1, b"onetimer\0");
+    let p = pool_named(1, c"onetimer");
     assert_eq!(timer_threads(), 0, "the timer starts on first use");
     let counter = Counter::default();
     let handles: Vec<_> = (0..500).map(|_| submit_after(p, 3600 * SEC, counter.task(0))).collect();

@@ -9,99 +9,15 @@ use std::time::{Duration, Instant};
 
 use background::capi::pool::bg_shutdown_mode::*;
 use background::capi::pool::*;
-use background::capi::status::bg_status::{self, *};
+use background::capi::status::bg_status::*;
 use background::capi::task::bg_wait_flags::*;
 use background::capi::task::*;
 
-const SEC: u64 = 1_000_000_000;
+mod common;
+use common::*;
 
 fn pool(threads: usize) -> *mut bg_pool {
     pool_with(|o| o.threads = threads)
-}
-
-fn pool_with(f: impl FnOnce(&mut bg_pool_options)) -> *mut bg_pool {
-    let mut o: bg_pool_options = unsafe { std::mem::zeroed() };
-    bg_pool_options_init(&mut o);
-    f(&mut o);
-    let mut p = std::ptr::null_mut();
-    assert_eq!(bg_pool_new(&o, &mut p), BG_OK);
-    p
-}
-
-fn free(p: *mut bg_pool) {
-    assert_eq!(bg_pool_free(p), BG_OK);
-}
-
-/// Submits a Rust closure as (fn, arg, drop); returns the status and handle.
-struct Closure(Box<dyn FnOnce() -> c_int + Send>);
-
-unsafe extern "C" fn run_closure(arg: *mut c_void) -> c_int {
-    let c = Box::from_raw(arg as *mut Closure);
-    (c.0)()
-}
-
-unsafe extern "C" fn drop_closure(arg: *mut c_void) {
-    drop(Box::from_raw(arg as *mut Closure));
-}
-
-fn submit(p: *mut bg_pool, f: impl FnOnce() -> c_int + Send + 'static) -> *mut bg_task {
-    let arg = Box::into_raw(Box::new(Closure(Box::new(f)))) as *mut c_void;
-    let mut t = std::ptr::null_mut();
-    let s = bg_pool_submit(p, Some(run_closure), arg, Some(drop_closure), &mut t);
-    assert_eq!(s, BG_OK);
-    t
-}
-
-fn try_spawn(p: *mut bg_pool, f: impl FnOnce() -> c_int + Send + 'static) -> bg_status {
-    let arg = Box::into_raw(Box::new(Closure(Box::new(f)))) as *mut c_void;
-    let s = bg_pool_submit(p, Some(run_closure), arg, Some(drop_closure), std::ptr::null_mut());
-    if s != BG_OK {
-        unsafe { drop_closure(arg) };
-    }
-    s
-}
-
-fn wait(t: *mut bg_task) -> (bg_status, c_int) {
-    let mut rc = -12345;
-    let s = bg_wait_timeout(t, 30 * SEC, &mut rc);
-    assert_ne!(s, BG_ETIMEDOUT, "task did not finish within 30 s");
-    (s, rc)
-}
-
-fn release(t: *mut bg_task) {
-    assert_eq!(bg_task_release(t), BG_OK);
-}
-
-/// Counts drops of a value, to check "exactly once".
-struct DropCount(Arc<AtomicUsize>);
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A latch that tasks can block on, so tests control when they finish.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>);
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-    fn wait(&self) {
-        let mut g = self.0 .0.lock().unwrap();
-        while !*g {
-            g = self.0 .1.wait(g).unwrap();
-        }
-    }
-}
-
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 #[test]
@@ -124,7 +40,7 @@ fn null_and_invalid_arguments_get_einval() {
     let mut t = std::ptr::null_mut();
     assert_eq!(bg_pool_submit(p, None, std::ptr::null_mut(), None, &mut t), BG_EINVAL);
     assert!(t.is_null(), "outputs are written only on success");
-    assert_eq!(bg_pool_submit(std::ptr::null_mut(), Some(run_closure), std::ptr::null_mut(), None, &mut t), BG_EINVAL);
+    assert_eq!(bg_pool_submit(std::ptr::null_mut(), Some(run_body), std::ptr::null_mut(), None, &mut t), BG_EINVAL);
     assert!(bg_submit(None, std::ptr::null_mut()).is_null());
     assert_eq!(bg_spawn(None, std::ptr::null_mut()), BG_EINVAL);
     assert_eq!(bg_wait(std::ptr::null_mut(), std::ptr::null_mut()), BG_EINVAL);
@@ -449,18 +365,18 @@ fn refused_submission_leaves_arg_with_the_caller() {
     let p = pool(1);
     assert_eq!(bg_pool_shutdown(p, BG_SHUTDOWN_DRAIN as u32, SEC), BG_OK);
     let drops = Arc::new(AtomicUsize::new(0));
-    let arg = Box::into_raw(Box::new(Closure(Box::new({
+    let arg = body({
         let d = DropCount(drops.clone());
         move || {
             drop(d);
             0
         }
-    })))) as *mut c_void;
+    });
     let mut t = std::ptr::null_mut();
-    assert_eq!(bg_pool_submit(p, Some(run_closure), arg, Some(drop_closure), &mut t), BG_ESHUTDOWN);
+    assert_eq!(bg_pool_submit(p, Some(run_body), arg, Some(drop_body), &mut t), BG_ESHUTDOWN);
     assert!(t.is_null());
     assert_eq!(drops.load(SeqCst), 0, "the library must not run drop for a refused task");
-    unsafe { drop_closure(arg) };
+    unsafe { drop_body(arg) };
     assert_eq!(drops.load(SeqCst), 1);
     free(p);
 }
