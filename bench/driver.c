@@ -131,16 +131,22 @@ static void sleep_ns(uint64_t ns) {
     }
 }
 
-/* Waits until `target` tasks have been counted. Polls every 200 us: the same
- * cheap, contention-free "wait for all" for every peer (a shared completion
- * counter would add a contended atomic to every task). Fails after timeout. */
-static void wait_counted(uint64_t target, uint64_t timeout_ns) {
+/* Waits until `target` tasks have been counted, polling every `poll_ns`: the
+ * same cheap, contention-free "wait for all" for every peer (a shared
+ * completion counter would add a contended atomic to every task). Fails
+ * after timeout. Each poll wakes the producer, which on 2 CPUs preempts a
+ * worker: short workloads poll every 200 us (little added latency), long
+ * CPU-bound ones every 2 ms (measured on the unbalanced workload: 200 us
+ * polling cost every pool with a separate producer 3-4 % of its efficiency). */
+#define POLL_NS 200000u
+#define POLL_LONG_NS 2000000u
+static void wait_counted(uint64_t target, uint64_t timeout_ns, uint64_t poll_ns) {
     uint64_t deadline = bench_now_ns() + timeout_ns;
     for (;;) {
         uint64_t n = bench_counted();
         if (n >= target) return;
         if (bench_now_ns() > deadline) bench_fail("timed out: %llu of %llu tasks ran", (unsigned long long)n, (unsigned long long)target);
-        sleep_ns(200000);
+        sleep_ns(poll_ns);
     }
 }
 
@@ -246,13 +252,14 @@ static const uint64_t TIMEOUT = 120ull * 1000000000u;
 struct spawn_ctx {
     size_t n;
     uint64_t base, wall, cpu, sys;
+    uint64_t poll_ns; /* 0: POLL_NS */
 };
 
 static void spawn_body(void *p) {
     struct spawn_ctx *c = p;
     uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
     for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
-    wait_counted(c->base + c->n, TIMEOUT);
+    wait_counted(c->base + c->n, TIMEOUT, c->poll_ns ? c->poll_ns : POLL_NS);
     c->wall = bench_now_ns() - t0;
     c->cpu = bench_process_cpu_ns() - cpu0;
     c->sys = process_sys_ns() - sys0;
@@ -265,7 +272,7 @@ static int g_cold;
 
 /* 1: N empty fire-and-forget tasks from one outside thread, then wait for all. */
 static void wl_spawn(void) {
-    struct spawn_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0, 0};
+    struct spawn_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0, 0, 0};
     for (int round = g_cold; round < 2; round++) {
         c.base = bench_counted();
         tasks_begin(c.n, MODE_MARK);
@@ -356,7 +363,7 @@ static void wake_body(void *p) {
         g_t0[i] = bench_now_ns();
         bench_peer.spawn(BENCH_ARG(i));
     }
-    wait_counted(c->base + c->n, TIMEOUT);
+    wait_counted(c->base + c->n, TIMEOUT, POLL_NS);
     c->wall = bench_now_ns() - start;
     /* The pool's CPU: the whole process minus this (producer) thread. */
     c->pool_cpu = others_cpu_ns(cpu0, me0);
@@ -422,7 +429,7 @@ static void wl_unbalanced(void) {
     uint64_t check = 0;
     for (size_t i = 0; i < n; i++) check ^= spin_work(g_cost[i]);
     uint64_t seq = bench_now_ns() - t0, seq_cpu = bench_thread_cpu_ns() - me0;
-    struct spawn_ctx c = {n, bench_counted(), 0, 0, 0};
+    struct spawn_ctx c = {n, bench_counted(), 0, 0, 0, POLL_LONG_NS};
     bench_peer.produce(spawn_body, &c);
     check_exactly_once();
     uint64_t par_check = 0;
@@ -441,7 +448,7 @@ static void wl_unbalanced(void) {
 
 /* 6: CPU burned by the pool sitting idle for a second after a burst. */
 static void wl_idle(void) {
-    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0, 0};
+    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0, 0, 0};
     uint64_t idle = g_tiny ? 50000000u : 1000000000u;
     tasks_begin(c.n, MODE_MARK);
     bench_peer.produce(spawn_body, &c);
@@ -555,7 +562,7 @@ static void mem_body(void *p) {
     bench_release_blockers();
     if (h)
         for (size_t i = 0; i < c->n; i++) bench_peer.wait_handle(h[i]);
-    wait_counted(c->base + c->n, TIMEOUT);
+    wait_counted(c->base + c->n, TIMEOUT, POLL_NS);
     free(h);
 }
 
