@@ -48,19 +48,6 @@ impl Counter {
     }
 }
 
-/// Occupies one worker until the returned gate opens; returns once it runs.
-fn block_one_worker(p: *mut bg_pool) -> (Gate, *mut bg_task) {
-    let (gate, started) = (Gate::default(), Gate::default());
-    let (g, s) = (gate.clone(), started.clone());
-    let t = submit(p, move || {
-        s.open();
-        g.wait();
-        0
-    });
-    started.wait();
-    (gate, t)
-}
-
 extern "C" fn noop(_: *mut c_void) -> c_int {
     0
 }

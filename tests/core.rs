@@ -181,15 +181,7 @@ fn cancel_before_start_runs_drop_once_and_wakes_waiters() {
 #[test]
 fn cancel_reports_running_and_finished() {
     let p = pool(1);
-    let gate = Gate::default();
-    let started = Arc::new(AtomicBool::new(false));
-    let (g, s) = (gate.clone(), started.clone());
-    let t = submit(p, move || {
-        s.store(true, SeqCst);
-        g.wait();
-        0
-    });
-    eventually("task started", || started.load(SeqCst));
+    let (gate, t) = block_one_worker(p);
     assert_eq!(bg_cancel(t), BG_ERUNNING);
     gate.open();
     assert_eq!(wait(t).0, BG_OK);
@@ -326,15 +318,7 @@ fn bounded_queue_refuses_with_full_and_loses_nothing() {
         o.threads = 1;
         o.max_queued = 4;
     });
-    let gate = Gate::default();
-    let started = Arc::new(AtomicBool::new(false));
-    let (g, s) = (gate.clone(), started.clone());
-    let blocker = submit(p, move || {
-        s.store(true, SeqCst);
-        g.wait();
-        0
-    });
-    eventually("blocker running", || started.load(SeqCst));
+    let (gate, blocker) = block_one_worker(p);
     let ran = Arc::new(AtomicUsize::new(0));
     let drops = Arc::new(AtomicUsize::new(0));
     let mut accepted = 0;
@@ -408,15 +392,7 @@ fn drain_shutdown_runs_everything_queued() {
 #[test]
 fn cancel_shutdown_drops_queued_tasks_and_wakes_their_waiters() {
     let p = pool(1);
-    let gate = Gate::default();
-    let started = Arc::new(AtomicBool::new(false));
-    let (g, s) = (gate.clone(), started.clone());
-    let blocker = submit(p, move || {
-        s.store(true, SeqCst);
-        g.wait();
-        0
-    });
-    eventually("blocker running", || started.load(SeqCst));
+    let (gate, blocker) = block_one_worker(p);
     let ran = Arc::new(AtomicUsize::new(0));
     let drops = Arc::new(AtomicUsize::new(0));
     let handles: Vec<usize> = (0..100)

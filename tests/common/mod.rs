@@ -104,6 +104,19 @@ impl Gate {
     }
 }
 
+/// Occupies one worker until the returned gate opens; returns once it runs.
+pub fn block_one_worker(p: *mut bg_pool) -> (Gate, *mut bg_task) {
+    let (gate, started) = (Gate::default(), Gate::default());
+    let (g, s) = (gate.clone(), started.clone());
+    let t = submit(p, move || {
+        s.open();
+        g.wait();
+        0
+    });
+    started.wait();
+    (gate, t)
+}
+
 /// Polls `f` until it holds, failing the test after 30 s.
 pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
