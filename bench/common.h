@@ -57,8 +57,7 @@ uint64_t *bench_counter_word(void);
 
 /* The kernel of the parallel-loop workload, applied once per element per
  * pass: a few multiply-xorshift rounds on the high bits, +1 in the low 16
- * bits, so the low bits count how often the element was processed. The rayon
- * peer has a Rust copy (bench/rayon/src/lib.rs). */
+ * bits, so the low bits count how often the element was processed. */
 static inline uint64_t bench_kernel(uint64_t x) {
     uint64_t h = x;
     for (int r = 0; r < 4; r++) {
@@ -67,6 +66,13 @@ static inline uint64_t bench_kernel(uint64_t x) {
     }
     return (h & ~(uint64_t)0xffff) | ((x + 1) & 0xffff);
 }
+
+/* bench_kernel over a[lo..hi): what every peer's loop body calls, chunk by
+ * chunk, and what the sequential pass runs. One out-of-line copy, aligned to
+ * 64 bytes in driver.c, so every peer runs the same instructions at the same
+ * alignment: a copy compiled into each peer ran up to 30 % slower or faster
+ * depending on where the linker happened to place it. */
+void bench_kernel_range(uint64_t *a, size_t lo, size_t hi);
 
 /* The task every peer runs (its behaviour depends on the current workload). */
 int bench_task(void *arg);

@@ -74,10 +74,7 @@ static uint64_t fib(int n) {
 }
 
 #ifdef HAVE_BG_PARALLEL_FOR
-static void kernel_range(size_t lo, size_t hi, void *ctx) {
-    uint64_t *a = ctx;
-    for (size_t i = lo; i < hi; i++) a[i] = bench_kernel(a[i]);
-}
+static void kernel_range(size_t lo, size_t hi, void *ctx) { bench_kernel_range(ctx, lo, hi); }
 
 static void pfor(uint64_t *a, size_t n) { check(bg_parallel_for(pool, 0, n, 0, kernel_range, a), "bg_parallel_for"); }
 #endif

@@ -54,9 +54,11 @@ static uint64_t fib(int n) {
     return r;
 }
 
+/* schedule(static) over the elements, written as one block per thread so the
+ * body is the shared range kernel. */
 static void pfor(uint64_t *a, size_t n) {
 #pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (size_t i = 0; i < n; i++) a[i] = bench_kernel(a[i]);
+    for (int t = 0; t < nthreads; t++) bench_kernel_range(a, n * (size_t)t / (size_t)nthreads, n * (size_t)(t + 1) / (size_t)nthreads);
 }
 
 /* The nearest OpenMP construct to a serial queue: tasks chained by depend(inout). */

@@ -61,7 +61,7 @@ static uint64_t fib(int n) {
 static void pfor(uint64_t *a, size_t n) {
     inside->execute([&] {
         tbb::parallel_for(tbb::blocked_range<size_t>(0, n), [a](const tbb::blocked_range<size_t> &r) {
-            for (size_t i = r.begin(); i != r.end(); ++i) a[i] = bench_kernel(a[i]);
+            bench_kernel_range(a, r.begin(), r.end());
         });
     });
 }

@@ -1,6 +1,6 @@
 //! rayon behind the C functions bench/peer_rayon.c calls. Tasks call back
 //! into the driver's `bench_task`; the fork-join, loop and group workloads
-//! use rayon's own constructs (`join`, `par_iter_mut`, `scope`).
+//! use rayon's own constructs (`join`, `par_iter_mut`'s splitting, `scope`).
 
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
@@ -84,23 +84,40 @@ pub extern "C" fn rayon_fib(n: c_int) -> u64 {
     pool().install(|| fib(n as u32))
 }
 
-fn kernel(x: u64) -> u64 {
-    // Same as bench_kernel in bench/common.h.
-    let mut h = x;
-    for _ in 0..4 {
-        h ^= h >> 29;
-        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    }
-    (h & !0xffff) | (x.wrapping_add(1) & 0xffff)
+extern "C" {
+    /// bench/driver.c: the loop kernel every peer calls (see bench/common.h).
+    fn bench_kernel_range(a: *mut u64, lo: usize, hi: usize);
 }
+
+/// A raw pointer the loop's chunks share; each chunk touches its own range.
+#[derive(Clone, Copy)]
+struct Array(*mut u64);
+// SAFETY: chunks are disjoint ranges of an array the caller lends for the call.
+unsafe impl Send for Array {}
+unsafe impl Sync for Array {}
 
 /// # Safety
 /// `a` points to `n` elements that nothing else touches during the call.
 #[no_mangle]
 pub unsafe extern "C" fn rayon_pfor(a: *mut u64, n: usize) {
-    // SAFETY: guaranteed by the caller.
-    let s = unsafe { std::slice::from_raw_parts_mut(a, n) };
-    pool().install(|| s.par_iter_mut().for_each(|x| *x = kernel(*x)));
+    // par_iter_mut's splitting (halves, split further when stolen), with the
+    // shared range kernel as the body instead of a per-element closure.
+    let a = Array(a);
+    pool().install(|| {
+        rayon::iter::split((0, n), |(lo, hi)| {
+            if hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                ((lo, mid), Some((mid, hi)))
+            } else {
+                ((lo, hi), None)
+            }
+        })
+        .for_each(move |(lo, hi)| {
+            let a = a;
+            // SAFETY: disjoint ranges of the caller's array.
+            unsafe { bench_kernel_range(a.0, lo, hi) }
+        })
+    });
 }
 
 /// rayon has no serial queue; the nearest is a one-thread pool fed with
