@@ -31,7 +31,8 @@ WORKLOADS = [
     ("wake", "4. wake: one task per ms, submit→start", "p50_us", "p50 µs", True,
      [("p99_us", "p99 µs"), ("pool_cpu_pct", "pool CPU % of a core")]),
     ("unbalanced", "5. unbalanced: 10k exponential tasks", "efficiency", "efficiency", False,
-     [("par_ms", "wall ms"), ("cpu_ms", "CPU ms"), ("cpu_efficiency", "task CPU / all CPU")]),
+     [("par_ms", "wall ms"), ("cpu_ms", "CPU ms"), ("cpu_efficiency", "task CPU / all CPU"),
+      ("ceiling", "machine ceiling"), ("vs_ceiling", "÷ ceiling")]),
     ("idle", "6. idle: the second after a burst", "idle_cpu_ms", "CPU ms", True, []),
     ("loop", "7. parallel loop: 8M elements, 20 passes", "ms_per_pass", "ms/pass", True,
      [("speedup", "speedup vs 1 thread"), ("cpu_ms", "CPU ms (20 passes)")]),
@@ -124,7 +125,12 @@ def targets(data):
     ok = None if c is None or g is None else c <= g
     out.append(("idle: no more CPU than GLib's pool", f"{fmt(c)} ms vs {fmt(g)} ms" if ok is not None else "–", verdict(ok)))
     e = med(data, "unbalanced", "bg", "efficiency")
-    out.append(("unbalanced efficiency ≥ 0.98", fmt(e) if e is not None else "–", verdict(None if e is None else e >= 0.98)))
+    c, v = med(data, "unbalanced", "bg", "ceiling"), med(data, "unbalanced", "bg", "vs_ceiling")
+    text = fmt(e) if e is not None else "–"
+    if e is not None and c is not None and v is not None:
+        # What the machine allows: the verdict stays against 0.98, the ceiling says how much of a gap is the VM's.
+        text += f" (machine ceiling in the same runs: {fmt(c)}; {v:.3f} of it)"
+    out.append(("unbalanced efficiency ≥ 0.98", text, verdict(None if e is None else e >= 0.98)))
     l = med(data, "loop", "bg", "ms_per_pass")
     peers = [(p, med(data, "loop", p, "ms_per_pass")) for p in ("tbb", "omp", "rayon")]
     peers = [(p, v) for p, v in peers if v is not None]
@@ -159,6 +165,11 @@ def markdown(data, skips, meta):
     L.append("")
     L.append("libgomp's spawn figure is not a queued-task figure: once 64 × team-size tasks are queued, "
              "`GOMP_task` runs each new task inline on the producer.")
+    L.append("")
+    L.append("Unbalanced: the machine ceiling is the same tasks on raw pthreads, placed ahead by the ideal "
+             "(greedy FIFO) schedule, run just before and just after the pool's run in the same process "
+             "(mean of the two): the efficiency the machine itself allows. `÷ ceiling` is the pool's efficiency "
+             "divided by it.")
     for wl, title, head, unit, lower, extras in WORKLOADS:
         L.append("")
         L.append(f"## {title}")
@@ -209,6 +220,9 @@ def summary(data, skips, meta):
         if wl == "wake":
             cells = [fmt(med(data, wl, p, "pool_cpu_pct")) if med(data, wl, p, "pool_cpu_pct") is not None else "n/a" for p in PEERS]
             L.append("| 4. wake, pool CPU | % of a core | " + " | ".join(cells) + " |")
+        if wl == "unbalanced" and med(data, wl, "bg", "ceiling") is not None:
+            cells = [fmt(med(data, wl, p, "ceiling")) if med(data, wl, p, "ceiling") is not None else "n/a" for p in PEERS]
+            L.append("| 5. unbalanced, machine ceiling | efficiency (raw pthreads) | " + " | ".join(cells) + " |")
     L.append("")
     L.append("| target | measured | verdict |")
     L.append("|---|---|---|")
