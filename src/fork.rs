@@ -24,16 +24,30 @@ pub(crate) fn generation() -> u32 {
     GENERATION.load(Ordering::Acquire)
 }
 
+/// Runs in the forking thread just before fork(). The work-stealing deques
+/// share crossbeam-epoch's global collector, built once by whichever worker
+/// first needs it. Had a fork copied that build half done, the child's
+/// workers would wait forever for a builder that does not exist there (seen
+/// as a hung exit drain). Asking for the collector here waits the build out.
+extern "C" fn prepare() {
+    crossbeam_epoch::default_collector();
+}
+
 extern "C" fn child() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
-/// Installs the atfork handler (once per process; inherited by children).
+/// Installs the atfork handlers (once per process; inherited by children).
 pub(crate) fn install() {
     REGISTER.call_once(|| {
         // SAFETY: `child` is a plain function touching one atomic: it is
         // async-signal-safe, as a handler that runs in a forked child must be.
-        unsafe { libc::pthread_atfork(None, None, Some(child)) };
+        // `prepare` runs before the fork, where waiting and allocating are allowed.
+        unsafe { libc::pthread_atfork(Some(prepare), None, Some(child)) };
+        // Built here, before this pool's workers exist, so it is never in
+        // progress on one of them; `prepare` covers a fork from another thread
+        // racing with this first pool.
+        crossbeam_epoch::default_collector();
     });
 }
 

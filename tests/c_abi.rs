@@ -9,8 +9,14 @@
 //!
 //! Set `BG_C_TEST=<name>` to run one program only.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// Longest a C test may run (valgrind included) before it counts as hung.
+const RUN_LIMIT: Duration = Duration::from_secs(600);
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -74,8 +80,31 @@ fn run(bin: &Path, wrapper: &[&str], name: &str, mode: &str) -> Result<(), Strin
         c
     };
     cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
-    let out = cmd.output().map_err(|e| format!("{name} ({mode}): {e}"))?;
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so a hung test goes with every process it forked
+        // (one left behind would hold the output pipes open and hang this test).
+        .process_group(0);
+    let child = cmd.spawn().map_err(|e| format!("{name} ({mode}): {e}"))?;
+    let pgid = child.id() as i32;
+    let finished = Arc::new((Mutex::new(false), Condvar::new()));
+    let watchdog = {
+        let finished = Arc::clone(&finished);
+        std::thread::spawn(move || {
+            let (lock, cv) = &*finished;
+            let (done, _) = cv.wait_timeout_while(lock.lock().unwrap(), RUN_LIMIT, |done| !*done).unwrap();
+            if !*done {
+                // SAFETY: kill() with a process group id; no memory is involved.
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            }
+        })
+    };
+    let out = child.wait_with_output().map_err(|e| format!("{name} ({mode}): {e}"));
+    *finished.0.lock().unwrap() = true;
+    finished.1.notify_one();
+    watchdog.join().unwrap();
+    let out = out?;
     if out.status.success() {
         Ok(())
     } else {
