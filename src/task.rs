@@ -2,7 +2,8 @@
 //!
 //! # State machine
 //!
-//! The `state` word holds a lifecycle in its low three bits and flags above:
+//! The `state` word holds a lifecycle in its low three bits, flags above,
+//! and in its top half a tag that says the handle is live (see `is_live`):
 //!
 //! ```text
 //!            claim (a worker pops the job)          complete
@@ -86,8 +87,12 @@ const HAS_HELPER: u32 = 1 << 4;
 const OBSERVED: u32 = 1 << 5;
 const HAS_HOOKS: u32 = 1 << 6;
 
-const MAGIC_LIVE: u32 = 0x6267_7461; // "bgta"
-const MAGIC_DEAD: u32 = 0xdead_7461;
+/// The top half of `state` while the handle is live ("bg"); a released
+/// handle's whole word is `DEAD`. Kept in `state` rather than a field of its
+/// own so that a task is one 64-byte cache line.
+const LIVE: u32 = 0x6267 << 16;
+const TAG: u32 = 0xffff << 16;
+const DEAD: u32 = 0xdead << 16;
 
 /// The completer is unparking the helper; see the module docs.
 const BUSY: *mut Parker = 1 as *mut Parker;
@@ -129,10 +134,13 @@ pub enum CancelError {
     Finished,
 }
 
+/// One cache line: a line shared by two tasks would be written by the
+/// workers running each (false sharing), and a task spanning two lines costs
+/// its worker two misses.
+#[repr(align(64))]
 pub struct Task {
     state: AtomicU32,
     refs: AtomicU32,
-    magic: AtomicU32,
     fork_gen: u32,
     result: UnsafeCell<c_int>,
     helper: AtomicPtr<Parker>,
@@ -142,6 +150,9 @@ pub struct Task {
     drop: Option<RawDrop>,
     pool_id: u64,
 }
+
+#[cfg(not(loom))]
+const _: () = assert!(std::mem::size_of::<Task>() == 64);
 
 // SAFETY: all shared mutable state is atomic except `result`, which is
 // written once before the release that publishes the terminal state and read
@@ -175,9 +186,8 @@ impl Task {
             // SAFETY: a fresh, aligned, unshared slot for one Task.
             unsafe {
                 t.write(Task {
-                    state: AtomicU32::new(QUEUED),
+                    state: AtomicU32::new(LIVE | QUEUED),
                     refs: AtomicU32::new(refs),
-                    magic: AtomicU32::new(MAGIC_LIVE),
                     fork_gen: fork::generation(),
                     result: UnsafeCell::new(0),
                     helper: AtomicPtr::new(ptr::null_mut()),
@@ -200,7 +210,7 @@ impl Task {
     /// `t` and `job` must be the pair returned by `new`, unshared.
     pub(crate) unsafe fn discard_unsubmitted(t: *const Task, job: Job) {
         job.abandon();
-        (*t).magic.store(MAGIC_DEAD, Ordering::Relaxed);
+        (*t).state.store(DEAD, Ordering::Relaxed);
         std::ptr::drop_in_place(t as *mut Task);
         crate::slab::free_slot(t as *mut Task);
     }
@@ -213,12 +223,14 @@ impl Task {
     /// True if `t` looks like a live task (best effort: catches most
     /// use-after-release and garbage pointers that still point at memory).
     pub fn is_live(&self) -> bool {
-        self.magic.load(Ordering::Relaxed) == MAGIC_LIVE
+        self.state.load(Ordering::Relaxed) & TAG == LIVE
     }
 
     /// Moves QUEUED to `to`, keeping the flags. Fails with the current lifecycle.
     fn leave_queued(&self, to: u32) -> Result<(), u32> {
-        let mut s = self.state.load(Ordering::Acquire);
+        // Guess the usual word instead of loading it first: on a line another
+        // core wrote last, a load then a CAS costs two transfers, a CAS one.
+        let mut s = LIVE | QUEUED;
         loop {
             if s & LIFE != QUEUED {
                 return Err(s & LIFE);
@@ -235,7 +247,7 @@ impl Task {
         // SAFETY: only the thread that moved the task out of QUEUED gets here,
         // and no reader looks at `result` before seeing a terminal state.
         unsafe { *self.result.get() = result };
-        let prev = self.state.swap(life, Ordering::AcqRel);
+        let prev = self.state.swap(LIVE | life, Ordering::AcqRel);
         if prev & HAS_HELPER != 0 {
             let p = self.helper.swap(BUSY, Ordering::AcqRel);
             if !p.is_null() && p != BUSY {
@@ -477,7 +489,7 @@ impl Task {
                 },
             );
         }
-        task.magic.store(MAGIC_DEAD, Ordering::Relaxed);
+        task.state.store(DEAD, Ordering::Relaxed);
         std::ptr::drop_in_place(t as *mut Task);
         crate::slab::free_slot(t as *mut Task);
     }
