@@ -166,10 +166,10 @@ def markdown(data, skips, meta):
     L.append("libgomp's spawn figure is not a queued-task figure: once 64 × team-size tasks are queued, "
              "`GOMP_task` runs each new task inline on the producer.")
     L.append("")
-    L.append("Unbalanced: the machine ceiling is the same tasks on raw pthreads, placed ahead by the ideal "
-             "(greedy FIFO) schedule, run just before and just after the pool's run in the same process "
-             "(mean of the two): the efficiency the machine itself allows. `÷ ceiling` is the pool's efficiency "
-             "divided by it.")
+    L.append("Unbalanced: the machine ceiling is an ideal pool, the same tasks on raw pthreads that take the "
+             "next task from one shared counter, run just before and just after the pool's run in the same "
+             "process (mean of the two): the efficiency the machine itself allows. `÷ ceiling` is the pool's "
+             "efficiency divided by it.")
     for wl, title, head, unit, lower, extras in WORKLOADS:
         L.append("")
         L.append(f"## {title}")
