@@ -91,6 +91,12 @@ impl WorkerThread {
         &self.registry
     }
 
+    /// True if this worker's deque holds nothing: whatever it queued has
+    /// been run or stolen.
+    pub(crate) fn deque_is_empty(&self) -> bool {
+        self.deque.is_empty()
+    }
+
     fn slot(&self) -> &Slot {
         self.registry.slot(self.idx)
     }

@@ -612,8 +612,11 @@ pub type bg_range_fn = Option<unsafe extern "C" fn(lo: usize, hi: usize, ctx: *m
 /// (0: chosen from the range and the pool's size), splitting the range
 /// recursively over the pool's work-stealing deques, and returns once every
 /// chunk has run (dispatch_apply, TBB parallel_for). The calling thread
-/// runs chunks too. From inside a task it waits helping, so nested loops
-/// work, even on a one-thread pool.
+/// runs chunks too: from outside the pool, the first chunk and, if the loop
+/// turns out short or every worker is busy, as many as it can; a long loop
+/// it leaves to the pool's threads while it waits, so that the loop uses as
+/// many threads as the pool has. From inside a task it waits helping, so
+/// nested loops work, even on a one-thread pool.
 ///
 /// Returns BG_OK when every chunk ran (also for an empty range);
 /// BG_ESHUTDOWN if the pool is shut down (nothing ran) or shut down in

@@ -2,20 +2,46 @@
 //! most `grain` items, split recursively over the work-stealing deques.
 //!
 //! A range job holds `(loop, lo, hi)`. Run by a worker, it splits off the
-//! upper half as a new job on its own deque until at most `grain` items are
-//! left, runs those, and subtracts them from `remaining`; thieves take the
-//! biggest halves (the oldest), the owner keeps the smallest (LIFO). The job
-//! that brings `remaining` to zero ends the loop's latch, a task with no job
-//! of its own that the caller waits on.
+//! upper half as a new job on its own deque until at most `split` items are
+//! left, runs those in chunks of `grain`, and subtracts them from
+//! `remaining`; thieves take the biggest halves (the oldest), the owner
+//! keeps the smallest (LIFO). The job that brings `remaining` to zero ends
+//! the loop's latch, a task with no job of its own that the caller waits on.
 //!
-//! The caller participates. A worker of the pool splits the same way, then
-//! waits helping, which runs its own halves first. A thread outside the
-//! pool has no deque: it queues its halves on the pool and records each in
-//! `claims[depth]` (the half's `lo`, unique over a loop's life since every
-//! split point is). After its own chunk it takes back the most recent half
-//! nobody has started, by a CAS of its claim to EMPTY, and goes on splitting
-//! that. A worker popping a claimable half does the same CAS first; the
-//! loser drops its copy. So each half runs once, wherever it is quickest.
+//! Between chunks, a worker whose deque is empty (thieves took all it
+//! queued, or it ran out of halves of its own) splits its remaining items
+//! again, so the end of a loop is shared out in pieces of `grain` rather
+//! than left to whoever holds the last big piece (TBB's auto partitioner
+//! and rayon's adaptive splitter do the same). With the default grain,
+//! `split` is several chunks: the eager splitting queues only as many
+//! pieces as balancing needs, and splitting on demand does the rest.
+//!
+//! The caller takes part. A worker of the pool splits the same way, then
+//! waits helping, which runs its own halves first.
+//!
+//! A thread outside the pool queues everything after the first chunk as one
+//! claimable job (see below) and runs that chunk, timing it. If the loop is
+//! short (under `LONG_LOOP_NS` a thread, judged by that chunk), it takes the
+//! job back unless a worker has already started it, and carries on as
+//! below: the loop is over before the workers would be up. If the loop is
+//! long, the caller leaves it to the pool and waits: the loop runs on as
+//! many threads as the pool has, as with TBB's arena slots. A caller that
+//! ran chunks beside every worker would put one thread more than the pool's
+//! size on the CPUs, and whichever the OS preempts holds its chunk while the
+//! others run out of work (on 2 CPUs: a CPU idle or wasted for 10 % of each
+//! pass of the benchmark's loop, 10–15 % slower). Should no worker start on
+//! the job within a few chunks' time (every worker busy), the caller takes
+//! it back after all, so a loop finishes even if every worker is blocked.
+//! (Deciding by whether a worker has arrived alone does worse: on this VM a
+//! worker often takes longer to wake than a chunk takes to run.)
+//!
+//! A caller that takes the job back runs the loop itself, queueing halves
+//! as it splits. It has no deque: it records each half in `claims[depth]`
+//! (the half's `lo`, unique over a loop's life since every split point is).
+//! After its own chunk it takes back the most recent half nobody has
+//! started, by a CAS of its claim to EMPTY, and goes on splitting that. A
+//! worker popping a claimable job does the same CAS first; the loser drops
+//! its copy. So each piece runs once, wherever it is quickest.
 //!
 //! If the pool drops a job (cancel shutdown), its items count as done but
 //! `dropped` is set: the loop reports that part of the range never ran.
@@ -27,6 +53,7 @@ use std::sync::Arc;
 use crate::compose::accepts_from_here;
 use crate::job::{Job, JobData, Outcome};
 use crate::registry::{Registry, SubmitError};
+use crate::sync::{deadline_after, now_ns};
 use crate::task::Task;
 use crate::worker::WorkerThread;
 
@@ -41,15 +68,29 @@ const EMPTY: usize = usize::MAX;
 /// worker's half, `i + 1` for the outside caller's half in claim slot `i`.
 const TAG_MASK: usize = 127;
 
-/// Chunks per thread when the caller lets us choose the grain: enough to
-/// balance uneven chunks, few enough that splitting costs little.
-const CHUNKS_PER_THREAD: usize = 8;
+/// Chunks per thread when the caller lets us choose the grain: enough that
+/// the last chunks balance the end of the loop, few enough that calling the
+/// body costs little.
+const CHUNKS_PER_THREAD: usize = 128;
+/// With the default grain, pieces split eagerly are this many chunks.
+const CHUNKS_PER_SPLIT: usize = 16;
+
+/// An outside caller leaves a loop to the pool if its first chunk says the
+/// loop will keep every thread busy at least this long (see the module docs):
+/// several times what waking the workers costs.
+const LONG_LOOP_NS: u64 = 100_000;
+/// How long it then waits for a worker to start on the loop, before taking
+/// it back: four chunks' time, within these bounds.
+const PATIENCE_MIN_NS: u64 = 50_000;
+const PATIENCE_MAX_NS: u64 = 1_000_000;
 
 #[repr(align(128))]
 struct Loop {
     body: RangeFn,
     ctx: *mut c_void,
     grain: usize,
+    /// Pieces at most this long are no longer split eagerly (>= grain).
+    split: usize,
     /// Items not yet run or dropped.
     remaining: AtomicUsize,
     /// Some items were dropped by a shutdown instead of run.
@@ -89,7 +130,12 @@ pub(crate) fn parallel_for(
 ) -> Result<bool, SubmitError> {
     accepts_from_here(reg)?;
     let n = end - begin;
-    let grain = if grain != 0 { grain } else { (n / (CHUNKS_PER_THREAD * reg.target().max(1))).max(1) };
+    let (grain, split) = if grain != 0 {
+        (grain, grain)
+    } else {
+        let g = (n / (CHUNKS_PER_THREAD * reg.target().max(1))).max(1);
+        (g, g * CHUNKS_PER_SPLIT)
+    };
     if n <= grain {
         if n > 0 {
             // SAFETY: the caller's body with the caller's context, as documented.
@@ -101,16 +147,41 @@ pub(crate) fn parallel_for(
         body,
         ctx,
         grain,
+        split,
         remaining: AtomicUsize::new(n),
         dropped: AtomicBool::new(false),
         done: Task::new_unqueued(latch_fn, std::ptr::null_mut(), None, reg.id, 1),
         claims: std::array::from_fn(|_| AtomicUsize::new(EMPTY)),
     });
-    let own_worker = WorkerThread::current().is_some_and(|w| std::ptr::eq(w.registry(), &**reg));
-    if own_worker {
-        lp.run(reg, begin, end);
+    let own_worker = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), &**reg));
+    if let Some(w) = own_worker {
+        lp.run(w, begin, end);
     } else {
-        lp.run_as_outside_caller(reg, begin, end);
+        // See the module docs. The rest is queued, claimable, before the
+        // first chunk runs, so that a worker wakes meanwhile.
+        let first = begin + grain;
+        lp.claims[0].store(first, Ordering::Relaxed);
+        let queued = lp.push(reg, 1, first, end);
+        let t0 = now_ns();
+        // SAFETY: the caller's body with the caller's context, as documented.
+        unsafe { body(begin, first, ctx) };
+        let chunk_ns = now_ns() - t0;
+        lp.account(first - begin, false);
+        let loop_ns = chunk_ns.saturating_mul((n / grain) as u64) / reg.target().max(1) as u64;
+        let take_back = || lp.claims[0].compare_exchange(first, EMPTY, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+        let join = if !queued {
+            true
+        } else if loop_ns < LONG_LOOP_NS {
+            take_back()
+        } else {
+            let patience = chunk_ns.saturating_mul(4).clamp(PATIENCE_MIN_NS, PATIENCE_MAX_NS);
+            // SAFETY: `lp` keeps its latch alive.
+            let ended = unsafe { (*lp.done).wait(deadline_after(patience), true) };
+            ended.is_none() && take_back()
+        };
+        if join {
+            lp.run_as_outside_caller(reg, first, end);
+        }
     }
     // SAFETY: `lp` keeps its latch alive. A worker helps while it waits.
     unsafe { (*lp.done).wait(None, true) };
@@ -118,16 +189,31 @@ pub(crate) fn parallel_for(
 }
 
 impl Loop {
-    /// A worker's share: split off upper halves onto its deque, then run the rest.
-    fn run(self: &Arc<Self>, reg: &Registry, lo: usize, mut hi: usize) {
-        while hi - lo > self.grain {
+    /// A worker's share: split off upper halves onto its deque, then run the
+    /// rest, splitting again whenever the deque runs dry.
+    fn run(self: &Arc<Self>, w: &WorkerThread, lo: usize, mut hi: usize) {
+        let reg = w.registry();
+        while hi - lo > self.split {
             let mid = lo + (hi - lo) / 2;
             if !self.push(reg, 0, mid, hi) {
                 break; // refused (shutting down): run it all here
             }
             hi = mid;
         }
-        self.run_chunks(lo, hi);
+        let mut a = lo;
+        while a < hi {
+            if hi - a >= 2 * self.grain && w.deque_is_empty() {
+                let mid = a + (hi - a) / 2;
+                if self.push(reg, 0, mid, hi) {
+                    hi = mid;
+                }
+            }
+            let b = a + self.grain.min(hi - a);
+            // SAFETY: the caller's body with the caller's context, as documented.
+            unsafe { (self.body)(a, b, self.ctx) };
+            a = b;
+        }
+        self.account(hi - lo, false);
     }
 
     /// The outside caller's share: as `run`, then take back queued halves
@@ -136,7 +222,7 @@ impl Loop {
         let mut halves = [(0usize, 0usize); SLOTS];
         let mut depth = 0;
         loop {
-            while hi - lo > self.grain && depth < SLOTS {
+            while hi - lo > self.split && depth < SLOTS {
                 let mid = lo + (hi - lo) / 2;
                 // Published to the worker that pops the job by the queue itself.
                 self.claims[depth].store(mid, Ordering::Relaxed);
@@ -215,7 +301,7 @@ unsafe fn exec_range(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
         return Outcome::Internal; // the outside caller took this half back
     }
     match worker {
-        Some(w) => lp.run(w.registry(), lo, hi),
+        Some(w) => lp.run(w, lo, hi),
         None => lp.account(hi - lo, true),
     }
     Outcome::Internal
