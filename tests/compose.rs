@@ -967,6 +967,36 @@ fn parallel_for_completes_on_the_caller_alone_when_every_worker_is_busy() {
     free(p);
 }
 
+unsafe extern "C" fn cover_slowly(lo: usize, hi: usize, ctx: *mut c_void) {
+    std::thread::sleep(Duration::from_micros(300));
+    cover(lo, hi, ctx);
+}
+
+#[test]
+fn a_long_parallel_for_is_taken_back_when_every_worker_is_busy() {
+    // Long enough that the caller leaves it to the pool, whose only worker
+    // is blocked: after a few chunks' wait the caller runs it all itself.
+    let p = pool(1);
+    let (gate, blocker) = block_one_worker(p);
+    let pp = p as usize;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let c = Coverage {
+            hits: (0..40).map(|_| AtomicUsize::new(0)).collect(),
+            grain: 1,
+            oversized: AtomicBool::new(false),
+        };
+        let s = bg_parallel_for(pp as *mut bg_pool, 0, 40, 1, Some(cover_slowly), &c as *const Coverage as *mut c_void);
+        tx.send((s, c.hits.iter().all(|h| h.load(SeqCst) == 1))).unwrap();
+    });
+    let got = rx.recv_timeout(Duration::from_secs(20));
+    gate.open();
+    assert_eq!(got.expect("the loop waited for a blocked worker"), (BG_OK, true));
+    wait(blocker);
+    release(blocker);
+    free(p);
+}
+
 struct Blocking {
     started: Gate,
     gate: Gate,
