@@ -13,6 +13,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,20 +140,19 @@ static void sleep_ns(uint64_t ns) {
  * Each poll wakes the producer, which on 2 CPUs preempts a worker, and the
  * end of the run is seen only at a poll. So the wait sleeps for half the time
  * the remaining tasks should take at the rate measured so far, at most
- * `poll_ns` and at least MIN_POLL_NS: few polls while most tasks remain, and
- * the end seen within tens of microseconds. Measured on the unbalanced
- * workload: fixed 200 us polls cost every pool with a separate producer
- * 3-4 % of its efficiency, fixed 2 ms polls up to 1 ms of detection. */
+ * POLL_NS and at least MIN_POLL_NS: few polls while most tasks remain, and
+ * the end seen within tens of microseconds. (Polling is why the unbalanced
+ * workload waits on a semaphore instead: there, fixed 200 us polls cost
+ * every pool with a separate producer 3-4 % of its efficiency.) */
 #define POLL_NS 200000u
-#define POLL_LONG_NS 2000000u
 #define MIN_POLL_NS 20000u
-static void wait_counted(uint64_t target, uint64_t timeout_ns, uint64_t poll_ns) {
+static void wait_counted(uint64_t target, uint64_t timeout_ns) {
     uint64_t start = bench_now_ns(), n0 = bench_counted(), deadline = start + timeout_ns;
     for (;;) {
         uint64_t n = bench_counted(), now = bench_now_ns();
         if (n >= target) return;
         if (now > deadline) bench_fail("timed out: %llu of %llu tasks ran", (unsigned long long)n, (unsigned long long)target);
-        uint64_t sleep = poll_ns;
+        uint64_t sleep = POLL_NS;
         if (n > n0) {
             double left_ns = (double)(target - n) * (double)(now - start) / (double)(n - n0);
             if (left_ns / 2 < (double)sleep) sleep = (uint64_t)(left_ns / 2);
@@ -206,6 +206,12 @@ void bench_release_blockers(void) {
     pthread_mutex_unlock(&g_block_mu);
 }
 
+/* Unbalanced workload: tasks ended, and the semaphore the last one posts. One
+ * shared counter per ~50 us task costs nothing measurable, and a producer
+ * that sleeps until the end never preempts a worker the way polling does. */
+static size_t g_unbal_done;
+static sem_t g_unbal_end;
+
 int bench_task(void *arg) {
     if (arg == BENCH_BLOCKER) {
         block_here();
@@ -234,6 +240,7 @@ int bench_task(void *arg) {
     }
     __atomic_fetch_add(&g_ran[i], 1, __ATOMIC_RELAXED);
     bench_count();
+    if (g_mode == MODE_UNBAL && __atomic_add_fetch(&g_unbal_done, 1, __ATOMIC_ACQ_REL) == g_ntasks) sem_post(&g_unbal_end);
     return 0;
 }
 
@@ -264,14 +271,13 @@ static const uint64_t TIMEOUT = 120ull * 1000000000u;
 struct spawn_ctx {
     size_t n;
     uint64_t base, wall, cpu, sys;
-    uint64_t poll_ns; /* 0: POLL_NS */
 };
 
 static void spawn_body(void *p) {
     struct spawn_ctx *c = p;
     uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
     for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
-    wait_counted(c->base + c->n, TIMEOUT, c->poll_ns ? c->poll_ns : POLL_NS);
+    wait_counted(c->base + c->n, TIMEOUT);
     c->wall = bench_now_ns() - t0;
     c->cpu = bench_process_cpu_ns() - cpu0;
     c->sys = process_sys_ns() - sys0;
@@ -284,7 +290,7 @@ static int g_cold;
 
 /* 1: N empty fire-and-forget tasks from one outside thread, then wait for all. */
 static void wl_spawn(void) {
-    struct spawn_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0, 0, 0};
+    struct spawn_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0, 0};
     for (int round = g_cold; round < 2; round++) {
         c.base = bench_counted();
         tasks_begin(c.n, MODE_MARK);
@@ -375,7 +381,7 @@ static void wake_body(void *p) {
         g_t0[i] = bench_now_ns();
         bench_peer.spawn(BENCH_ARG(i));
     }
-    wait_counted(c->base + c->n, TIMEOUT, POLL_NS);
+    wait_counted(c->base + c->n, TIMEOUT);
     c->wall = bench_now_ns() - start;
     /* The pool's CPU: the whole process minus this (producer) thread. */
     c->pool_cpu = others_cpu_ns(cpu0, me0);
@@ -476,6 +482,22 @@ static uint64_t ceiling_run(size_t n, uint64_t check) {
     return wall;
 }
 
+/* Submits the unbalanced tasks and sleeps until the last one posts. */
+static void unbal_body(void *p) {
+    struct spawn_ctx *c = p;
+    uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += (time_t)(TIMEOUT / 1000000000u);
+    while (sem_timedwait(&g_unbal_end, &dl) != 0) {
+        if (errno != EINTR) bench_fail("timed out: %zu of %zu tasks ran", __atomic_load_n(&g_unbal_done, __ATOMIC_RELAXED), c->n);
+    }
+    c->wall = bench_now_ns() - t0;
+    c->cpu = bench_process_cpu_ns() - cpu0;
+    c->sys = process_sys_ns() - sys0;
+}
+
 /* 5: N tasks of exponentially distributed cost (fixed seed); efficiency =
  * sequential time / (threads x parallel time). ceiling = the same for an
  * ideal pool on raw pthreads (above): what the machine itself allows when
@@ -504,8 +526,11 @@ static void wl_unbalanced(void) {
      * would describe another moment: runs just before and just after bracket
      * it, and their mean cancels a steady drift. */
     uint64_t ceil_before = ceiling_run(n, check);
-    struct spawn_ctx c = {n, bench_counted(), 0, 0, 0, POLL_LONG_NS};
-    bench_peer.produce(spawn_body, &c);
+    struct spawn_ctx c = {n, bench_counted(), 0, 0, 0};
+    g_unbal_done = 0;
+    if (sem_init(&g_unbal_end, 0, 0) != 0) bench_fail("sem_init failed");
+    bench_peer.produce(unbal_body, &c);
+    sem_destroy(&g_unbal_end);
     check_exactly_once();
     uint64_t par_check = 0;
     for (size_t i = 0; i < n; i++) par_check ^= g_sink[i];
@@ -529,7 +554,7 @@ static void wl_unbalanced(void) {
 
 /* 6: CPU burned by the pool sitting idle for a second after a burst. */
 static void wl_idle(void) {
-    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0, 0, 0};
+    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0, 0};
     uint64_t idle = g_tiny ? 50000000u : 1000000000u;
     tasks_begin(c.n, MODE_MARK);
     bench_peer.produce(spawn_body, &c);
@@ -647,7 +672,7 @@ static void mem_body(void *p) {
     bench_release_blockers();
     if (h)
         for (size_t i = 0; i < c->n; i++) bench_peer.wait_handle(h[i]);
-    wait_counted(c->base + c->n, TIMEOUT, POLL_NS);
+    wait_counted(c->base + c->n, TIMEOUT);
     free(h);
 }
 
