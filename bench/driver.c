@@ -271,13 +271,27 @@ static const uint64_t TIMEOUT = 120ull * 1000000000u;
 struct spawn_ctx {
     size_t n;
     uint64_t base, wall, cpu, sys;
+    int last_posts; /* wait for the unbalanced workload's last task to post, not by polling */
 };
+
+/* Sleeps until the unbalanced workload's last task posts; fails after timeout. */
+static void wait_last_task(size_t n) {
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += (time_t)(TIMEOUT / 1000000000u);
+    while (sem_timedwait(&g_unbal_end, &dl) != 0) {
+        if (errno != EINTR) bench_fail("timed out: %zu of %zu tasks ran", __atomic_load_n(&g_unbal_done, __ATOMIC_RELAXED), n);
+    }
+}
 
 static void spawn_body(void *p) {
     struct spawn_ctx *c = p;
     uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
     for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
-    wait_counted(c->base + c->n, TIMEOUT);
+    if (c->last_posts)
+        wait_last_task(c->n);
+    else
+        wait_counted(c->base + c->n, TIMEOUT);
     c->wall = bench_now_ns() - t0;
     c->cpu = bench_process_cpu_ns() - cpu0;
     c->sys = process_sys_ns() - sys0;
@@ -290,7 +304,7 @@ static int g_cold;
 
 /* 1: N empty fire-and-forget tasks from one outside thread, then wait for all. */
 static void wl_spawn(void) {
-    struct spawn_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0, 0};
+    struct spawn_ctx c = {.n = g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000};
     for (int round = g_cold; round < 2; round++) {
         c.base = bench_counted();
         tasks_begin(c.n, MODE_MARK);
@@ -482,22 +496,6 @@ static uint64_t ceiling_run(size_t n, uint64_t check) {
     return wall;
 }
 
-/* Submits the unbalanced tasks and sleeps until the last one posts. */
-static void unbal_body(void *p) {
-    struct spawn_ctx *c = p;
-    uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
-    for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += (time_t)(TIMEOUT / 1000000000u);
-    while (sem_timedwait(&g_unbal_end, &dl) != 0) {
-        if (errno != EINTR) bench_fail("timed out: %zu of %zu tasks ran", __atomic_load_n(&g_unbal_done, __ATOMIC_RELAXED), c->n);
-    }
-    c->wall = bench_now_ns() - t0;
-    c->cpu = bench_process_cpu_ns() - cpu0;
-    c->sys = process_sys_ns() - sys0;
-}
-
 /* 5: N tasks of exponentially distributed cost (fixed seed); efficiency =
  * sequential time / (threads x parallel time). ceiling = the same for an
  * ideal pool on raw pthreads (above): what the machine itself allows when
@@ -526,10 +524,10 @@ static void wl_unbalanced(void) {
      * would describe another moment: runs just before and just after bracket
      * it, and their mean cancels a steady drift. */
     uint64_t ceil_before = ceiling_run(n, check);
-    struct spawn_ctx c = {n, bench_counted(), 0, 0, 0};
+    struct spawn_ctx c = {.n = n, .base = bench_counted(), .last_posts = 1};
     g_unbal_done = 0;
     if (sem_init(&g_unbal_end, 0, 0) != 0) bench_fail("sem_init failed");
-    bench_peer.produce(unbal_body, &c);
+    bench_peer.produce(spawn_body, &c);
     sem_destroy(&g_unbal_end);
     check_exactly_once();
     uint64_t par_check = 0;
@@ -554,7 +552,7 @@ static void wl_unbalanced(void) {
 
 /* 6: CPU burned by the pool sitting idle for a second after a burst. */
 static void wl_idle(void) {
-    struct spawn_ctx c = {g_tiny ? 100 : 10000, bench_counted(), 0, 0, 0};
+    struct spawn_ctx c = {.n = g_tiny ? 100 : 10000, .base = bench_counted()};
     uint64_t idle = g_tiny ? 50000000u : 1000000000u;
     tasks_begin(c.n, MODE_MARK);
     bench_peer.produce(spawn_body, &c);

@@ -157,31 +157,7 @@ pub(crate) fn parallel_for(
     if let Some(w) = own_worker {
         lp.run(w, begin, end);
     } else {
-        // See the module docs. The rest is queued, claimable, before the
-        // first chunk runs, so that a worker wakes meanwhile.
-        let first = begin + grain;
-        lp.claims[0].store(first, Ordering::Relaxed);
-        let queued = lp.push(reg, 1, first, end);
-        let t0 = now_ns();
-        // SAFETY: the caller's body with the caller's context, as documented.
-        unsafe { body(begin, first, ctx) };
-        let chunk_ns = now_ns() - t0;
-        lp.account(first - begin, false);
-        let loop_ns = chunk_ns.saturating_mul((n / grain) as u64) / reg.target().max(1) as u64;
-        let take_back = || lp.claims[0].compare_exchange(first, EMPTY, Ordering::AcqRel, Ordering::Relaxed).is_ok();
-        let join = if !queued {
-            true
-        } else if loop_ns < LONG_LOOP_NS {
-            take_back()
-        } else {
-            let patience = chunk_ns.saturating_mul(4).clamp(PATIENCE_MIN_NS, PATIENCE_MAX_NS);
-            // SAFETY: `lp` keeps its latch alive.
-            let ended = unsafe { (*lp.done).wait(deadline_after(patience), true) };
-            ended.is_none() && take_back()
-        };
-        if join {
-            lp.run_as_outside_caller(reg, first, end);
-        }
+        lp.run_from_outside(reg, begin, end);
     }
     // SAFETY: `lp` keeps its latch alive. A worker helps while it waits.
     unsafe { (*lp.done).wait(None, true) };
@@ -192,28 +168,40 @@ impl Loop {
     /// A worker's share: split off upper halves onto its deque, then run the
     /// rest, splitting again whenever the deque runs dry.
     fn run(self: &Arc<Self>, w: &WorkerThread, lo: usize, mut hi: usize) {
-        let reg = w.registry();
         while hi - lo > self.split {
             let mid = lo + (hi - lo) / 2;
-            if !self.push(reg, 0, mid, hi) {
+            if !self.push(w.registry(), 0, mid, hi) {
                 break; // refused (shutting down): run it all here
             }
             hi = mid;
         }
-        let mut a = lo;
-        while a < hi {
-            if hi - a >= 2 * self.grain && w.deque_is_empty() {
-                let mid = a + (hi - a) / 2;
-                if self.push(reg, 0, mid, hi) {
-                    hi = mid;
-                }
-            }
-            let b = a + self.grain.min(hi - a);
-            // SAFETY: the caller's body with the caller's context, as documented.
-            unsafe { (self.body)(a, b, self.ctx) };
-            a = b;
+        self.run_chunks(Some(w), lo, hi);
+    }
+
+    /// An outside caller's loop (see the module docs): the rest is queued,
+    /// claimable, before the first chunk runs, so that a worker wakes meanwhile.
+    fn run_from_outside(self: &Arc<Self>, reg: &Registry, begin: usize, end: usize) {
+        let first = begin + self.grain;
+        self.claims[0].store(first, Ordering::Relaxed);
+        let queued = self.push(reg, 1, first, end);
+        let t0 = now_ns();
+        self.run_chunks(None, begin, first);
+        let chunk_ns = now_ns() - t0;
+        let loop_ns = chunk_ns.saturating_mul(((end - begin) / self.grain) as u64) / reg.target().max(1) as u64;
+        let take_back = || self.claims[0].compare_exchange(first, EMPTY, Ordering::AcqRel, Ordering::Relaxed).is_ok();
+        let join = if !queued {
+            true
+        } else if loop_ns < LONG_LOOP_NS {
+            take_back()
+        } else {
+            let patience = chunk_ns.saturating_mul(4).clamp(PATIENCE_MIN_NS, PATIENCE_MAX_NS);
+            // SAFETY: the loop owns a reference to its latch.
+            let ended = unsafe { (*self.done).wait(deadline_after(patience), true) };
+            ended.is_none() && take_back()
+        };
+        if join {
+            self.run_as_outside_caller(reg, first, end);
         }
-        self.account(hi - lo, false);
     }
 
     /// The outside caller's share: as `run`, then take back queued halves
@@ -234,7 +222,7 @@ impl Loop {
                 depth += 1;
                 hi = mid;
             }
-            self.run_chunks(lo, hi);
+            self.run_chunks(None, lo, hi);
             loop {
                 if depth == 0 {
                     return;
@@ -249,10 +237,18 @@ impl Loop {
         }
     }
 
-    /// Runs `[lo, hi)` in chunks of at most `grain` and counts them done.
-    fn run_chunks(&self, lo: usize, hi: usize) {
+    /// Runs `[lo, hi)` in chunks of at most `grain` and counts them done. A
+    /// worker whose deque is empty queues the upper half of what is left
+    /// first (see the module docs).
+    fn run_chunks(self: &Arc<Self>, worker: Option<&WorkerThread>, lo: usize, mut hi: usize) {
         let mut a = lo;
         while a < hi {
+            if let Some(w) = worker.filter(|w| hi - a >= 2 * self.grain && w.deque_is_empty()) {
+                let mid = a + (hi - a) / 2;
+                if self.push(w.registry(), 0, mid, hi) {
+                    hi = mid;
+                }
+            }
             let b = a + self.grain.min(hi - a);
             // SAFETY: the caller's body with the caller's context, as documented.
             unsafe { (self.body)(a, b, self.ctx) };
