@@ -302,6 +302,16 @@ static void spawn_body(void *p) {
  * than the first touch of fresh heap pages. */
 static int g_cold;
 
+/* The result line of a throughput workload: wall, CPU and sys ns per task. */
+static void emit_per_task(const struct spawn_ctx *c) {
+    emit_begin();
+    emit("ns_per_task", (double)c->wall / c->n);
+    emit("cpu_ns_per_task", (double)c->cpu / c->n);
+    emit("sys_ns_per_task", (double)c->sys / c->n);
+    emit("tasks", c->n);
+    emit_end();
+}
+
 /* 1: N empty fire-and-forget tasks from one outside thread, then wait for all. */
 static void wl_spawn(void) {
     struct spawn_ctx c = {.n = g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000};
@@ -311,21 +321,11 @@ static void wl_spawn(void) {
         bench_peer.produce(spawn_body, &c);
         check_exactly_once();
     }
-    emit_begin();
-    emit("ns_per_task", (double)c.wall / c.n);
-    emit("cpu_ns_per_task", (double)c.cpu / c.n);
-    emit("sys_ns_per_task", (double)c.sys / c.n);
-    emit("tasks", c.n);
-    emit_end();
+    emit_per_task(&c);
 }
 
-struct handles_ctx {
-    size_t n;
-    uint64_t wall, cpu, sys;
-};
-
 static void handles_body(void *p) {
-    struct handles_ctx *c = p;
+    struct spawn_ctx *c = p;
     void **h = xcalloc(c->n, sizeof *h);
     uint64_t cpu0 = bench_process_cpu_ns(), sys0 = process_sys_ns(), t0 = bench_now_ns();
     for (size_t i = 0; i < c->n; i++) h[i] = bench_peer.submit_handle(BENCH_ARG(i));
@@ -338,18 +338,13 @@ static void handles_body(void *p) {
 
 /* 2: N tasks with handles, then wait on each. */
 static void wl_handles(void) {
-    struct handles_ctx c = {g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000, 0, 0, 0};
+    struct spawn_ctx c = {.n = g_n ? (size_t)g_n : g_tiny ? 2000 : 1000000};
     for (int round = g_cold; round < 2; round++) {
         tasks_begin(c.n, MODE_MARK);
         bench_peer.produce(handles_body, &c);
         check_exactly_once();
     }
-    emit_begin();
-    emit("ns_per_task", (double)c.wall / c.n);
-    emit("cpu_ns_per_task", (double)c.cpu / c.n);
-    emit("sys_ns_per_task", (double)c.sys / c.n);
-    emit("tasks", c.n);
-    emit_end();
+    emit_per_task(&c);
 }
 
 static uint64_t fib_seq(int n) { return n < 2 ? (uint64_t)n : fib_seq(n - 1) + fib_seq(n - 2); }
