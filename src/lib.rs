@@ -8,6 +8,7 @@
 //! | `job.rs` | what a unit of work is (stored by value, consumed exactly once) |
 //! | `task.rs` | the waitable handle and its state machine |
 //! | `slab.rs` | memory for handles: per-thread slabs, no malloc per task |
+//! | `depot.rs` | where slabs come from: mapped regions, a free list, memory given back when unused |
 //! | `registry.rs` | a pool's queues, worker slots, resize, shutdown, stats |
 //! | `worker.rs` | a worker thread: finding work, idling, helping while waiting |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
@@ -22,6 +23,7 @@
 pub mod capi;
 pub mod compose;
 pub mod default_pool;
+mod depot;
 pub mod error;
 mod fork;
 pub mod job;

@@ -5,26 +5,22 @@
 //! ~300 instructions a task (callgrind) once a burst outruns the per-thread
 //! cache. Here each thread carves handles off a 16 KiB slab aligned to its
 //! size, so a handle finds its slab by masking its address: no header per
-//! handle, and no atomic on allocation.
+//! handle, and no atomic on allocation. Slabs come from `depot.rs`.
 //!
 //! A slab's `live` count starts at its number of slots. Every free takes one
 //! off; when the carving thread moves on (slab full, or the thread exits) it
-//! takes off the slots it never handed out. Whoever brings it to zero frees
-//! the slab, so a slab lives as long as its longest-lived handle.
+//! takes off the slots it never handed out. Whoever brings it to zero gives
+//! the slab back, so a slab lives as long as its longest-lived handle.
 
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 
-const SLAB_BYTES: usize = 16 * 1024;
+use crate::depot::{self, SLAB_BYTES};
+
 const HEADER_BYTES: usize = 64;
 
 struct Header {
     live: AtomicUsize,
-}
-
-fn layout() -> Layout {
-    Layout::from_size_align(SLAB_BYTES, SLAB_BYTES).unwrap()
 }
 
 /// Bytes per slot for `T`, a multiple of its alignment.
@@ -60,17 +56,13 @@ thread_local! {
 
 /// A fresh slab with `count` slots accounted for.
 fn new_slab(count: usize) -> *mut u8 {
-    // SAFETY: the layout has non-zero size.
-    let slab = unsafe { alloc(layout()) };
-    if slab.is_null() {
-        handle_alloc_error(layout());
-    }
+    let slab = depot::take();
     // SAFETY: the slab is at least HEADER_BYTES long and suitably aligned for Header.
     unsafe { (slab as *mut Header).write(Header { live: AtomicUsize::new(count) }) };
     slab
 }
 
-/// Takes `n` slots off a slab's count, freeing it when none is left.
+/// Takes `n` slots off a slab's count, giving it back when none is left.
 ///
 /// # Safety
 /// `slab` must be a live slab holding at least `n` counted slots.
@@ -81,7 +73,7 @@ unsafe fn put(slab: *mut u8, n: usize) {
     let h = &*(slab as *const Header);
     if h.live.fetch_sub(n, Ordering::Release) == n {
         fence(Ordering::Acquire);
-        dealloc(slab, layout());
+        depot::give(slab);
     }
 }
 

@@ -129,7 +129,10 @@ impl WorkerThread {
                 return;
             }
             let parked_at = now_ns();
-            let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), None, &|| {
+            // Freed handle memory goes back to the system once unused for a
+            // while; this worker may be the one to wake and see to it.
+            let trim_at = crate::depot::trim(&self.slot().parker as *const _ as usize, parked_at);
+            let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), trim_at, &|| {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
             self.searching.set(woken == Woken::AsSearcher);
