@@ -19,6 +19,10 @@
 //! long in the kernel. While resident free slabs remain, one parking worker
 //! sleeps with a deadline instead of forever, so the memory of a burst goes
 //! back about a second after the pools go quiet, with no thread of our own.
+//! If slabs come back while every worker is already parked (a thread
+//! releasing the handles of a finished burst), `give` wakes one so that it
+//! parks again and takes up the watch. With no pool at all, nothing is
+//! given back until there is one.
 //!
 //! Regions are never unmapped: address space is retained at the peak, as
 //! malloc retains its heap.
@@ -29,7 +33,11 @@
 
 use std::alloc::{handle_alloc_error, Layout};
 
+// Plain std atomics: like fork.rs, not part of the loom-modelled protocols.
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::fork::{self, GenGuard, GenLock};
+use crate::sync::now_ns;
 
 pub(crate) const SLAB_BYTES: usize = 16 * 1024;
 const REGION_BYTES: usize = 1 << 20;
@@ -52,12 +60,18 @@ struct Depot {
     /// Fewest entries `hot` held since the last trim.
     low: usize,
     next_trim: u64,
-    /// The parked worker due to call `trim` again (see `plan_trim`), and when.
+    /// The parked worker due to call `trim` again (0: none), and when.
     armed: usize,
     armed_until: u64,
+    /// Until when `give` will not wake a worker again.
+    nudged_until: u64,
 }
 
 static DEPOT: GenLock<Depot> = GenLock::new(Depot::new(0));
+/// `hot.len()` as of the last change, readable without the lock: a worker
+/// parking in a process with no freed slabs (fire-and-forget work only)
+/// does not take the lock at all.
+static HOT: AtomicUsize = AtomicUsize::new(0);
 
 fn lock() -> GenGuard<'static, Depot> {
     let mut d = DEPOT.lock();
@@ -71,12 +85,23 @@ fn lock() -> GenGuard<'static, Depot> {
 
 /// A slab: `SLAB_BYTES` of writable memory aligned to `SLAB_BYTES`, contents undefined.
 pub(crate) fn take() -> *mut u8 {
-    lock().take() as *mut u8
+    let mut d = lock();
+    let s = d.take();
+    HOT.store(d.hot.len(), Ordering::Relaxed);
+    s as *mut u8
 }
 
 /// Takes back a slab from `take` that nothing uses any more.
 pub(crate) fn give(slab: *mut u8) {
-    lock().hot.push(slab as usize);
+    let nudge = {
+        let mut d = lock();
+        let nudge = d.give(slab as usize, now_ns());
+        HOT.store(d.hot.len(), Ordering::Relaxed);
+        nudge
+    };
+    if nudge {
+        crate::registry::nudge_a_parked_worker();
+    }
 }
 
 /// Called by a worker about to park with nothing to do, at time `now`;
@@ -84,7 +109,17 @@ pub(crate) fn give(slab: *mut u8) {
 /// interval (see the module docs). Returns when this worker should wake to
 /// call it again, if it should.
 pub(crate) fn trim(worker: usize, now: u64) -> Option<u64> {
-    let (mut batch, wake) = lock().plan_trim(worker, now);
+    // Nothing resident to give back or to watch (a stale zero only delays
+    // the give-back to this worker's next park, or another's).
+    if HOT.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let (mut batch, wake) = {
+        let mut d = lock();
+        let plan = d.plan_trim(worker, now);
+        HOT.store(d.hot.len(), Ordering::Relaxed);
+        plan
+    };
     if !batch.is_empty() {
         release(&mut batch);
         lock().clean.extend(batch);
@@ -104,6 +139,7 @@ impl Depot {
             next_trim: 0,
             armed: 0,
             armed_until: 0,
+            nudged_until: 0,
         }
     }
 
@@ -120,6 +156,20 @@ impl Depot {
         }
         self.carve += SLAB_BYTES;
         self.carve - SLAB_BYTES
+    }
+
+    /// Puts a freed slab on `hot`. True if no worker is keeping the clock
+    /// (all were parked before there was anything to watch, or the one that
+    /// was is gone): then one must be woken to park again and take it up, at
+    /// most once an interval.
+    fn give(&mut self, slab: usize, now: u64) -> bool {
+        self.hot.push(slab);
+        let unwatched = self.armed == 0 || now >= self.armed_until;
+        if unwatched && now >= self.nudged_until {
+            self.nudged_until = now + INTERVAL_NS;
+            return true;
+        }
+        false
     }
 
     /// Takes off `hot` the slabs to give back now, and says when the caller
@@ -141,10 +191,12 @@ impl Depot {
         // One parked worker at a time keeps the clock. Woken early by work,
         // it keeps the role when it parks again; if it is gone (its pool shut
         // down) or stays busy past its time, the next worker to park takes over.
-        let arm = !self.hot.is_empty() && (worker == self.armed || now >= self.armed_until);
+        let arm = !self.hot.is_empty() && (worker == self.armed || self.armed == 0 || now >= self.armed_until);
         if arm {
             self.armed = worker;
             self.armed_until = self.next_trim;
+        } else if self.hot.is_empty() && worker == self.armed {
+            self.armed = 0;
         }
         (batch, arm.then_some(self.next_trim))
     }
@@ -209,7 +261,9 @@ mod tests {
             // SAFETY: a slab is SLAB_BYTES of writable memory.
             unsafe { std::ptr::write_bytes(s as *mut u8, 0xab, SLAB_BYTES) };
         }
-        d.hot.extend(&slabs);
+        for &s in &slabs {
+            d.give(s, 0);
+        }
         assert_eq!(d.take(), slabs[99]);
     }
 
@@ -233,6 +287,19 @@ mod tests {
         assert_eq!(second, slabs[STEP..]);
         assert_eq!(again, None, "nothing resident is left to watch");
         assert!(d.hot.is_empty());
+    }
+
+    #[test]
+    fn a_slab_given_back_with_nobody_watching_wakes_one_worker_an_interval() {
+        let mut d = Depot::new(0);
+        let [a, b, c, e] = [d.take(), d.take(), d.take(), d.take()];
+        assert!(d.give(a, 10 * S), "every worker parked before there was anything to watch");
+        assert!(!d.give(b, 10 * S + 1), "one nudge an interval");
+        // The nudged worker parks again and takes the watch: no more nudges.
+        assert_eq!(d.plan_trim(7, 10 * S + 2).1, Some(11 * S + 2));
+        assert!(!d.give(c, 11 * S));
+        // Its watch lapsed (its pool shut down): the next give wakes another.
+        assert!(d.give(e, 11 * S + 3));
     }
 
     #[test]

@@ -175,6 +175,17 @@ pub(crate) fn by_id(id: u64) -> Option<Arc<Registry>> {
     POOLS.lock().iter().find(|(i, _)| *i == id).and_then(|(_, w)| w.upgrade())
 }
 
+/// Wakes one parked worker of some pool for no work: it parks again, and
+/// parking is when a worker sees to freed handle memory (`depot.rs`).
+pub(crate) fn nudge_a_parked_worker() {
+    // Upgraded under the lock, dropped after it: dropping a pool's last
+    // reference takes the lock.
+    let pools: Vec<Arc<Registry>> = POOLS.lock().iter().filter_map(|(_, w)| w.upgrade()).collect();
+    if let Some(r) = pools.iter().find(|r| !r.is_forked() && r.sleep.counts().1 > 0) {
+        r.notify_new_work();
+    }
+}
+
 impl Registry {
     /// Creates a pool and starts its threads.
     pub fn new(config: Config) -> std::io::Result<Arc<Registry>> {
