@@ -60,9 +60,8 @@ struct Depot {
     /// Fewest entries `hot` held since the last trim.
     low: usize,
     next_trim: u64,
-    /// The parked worker due to call `trim` again (0: none), and when.
+    /// The parked worker due to call `trim` again at `next_trim` (0: none).
     armed: usize,
-    armed_until: u64,
     /// Until when `give` will not wake a worker again.
     nudged_until: u64,
 }
@@ -138,7 +137,6 @@ impl Depot {
             low: 0,
             next_trim: 0,
             armed: 0,
-            armed_until: 0,
             nudged_until: 0,
         }
     }
@@ -164,7 +162,7 @@ impl Depot {
     /// most once an interval.
     fn give(&mut self, slab: usize, now: u64) -> bool {
         self.hot.push(slab);
-        let unwatched = self.armed == 0 || now >= self.armed_until;
+        let unwatched = self.armed == 0 || now >= self.next_trim;
         if unwatched && now >= self.nudged_until {
             self.nudged_until = now + INTERVAL_NS;
             return true;
@@ -176,7 +174,9 @@ impl Depot {
     /// should come back (if it is the worker to do so).
     fn plan_trim(&mut self, worker: usize, now: u64) -> (Vec<usize>, Option<u64>) {
         let mut batch = Vec::new();
-        if now >= self.next_trim {
+        // Also: the armed worker, if any, is overdue.
+        let due = now >= self.next_trim;
+        if due {
             let n = self.low.min(STEP);
             // The bottom of the stack holds the slabs freed longest ago.
             batch.extend(self.hot.drain(..n));
@@ -191,10 +191,9 @@ impl Depot {
         // One parked worker at a time keeps the clock. Woken early by work,
         // it keeps the role when it parks again; if it is gone (its pool shut
         // down) or stays busy past its time, the next worker to park takes over.
-        let arm = !self.hot.is_empty() && (worker == self.armed || self.armed == 0 || now >= self.armed_until);
+        let arm = !self.hot.is_empty() && (worker == self.armed || self.armed == 0 || due);
         if arm {
             self.armed = worker;
-            self.armed_until = self.next_trim;
         } else if self.hot.is_empty() && worker == self.armed {
             self.armed = 0;
         }
