@@ -50,9 +50,11 @@ test-cpp:
 test-go:
 	bindings/go/run-tests.sh
 
-# The benchmarks at a tiny size: everything builds, every task runs exactly once.
+# The benchmarks at a tiny size: everything builds, every task runs exactly once;
+# and the scaling script (1 and 2 threads) runs end to end.
 test-bench:
 	bench/run.sh --tiny
+	bench/run.sh --scaling --tiny --reps 1 --threads-list 1,2
 
 deps:
 	apt-get update -qq

@@ -5,6 +5,9 @@
 #   bench/run.sh --tiny    builds everything and runs each workload once at a tiny
 #                          size, checking that every task ran exactly once (what
 #                          `make test` calls; timings are not asserted)
+#   bench/run.sh --scaling the same workloads at 1, 2, 4, 8, 16 threads (as many as
+#                          the machine has CPUs), each count its own run; writes
+#                          bench/results/scaling/scaling.md (see scaling.py)
 # Other options go to harness.py (--reps N, --threads N, --workloads a,b, --peers a,b).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,6 +31,10 @@ cargo build --release --lib --manifest-path "$root/Cargo.toml"
 cargo build --release --manifest-path "$here/rayon/Cargo.toml"
 make -C "$here" --no-print-directory -s
 
+if [ "${1:-}" = "--scaling" ]; then
+    shift
+    exec python3 "$here/scaling.py" "$@"
+fi
 if [ "${1:-}" = "--tiny" ]; then
     shift
     exec python3 "$here/harness.py" --tiny --reps 1 --out "$here/build/tiny-results" "$@"
