@@ -92,9 +92,10 @@ pub(crate) fn take() -> *mut u8 {
 
 /// Takes back a slab from `take` that nothing uses any more.
 pub(crate) fn give(slab: *mut u8) {
+    let now = now_ns(); // read before the lock, not while others spin on it
     let nudge = {
         let mut d = lock();
-        let nudge = d.give(slab as usize, now_ns());
+        let nudge = d.give(slab as usize, now);
         HOT.store(d.hot.len(), Ordering::Relaxed);
         nudge
     };
