@@ -14,7 +14,7 @@ use std::sync::Once;
 
 use crate::fork::{self, GenLock};
 use crate::pool::Pool;
-use crate::registry::{Config, Registry, ShutdownMode, MAX_THREADS};
+use crate::registry::{Config, Registry, ResizeError, ShutdownMode, MAX_THREADS};
 
 static DEFAULT: AtomicPtr<Pool> = AtomicPtr::new(std::ptr::null_mut());
 static INIT: GenLock<()> = GenLock::new(());
@@ -51,7 +51,7 @@ pub fn get_if_started() -> Option<&'static Pool> {
     let p = DEFAULT.load(Ordering::Acquire);
     // SAFETY: DEFAULT only ever holds leaked, never-freed pools.
     let pool = unsafe { p.as_ref()? };
-    (pool.reg.fork_gen == fork::generation()).then_some(pool)
+    (pool.reg.fork_gen() == fork::generation()).then_some(pool)
 }
 
 /// The default pool, started if needed.
@@ -111,9 +111,9 @@ extern "C" fn drain_at_exit() {
 
 /// Sets the default pool's size: remembered if it has not started, applied
 /// live (grow at once, shrink at task boundaries) if it has.
-pub fn set_threads(n: usize) -> std::io::Result<()> {
+pub fn set_threads(n: usize) -> Result<(), ResizeError> {
     if n == 0 || n > MAX_THREADS {
-        return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+        return Err(ResizeError::InvalidSize);
     }
     let _g = INIT.lock();
     REQUESTED.store(n, Ordering::Relaxed);

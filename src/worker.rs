@@ -2,18 +2,29 @@
 //! and how it waits for a task while running others (helping).
 
 use std::cell::Cell;
+use std::ptr;
 use std::sync::Arc;
 
 use crossbeam_deque::{Steal, Worker};
 
 use crate::job::{CancelReason, Job, Outcome};
-use crate::registry::{bump, Registry, Slot};
+use crate::registry::{bump, Registry};
+use crate::resize::Slot;
 use crate::sleep::Woken;
 use crate::sync::now_ns;
 use crate::task::{Task, TaskEnd};
 
 thread_local! {
     static CURRENT: Cell<*const WorkerThread> = const { Cell::new(std::ptr::null()) };
+    /// The pool whose thread-stop hook runs on this thread: no longer a
+    /// worker (its deque is handed back) but still counted live.
+    static STOPPING: Cell<*const Registry> = const { Cell::new(std::ptr::null()) };
+}
+
+/// True on one of `reg`'s threads, which a shutdown of `reg` would wait for:
+/// a worker, or a worker that is running its thread-stop hook.
+pub(crate) fn is_own_thread(reg: &Registry) -> bool {
+    WorkerThread::current().is_some_and(|w| ptr::eq(w.registry(), reg)) || STOPPING.with(|s| ptr::eq(s.get(), reg))
 }
 
 /// Every 61st look for work starts at the injector, so work submitted from
@@ -72,7 +83,9 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>)
     w.run();
     CURRENT.with(|c| c.set(std::ptr::null()));
     let WorkerThread { registry, deque, .. } = w;
+    STOPPING.with(|s| s.set(&*registry));
     registry.worker_exited(idx, deque);
+    STOPPING.with(|s| s.set(ptr::null()));
     std::mem::forget(guard);
 }
 
@@ -104,9 +117,10 @@ impl WorkerThread {
     fn run(&self) {
         let reg = &*self.registry;
         loop {
-            if reg.should_retire(self.idx) {
+            if let Some(_moving) = reg.should_retire(self.idx) {
                 self.stop_searching();
-                // Nothing is lost: leftovers go where the others will find them.
+                // Nothing is lost: leftovers go where the others will find
+                // them, counted in flight so that a drain waits for them.
                 while let Some(job) = self.deque.pop() {
                     bump(&self.slot().stats.popped);
                     reg.requeue(job);
@@ -114,7 +128,7 @@ impl WorkerThread {
                 reg.notify_new_work();
                 return;
             }
-            if let Some(job) = self.find_work() {
+            if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
                 self.execute(job);
                 continue;
@@ -122,7 +136,7 @@ impl WorkerThread {
             if self.idle_spin() {
                 continue;
             }
-            if !reg.is_open() && reg.no_submitters_in_flight() && !self.has_visible_work() {
+            if !reg.is_open() && reg.life.no_submitters_in_flight() && !self.has_visible_work() {
                 // Draining and nothing left that we can see: anything a busy
                 // worker still pushes lands in its own deque, which it drains.
                 self.stop_searching();
@@ -167,7 +181,10 @@ impl WorkerThread {
                 std::thread::yield_now();
             }
             round += 1;
-            if let Some(job) = self.find_work() {
+            if self.is_surplus() {
+                return true; // back to the loop, which retires
+            }
+            if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
                 self.execute(job);
                 return true;
@@ -176,6 +193,30 @@ impl WorkerThread {
                 return false;
             }
         }
+    }
+
+    /// True while the pool is open and shrank below this worker's slot: it
+    /// must take no new task (a closing pool retires nobody, see
+    /// `Registry::should_retire`).
+    fn is_surplus(&self) -> bool {
+        self.idx >= self.registry.target() && self.registry.is_open()
+    }
+
+    /// `find_work` for the idle loop, which must not start a task once a
+    /// shrink made this worker surplus: checked before, and again after
+    /// taking a job (a shrink that returned before the job was submitted is
+    /// seen then), in which case the job goes back to the shared queue.
+    fn find_work_unless_surplus(&self) -> Option<Job> {
+        if self.is_surplus() {
+            return None;
+        }
+        let job = self.find_work()?;
+        if self.is_surplus() {
+            self.registry.undequeue(job);
+            self.registry.notify_new_work();
+            return None;
+        }
+        Some(job)
     }
 
     /// Leaves the searching role, if this worker has it (see Sleep::stop_searching).
@@ -194,6 +235,12 @@ impl WorkerThread {
         } else {
             st.running.store(true, crate::sync::Ordering::Relaxed);
             let o = job.run(self);
+            if self.registry.is_forked() {
+                // A child forked inside the job returned from it. This thread
+                // is the child's only one and its pool is dead here: end the
+                // child as exit(0) would rather than run the parent's work.
+                std::process::exit(0);
+            }
             st.running.store(false, crate::sync::Ordering::Relaxed);
             o
         };

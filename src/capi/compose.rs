@@ -16,7 +16,7 @@ use crate::compose::group::{Group, GroupEnd, GroupRefusal};
 use crate::compose::lanes::Lanes;
 use crate::compose::serial::Queue;
 use crate::compose::timer::{AddError, TimerSlot};
-use crate::compose::{accepts_from_here, continuation, parallel_for, UserJob};
+use crate::compose::{continuation, parallel_for, UserJob};
 use crate::job::RawFn;
 use crate::registry::{self, Registry};
 use crate::sync::{deadline_after, now_ns};
@@ -126,7 +126,7 @@ pub extern "C" fn bg_then(
         let Some(t) = task_ref(task) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
         let Some(reg) = registry::by_id(t.pool_id()) else { return BG_ESHUTDOWN };
-        if let Err(e) = accepts_from_here(&reg) {
+        if let Err(e) = continuation::admits(&reg) {
             return submit_error_status(e);
         }
         // SAFETY: fn pointers of any type may be stored as another; only
@@ -593,6 +593,7 @@ pub extern "C" fn bg_pool_submit_after(
             Err((e, job)) => {
                 UserJob::refuse(uj.task, job);
                 match e {
+                    AddError::Pool(e) => submit_error_status(e),
                     AddError::Shutdown => BG_ESHUTDOWN,
                     AddError::NoThread => BG_ENOMEM,
                 }

@@ -7,7 +7,7 @@ use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
 use crate::default_pool;
 use crate::error::{Failure, FailureKind};
 use crate::pool::Pool;
-use crate::registry::{Config, ShutdownError, ShutdownMode, SubmitError, MAX_THREADS};
+use crate::registry::{Config, ResizeError, ShutdownError, ShutdownMode, SubmitError, MAX_THREADS};
 use crate::sync::deadline_after;
 
 /// A pool of worker threads with its own queues, size and error handler.
@@ -128,6 +128,15 @@ fn shutdown_error_status(e: ShutdownError) -> bg_status {
         ShutdownError::WouldDeadlock => BG_EDEADLK,
         ShutdownError::Timeout => BG_ETIMEDOUT,
         ShutdownError::Forked => BG_EFORKED,
+    }
+}
+
+fn resize_error_status(e: ResizeError) -> bg_status {
+    match e {
+        ResizeError::InvalidSize => BG_EINVAL,
+        ResizeError::Shutdown => BG_ESHUTDOWN,
+        ResizeError::Forked => BG_EFORKED,
+        ResizeError::NoThreads(_) => BG_ENOMEM,
     }
 }
 
@@ -334,10 +343,7 @@ pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
 pub extern "C" fn bg_pool_set_threads(pool: *mut bg_pool, threads: usize) -> bg_status {
     boundary(|| {
         let Some(p) = pool_ref(pool) else { return BG_EINVAL };
-        if p.registry().is_forked() {
-            return BG_EFORKED;
-        }
-        p.registry().set_threads(threads).map_or_else(io_status, |_| BG_OK)
+        p.registry().set_threads(threads).map_or_else(resize_error_status, |_| BG_OK)
     })
 }
 
@@ -435,7 +441,7 @@ pub extern "C" fn bg_default_pool() -> *mut bg_pool {
 /// Returns BG_OK, BG_EINVAL, BG_ESHUTDOWN or BG_ENOMEM.
 #[no_mangle]
 pub extern "C" fn bg_set_threads(threads: usize) -> bg_status {
-    boundary(|| default_pool::set_threads(threads).map_or_else(io_status, |_| BG_OK))
+    boundary(|| default_pool::set_threads(threads).map_or_else(resize_error_status, |_| BG_OK))
 }
 
 /// The default pool's size; if it has not started, the size it will start

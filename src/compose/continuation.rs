@@ -17,7 +17,8 @@ use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
 use crate::job::{CancelReason, Job, JobData, Outcome, RawDrop, RawFn};
-use crate::registry::Registry;
+use crate::lifecycle::Work;
+use crate::registry::{Registry, SubmitError};
 use crate::task::{Hook, Task, TaskEnd};
 use crate::worker::WorkerThread;
 
@@ -33,6 +34,12 @@ struct ThenHook {
     /// The continuation; the hook owns its job's reference until it queues the job.
     cont: *const Task,
     call: ThenCall,
+}
+
+/// Whether `reg` takes a continuation from this thread now (asked when it
+/// is attached; when it falls due, a closed pool ends it as a shutdown).
+pub(crate) fn admits(reg: &Registry) -> Result<(), SubmitError> {
+    reg.admit(Work::Now).map(drop)
 }
 
 /// Attaches a continuation to `ante` on `reg` and returns its handle (one

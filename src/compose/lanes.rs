@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::compose::accepts_from_here;
-use crate::compose::lock;
 use crate::compose::serial::Queue;
+use crate::compose::{ext, lock};
 use crate::job::Job;
+use crate::lifecycle::Work;
 use crate::registry::{Registry, SubmitError};
 use crate::task::Task;
 use std::sync::{Mutex, MutexGuard};
@@ -43,17 +43,19 @@ impl Lanes {
     /// Queues a job (of handle `task`, or null) on the lane of `key` of `reg`.
     /// On refusal the job comes back unconsumed.
     pub(crate) fn submit(reg: &Arc<Registry>, key: u64, job: Job, task: *const Task) -> Result<(), (SubmitError, Job)> {
-        if let Err(e) = accepts_from_here(reg) {
-            return Err((e, job));
-        }
+        // One admission for the item and its lane's drain job (see serial.rs).
+        let mut adm = match reg.admit(Work::Now) {
+            Ok(a) => a,
+            Err(e) => return Err((e, job)),
+        };
         let (lane, first) = {
-            let mut shard = reg.compose.lanes.lock_shard(key);
+            let mut shard = ext(reg).lanes.lock_shard(key);
             let lane = Arc::clone(shard.entry(key).or_insert_with(|| Queue::new(Arc::clone(reg), Some(key))));
             let first = lane.push(job, task);
             (lane, first)
         };
         if first {
-            lane.schedule(false);
+            lane.schedule(&mut adm, false);
         }
         Ok(())
     }

@@ -29,9 +29,8 @@ use std::ffi::c_void;
 use std::ptr;
 
 use crate::job::{Job, RawDrop, RawFn};
-use crate::registry::{Registry, SubmitError};
+use crate::registry::{Extension, Registry};
 use crate::task::Task;
-use crate::worker::WorkerThread;
 
 /// Locks a mutex, ignoring poisoning (as `sync::lock`). Composition uses
 /// std's mutexes even under `--cfg loom`: it is not part of the models.
@@ -39,44 +38,33 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What composition keeps per pool (a field of `Registry`).
+/// What composition keeps per pool: the registry holds it as its
+/// `Extension`, created on first use, and closes it at shutdown.
 pub(crate) struct PoolExt {
     pub(crate) lanes: lanes::Lanes,
     pub(crate) timer: timer::TimerSlot,
 }
 
-impl PoolExt {
-    pub(crate) fn new() -> PoolExt {
-        PoolExt { lanes: lanes::Lanes::new(), timer: timer::TimerSlot::new() }
-    }
-
+impl Extension for PoolExt {
     /// The pool is shutting down: stop the timer and drop what it holds.
-    pub(crate) fn close(&self) {
+    fn close(&self) {
         self.timer.close();
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Composition's state for `reg`.
+pub(crate) fn ext(reg: &Registry) -> &PoolExt {
+    reg.extension(|| PoolExt { lanes: lanes::Lanes::new(), timer: timer::TimerSlot::new() })
 }
 
 /// How many keyed lanes `pool` keeps now: one per key with tasks queued or
 /// running, none for an idle key.
 pub fn busy_lanes(pool: &crate::pool::Pool) -> usize {
-    pool.registry().compose.lanes.busy()
-}
-
-/// Whether `reg` takes new work from this thread, as `Registry::submit`
-/// decides: its own workers may submit while it drains, others only while
-/// it is open. Mechanisms that hold work outside the pool's queues check
-/// this before accepting, so a closed pool refuses rather than drops.
-pub(crate) fn accepts_from_here(reg: &Registry) -> Result<(), SubmitError> {
-    if reg.is_forked() {
-        return Err(SubmitError::Forked);
-    }
-    let own_worker = WorkerThread::current().is_some_and(|w| ptr::eq(w.registry(), reg));
-    let open = if own_worker { !reg.is_cancelling() } else { reg.is_open() };
-    if open {
-        Ok(())
-    } else {
-        Err(SubmitError::Shutdown)
-    }
+    ext(pool.registry()).lanes.busy()
 }
 
 /// A user callback made into a job, with a handle if one was asked for.

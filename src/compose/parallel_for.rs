@@ -50,8 +50,8 @@ use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::compose::accepts_from_here;
 use crate::job::{Job, JobData, Outcome};
+use crate::lifecycle::Work;
 use crate::registry::{Registry, SubmitError};
 use crate::sync::{deadline_after, now_ns};
 use crate::task::Task;
@@ -128,7 +128,7 @@ pub(crate) fn parallel_for(
     body: RangeFn,
     ctx: *mut c_void,
 ) -> Result<bool, SubmitError> {
-    accepts_from_here(reg)?;
+    drop(reg.admit(Work::Now)?);
     let n = end - begin;
     let (grain, split) = if grain != 0 {
         (grain, grain)
@@ -161,6 +161,11 @@ pub(crate) fn parallel_for(
     }
     // SAFETY: `lp` keeps its latch alive. A worker helps while it waits.
     unsafe { (*lp.done).wait(None, true) };
+    if reg.is_forked() {
+        // A body forked and this is the child: the parent's threads ran the
+        // rest of the loop there, not here.
+        return Err(SubmitError::Forked);
+    }
     Ok(!lp.dropped.load(Ordering::Acquire))
 }
 

@@ -23,10 +23,10 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 
-use crate::compose::accepts_from_here;
-use crate::compose::lock;
+use crate::compose::{ext, lock};
 use crate::job::{CancelReason, Job, JobData, Outcome};
-use crate::registry::{Registry, SubmitError};
+use crate::lifecycle::Work;
+use crate::registry::{Admission, Registry, SubmitError};
 use crate::task::Task;
 use crate::worker::WorkerThread;
 use std::sync::Mutex;
@@ -36,7 +36,7 @@ const DRAIN_BATCH: usize = 64;
 
 pub(crate) struct Queue {
     pub(crate) reg: Arc<Registry>,
-    /// A keyed lane's key: the lane sits in `reg.compose.lanes` while busy.
+    /// A keyed lane's key: the lane sits in its pool's lane map while busy.
     lane: Option<u64>,
     state: Mutex<State>,
 }
@@ -99,11 +99,14 @@ impl Queue {
     /// refusal (the pool does not take work from this thread) the job comes
     /// back unconsumed.
     pub(crate) fn submit(self: &Arc<Self>, job: Job, task: *const Task) -> Result<(), (SubmitError, Job)> {
-        if let Err(e) = accepts_from_here(&self.reg) {
-            return Err((e, job));
-        }
+        // One admission covers the item and the drain job it may need: a
+        // shutdown waits for both, so an accepted item is never stranded.
+        let mut adm = match self.reg.admit(Work::Now) {
+            Ok(a) => a,
+            Err(e) => return Err((e, job)),
+        };
         if self.push(job, task) {
-            Arc::clone(self).schedule(false);
+            Arc::clone(self).schedule(&mut adm, false);
         }
         Ok(())
     }
@@ -116,16 +119,17 @@ impl Queue {
         !std::mem::replace(&mut st.scheduled, true)
     }
 
-    /// Queues the drain job on the pool (`behind` the work already waiting,
-    /// when a drain yields); if the pool refuses it, everything queued is
+    /// Queues the drain job on the pool through `adm` (`behind` the work
+    /// already waiting, when a drain yields). Only a cancelling pool refuses
+    /// it (an outside admission cannot fail); then everything queued is
     /// cancelled.
-    pub(crate) fn schedule(self: Arc<Self>, behind: bool) {
-        let reg = Arc::clone(&self.reg);
+    pub(crate) fn schedule(self: Arc<Self>, adm: &mut Admission<'_>, behind: bool) {
         let data = JobData(Arc::into_raw(self) as *mut c_void, ptr::null_mut(), 0);
         // SAFETY: exec_drain decodes word 0 as the Arc just leaked into it.
         let job = unsafe { Job::new(exec_drain, data) };
-        let queued = if behind { reg.submit_behind(job) } else { reg.submit_accepted(job) };
-        if let Err((_, job)) = queued {
+        if behind {
+            adm.queue_behind(job);
+        } else if let Err((_, job)) = adm.queue(job, false) {
             job.cancel(CancelReason::Shutdown);
         }
     }
@@ -140,7 +144,12 @@ impl Queue {
                 }
             }
         }
-        self.schedule(true);
+        let reg = Arc::clone(&self.reg);
+        let adm = reg.admit(Work::Now);
+        match adm {
+            Ok(mut adm) => self.schedule(&mut adm, true),
+            Err(_) => self.cancel_all(),
+        };
     }
 
     /// The next item; or, if there is none, ends the drain: clears
@@ -150,7 +159,7 @@ impl Queue {
         if let Some(item) = lock(&self.state).items.pop_front() {
             return Some(item);
         }
-        let mut shard = self.lane.map(|key| self.reg.compose.lanes.lock_shard(key));
+        let mut shard = self.lane.map(|key| ext(&self.reg).lanes.lock_shard(key));
         let mut st = lock(&self.state);
         let item = st.items.pop_front();
         if item.is_none() {
@@ -165,7 +174,7 @@ impl Queue {
     /// The drain job was refused or dropped: cancel every queued item.
     fn cancel_all(&self) {
         let items = {
-            let mut shard = self.lane.map(|key| self.reg.compose.lanes.lock_shard(key));
+            let mut shard = self.lane.map(|key| ext(&self.reg).lanes.lock_shard(key));
             let mut st = lock(&self.state);
             st.scheduled = false;
             if let (Some(key), Some(map)) = (self.lane, shard.as_mut()) {

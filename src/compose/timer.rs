@@ -16,15 +16,19 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::compose::lock;
+use crate::compose::{ext, lock};
 use crate::job::{CancelReason, Job};
-use crate::registry::Registry;
+use crate::lifecycle::Work;
+use crate::registry::{Registry, SubmitError};
 use crate::sync::now_ns;
 use crate::task::Task;
 
 /// Why a delayed task was refused.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum AddError {
+    /// The pool's lifecycle refused it (shut down, or forked).
+    Pool(SubmitError),
+    /// The timer closed (the pool is shutting down).
     Shutdown,
     /// The timer thread could not be started.
     NoThread,
@@ -101,8 +105,14 @@ impl TimerSlot {
     /// Queues `job` (of handle `task`, or null) on `reg` at `due` (CLOCK_MONOTONIC ns).
     /// On refusal the job comes back unconsumed.
     pub(crate) fn add(reg: &Arc<Registry>, due: u64, job: Job, task: *const Task) -> Result<(), (AddError, Job)> {
+        // Admitted as work held until later: refused once the pool closes,
+        // even from its own workers (a drain would only cancel it).
+        let adm = match reg.admit(Work::Later) {
+            Ok(a) => a,
+            Err(e) => return Err((AddError::Pool(e), job)),
+        };
         let shared = {
-            let mut slot = lock(&reg.compose.timer.state);
+            let mut slot = lock(&ext(reg).timer.state);
             if matches!(*slot, Slot::NotStarted) {
                 let shared = Arc::new(Shared {
                     state: Mutex::new(Heap { entries: BinaryHeap::new(), closed: false, seq: 0, purge_at: MIN_PURGE }),
@@ -133,6 +143,7 @@ impl TimerSlot {
             }
             purge(&mut heap)
         };
+        drop(adm);
         // Jobs of ended tasks only drop their reference (outside the lock).
         for e in ended {
             e.job.cancel(CancelReason::Shutdown);
