@@ -133,6 +133,11 @@ impl WorkerThread {
                 self.execute(job);
                 continue;
             }
+            if self.is_surplus() && !reg.is_open() {
+                // Closing, and what this surplus worker's tasks left is done.
+                self.stop_searching();
+                return;
+            }
             if self.idle_spin() {
                 continue;
             }
@@ -195,25 +200,32 @@ impl WorkerThread {
         }
     }
 
-    /// True while the pool is open and shrank below this worker's slot: it
-    /// must take no new task (a closing pool retires nobody, see
-    /// `Registry::should_retire`).
+    /// True once a shrink put this worker's slot above the pool's size.
     fn is_surplus(&self) -> bool {
-        self.idx >= self.registry.target() && self.registry.is_open()
+        self.idx >= self.registry.target()
     }
 
-    /// `find_work` for the idle loop, which must not start a task once a
-    /// shrink made this worker surplus: checked before, and again after
-    /// taking a job (a shrink that returned before the job was submitted is
-    /// seen then), in which case the job goes back to the shared queue.
+    /// `find_work` for the idle loop. A surplus worker starts no new task:
+    /// checked before, and again after taking a job (a shrink that returned
+    /// before the job was submitted is seen then), and the job goes back to
+    /// the shared queue. Once the pool is closing, surplus workers no longer
+    /// retire (see `Registry::should_retire`) but take only what their own
+    /// tasks left on their deque, and exit when it is empty.
     fn find_work_unless_surplus(&self) -> Option<Job> {
+        let reg = &*self.registry;
         if self.is_surplus() {
-            return None;
+            if reg.is_open() {
+                return None;
+            }
+            let job = self.deque.pop()?;
+            bump(&self.slot().stats.popped);
+            reg.dequeued();
+            return Some(job);
         }
         let job = self.find_work()?;
-        if self.is_surplus() {
-            self.registry.undequeue(job);
-            self.registry.notify_new_work();
+        if self.is_surplus() && reg.is_open() {
+            reg.undequeue(job);
+            reg.notify_new_work();
             return None;
         }
         Some(job)
