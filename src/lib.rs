@@ -9,7 +9,9 @@
 //! | `task.rs` | the waitable handle and its state machine |
 //! | `slab.rs` | memory for handles: per-thread slabs, no malloc per task |
 //! | `depot.rs` | where slabs come from: mapped regions, a free list, memory given back when unused |
-//! | `registry.rs` | a pool's queues, worker slots, resize, shutdown, stats |
+//! | `lifecycle.rs` | a pool's states and the one admission rule every submit path asks |
+//! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook |
+//! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
 //! | `worker.rs` | a worker thread: finding work, idling, helping while waiting |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
 //! | `error.rs` | failures nobody waits for go to an error handler |
@@ -17,6 +19,21 @@
 //! | `pool.rs`, `default_pool.rs` | pools as users hold them; the default pool |
 //! | `compose/` | continuations, groups, serial queues, lanes, batches, delays, parallel loops, completion queues |
 //! | `capi/` | the C ABI, from which cbindgen writes `include/background.h` |
+//!
+//! Layers, and what each may import (a tree: `tests/layers.rs` fails when a
+//! core module names an upper layer):
+//!
+//! ```text
+//! capi/          the C ABI: translates arguments and statuses, decides nothing
+//!   compose/     composition, built on the jobs, handles and hooks of the core
+//!     core       job, task, slab, depot, registry, lifecycle, resize, stats,
+//!                worker, sleep, sync, fork, error, pool, default_pool
+//! ```
+//!
+//! Each layer may import the ones below it, never one above.
+//!
+//! The core never imports `compose` or `capi`: what composition keeps per
+//! pool hangs off the registry as an `Extension` that shutdown closes.
 
 #![allow(clippy::missing_safety_doc)]
 
