@@ -1,6 +1,8 @@
 /* A short stress run from C, so that AddressSanitizer, UBSan and valgrind
  * watch the library while several threads submit, wait with time-outs,
  * cancel, resize and shut down at once (tests/stress.rs is the long form).
+ * Tasks go in through plain submits, a serial queue, keyed lanes and
+ * continuations, racing drain and cancel shutdowns and live shrinks.
  * Each round checks that every accepted task ran exactly once or had its
  * drop run exactly once, and that refused ones did neither. */
 #include "check.h"
@@ -20,6 +22,7 @@ static const uint64_t timeouts[] = {0, 1000, 100000, 1000000};
 
 struct round {
     bg_pool *pool;
+    bg_serial *serial;
     atomic_int next_id;
     atomic_uchar accepted[MAX_IDS], ran[MAX_IDS], dropped[MAX_IDS];
     atomic_int done_producing, ops_done;
@@ -51,11 +54,14 @@ static struct rec *new_rec(struct round *r, int children) {
     return x;
 }
 
-/* Submits `x`; records the answer. A refused record is freed here. */
-static int submit(struct rec *x, bg_task **out) {
+/* Submits `x` (through the pool, the round's serial queue or a keyed lane,
+ * by `via`); records the answer. A refused record is freed here. */
+static int submit_via(struct rec *x, bg_task **out, int via) {
     int id = x->id;
     struct round *r = x->r;
-    bg_status s = bg_pool_submit(r->pool, run_rec, x, drop_rec, out);
+    bg_status s = via == 1   ? bg_serial_submit(r->serial, run_rec, x, drop_rec, out)
+                  : via == 2 ? bg_pool_submit_keyed(r->pool, (uint64_t)id % 5, run_rec, x, drop_rec, out)
+                             : bg_pool_submit(r->pool, run_rec, x, drop_rec, out);
     if (s == BG_OK) {
         atomic_store(&r->accepted[id], 1);
         return 1;
@@ -64,6 +70,19 @@ static int submit(struct rec *x, bg_task **out) {
         fprintf(stderr, "task %d: submit said %s\n", id, bg_strerror(s));
         _exit(1);
     }
+    free(x);
+    return 0;
+}
+
+static int submit(struct rec *x, bg_task **out) {
+    return submit_via(x, out, 0);
+}
+
+static int then_rec(void *arg, bg_status antecedent, int result) {
+    (void)antecedent;
+    (void)result;
+    struct rec *x = arg;
+    atomic_fetch_add(&x->r->ran[x->id], 1);
     free(x);
     return 0;
 }
@@ -109,7 +128,16 @@ static void *produce(void *arg) {
             bg_task *t = NULL;
             if (submit(new_rec(r, c == 0 ? 1 + (int)(next_rand(&p->seed) % 3) : 0), &t)) held[n++] = t;
         } else if (c < 6) {
-            submit(new_rec(r, 0), NULL);
+            submit_via(new_rec(r, 0), NULL, (int)(next_rand(&p->seed) % 3));
+        } else if (c == 6 && n > 0 && next_rand(&p->seed) % 2) {
+            struct rec *x = new_rec(r, 0);
+            bg_status s = bg_then(held[next_rand(&p->seed) % (uint64_t)n], then_rec, x, drop_rec, NULL);
+            if (s == BG_OK) {
+                atomic_store(&r->accepted[x->id], 1);
+            } else {
+                CHECK(s == BG_ESHUTDOWN);
+                free(x);
+            }
         } else if (c < 8 && n > 0) {
             bg_task *t = held[next_rand(&p->seed) % (uint64_t)n];
             bg_status s = bg_wait_timeout(t, timeouts[next_rand(&p->seed) % 4], NULL);
@@ -145,6 +173,9 @@ static void *chaos(void *arg) {
         CHECK(s == BG_OK || s == BG_ESHUTDOWN);
         if (!closed && atomic_load(&r->ops_done) >= close_after) {
             closed = 1;
+            /* A live shrink just before the close: retiring workers race the drain. */
+            s = bg_pool_set_threads(r->pool, 1);
+            CHECK(s == BG_OK || s == BG_ESHUTDOWN);
             uint32_t mode = next_rand(&c->seed) % 2 ? BG_SHUTDOWN_CANCEL : BG_SHUTDOWN_DRAIN;
             s = bg_pool_shutdown(r->pool, mode, timeouts[next_rand(&c->seed) % 4]);
             CHECK(s == BG_OK || s == BG_ETIMEDOUT);
@@ -164,6 +195,7 @@ int main(void) {
         o.threads = 1 + next_rand(&seed) % 3;
         o.max_queued = next_rand(&seed) % 2 ? 0 : 8;
         CHECK_STATUS(bg_pool_new(&o, &r->pool), BG_OK);
+        CHECK_STATUS(bg_serial_new(r->pool, &r->serial), BG_OK);
 
         pthread_t th[PRODUCERS + 1];
         struct producer ps[PRODUCERS];
@@ -174,6 +206,7 @@ int main(void) {
         struct chaos c = {r, next_rand(&seed)};
         CHECK(pthread_create(&th[PRODUCERS], NULL, chaos, &c) == 0);
         for (int i = 0; i <= PRODUCERS; i++) CHECK(pthread_join(th[i], NULL) == 0);
+        CHECK_STATUS(bg_serial_free(r->serial), BG_OK);
         CHECK_STATUS(bg_pool_shutdown(r->pool, BG_SHUTDOWN_DRAIN, 6 * TEST_TIMEOUT_NS), BG_OK);
         CHECK_STATUS(bg_pool_free(r->pool), BG_OK);
 
