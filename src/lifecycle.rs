@@ -211,8 +211,8 @@ impl Lifecycle {
         }
     }
 
-    /// Counts a job that entered the shared queue from inside the pool.
-    /// (Only for statistics: `injected_count`.)
+    /// Jobs injected by admitted outside submitters so far (wrapping; for
+    /// the statistics' queued count).
     pub(crate) fn injected_count(&self) -> u64 {
         self.gate.load(Ordering::Relaxed) >> GATE_COUNT_SHIFT
     }
