@@ -541,6 +541,12 @@ BG_NODISCARD bg_status bg_pool_new(const bg_pool_options *options, bg_pool **poo
  *
  * Called from a worker of `pool` the task goes on that worker's own deque
  * (and is accepted while the pool drains); elsewhere on the pool's queue.
+ *
+ * Order: tasks submitted from outside a one-thread pool start in submission
+ * order (a background serial executor), as long as it has had one thread
+ * since they were queued. With more threads they are taken oldest first but
+ * start in parallel, with no order promised (use a serial queue or a keyed
+ * lane for that); a task's own submissions run newest first on its worker.
  */
 BG_NODISCARD
 bg_status bg_pool_submit(bg_pool *pool,

@@ -29,7 +29,9 @@ pub(crate) fn is_own_thread(reg: &Registry) -> bool {
 
 /// Every 61st look for work starts at the injector, so work submitted from
 /// outside is not starved by a worker that keeps feeding its own deque (the
-/// Go scheduler's constant: prime, so it does not beat with task patterns).
+/// Go scheduler's constant: prime, so it does not beat with task patterns),
+/// unless the deque still holds jobs of the last batch taken from the
+/// injector: those are older, and must start first (see `find_work`).
 const INJECTOR_EVERY: u32 = 61;
 
 /// How long an idle searcher keeps looking before it parks: adaptive, per
@@ -54,6 +56,12 @@ pub struct WorkerThread {
     searching: Cell<bool>,
     /// The current idle search window (SPIN_MIN_NS..=SPIN_MAX_NS).
     spin_ns: Cell<u64>,
+    /// Deque positions (counted from the bottom) of what is left of the
+    /// last batch taken from the injector: `batch_lo..batch_hi`, empty
+    /// once consumed. Only this thread's pops count: stealers may shift
+    /// it, but a one-thread pool has none.
+    batch_lo: Cell<usize>,
+    batch_hi: Cell<usize>,
 }
 
 /// Aborts the process if the scheduler itself panics: a worker that unwound
@@ -77,6 +85,8 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>)
         rng: Cell::new(0x9e37_79b9_7f4a_7c15 ^ (idx as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9)),
         searching: Cell::new(false),
         spin_ns: Cell::new(SPIN_MIN_NS),
+        batch_lo: Cell::new(0),
+        batch_hi: Cell::new(0),
     };
     CURRENT.with(|c| c.set(&w));
     w.registry.thread_started(idx);
@@ -280,13 +290,20 @@ impl WorkerThread {
 
     /// Own deque first, then the injector, then the other workers. Every
     /// INJECTOR_EVERY-th call starts at the injector (fairness).
+    ///
+    /// Outside submissions start in submission order on a one-thread pool:
+    /// a batch from the injector lands in the deque so that pops take it
+    /// oldest first, and no newer batch is taken while any of it is left
+    /// (the fairness look is skipped then; an empty deque has none left).
+    /// Tracking costs a length read per pop while a batch is left, nothing
+    /// per task on the injector.
     pub(crate) fn find_work(&self) -> Option<Job> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        let job = if tick % INJECTOR_EVERY == 0 {
-            self.steal_injector().or_else(|| self.deque.pop())
+        let job = if tick % INJECTOR_EVERY == 0 && self.batch_hi.get() <= self.batch_lo.get() {
+            self.steal_injector().or_else(|| self.pop())
         } else {
-            self.deque.pop().or_else(|| self.steal_injector())
+            self.pop().or_else(|| self.steal_injector())
         };
         let job = job.or_else(|| self.steal_others())?;
         bump(&self.slot().stats.popped);
@@ -294,10 +311,27 @@ impl WorkerThread {
         Some(job)
     }
 
+    /// Pops the deque, keeping track of what is left of the injector batch:
+    /// a pop that brings the deque below `batch_hi` consumed one of it, and
+    /// work pushed afterwards sits above it.
+    fn pop(&self) -> Option<Job> {
+        let job = self.deque.pop();
+        let hi = self.batch_hi.get();
+        if hi > self.batch_lo.get() {
+            self.batch_hi.set(hi.min(self.deque.len()));
+        }
+        job
+    }
+
     fn steal_injector(&self) -> Option<Job> {
+        let lo = self.deque.len();
         loop {
             match self.registry.injector.steal_batch_and_pop(&self.deque) {
-                Steal::Success(j) => return Some(j),
+                Steal::Success(j) => {
+                    self.batch_lo.set(lo);
+                    self.batch_hi.set(self.deque.len());
+                    return Some(j);
+                }
                 Steal::Empty => return None,
                 Steal::Retry => std::hint::spin_loop(),
             }
