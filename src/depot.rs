@@ -24,6 +24,16 @@
 //! parks again and takes up the watch. With no pool at all, nothing is
 //! given back until there is one.
 //!
+//! The depot knows nothing of pools or workers: the scheduler calls `trim`,
+//! and registers how to wake one of its parked workers (`set_wake_one`), so
+//! that memory never drives the scheduler through its types or its locks.
+//!
+//! Fire-and-forget jobs do not use slabs: they live in the queues' blocks,
+//! which malloc serves and which stay resident when freed. A worker that
+//! ran a burst reports it when it parks ([`trim`]'s `ran`), and the worker
+//! keeping the clock calls `malloc_trim` once the pools have been quiet for
+//! an interval after the last burst.
+//!
 //! Regions are never unmapped: address space is retained at the peak, as
 //! malloc retains its heap.
 //!
@@ -34,7 +44,7 @@
 use std::alloc::{handle_alloc_error, Layout};
 
 // Plain std atomics: like fork.rs, not part of the loom-modelled protocols.
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::fork::{self, GenGuard, GenLock};
 use crate::sync::now_ns;
@@ -46,6 +56,9 @@ const INTERVAL_NS: u64 = 1_000_000_000;
 /// Slabs given back per step (4 MiB), and the pause between steps.
 const STEP: usize = 256;
 const STEP_GAP_NS: u64 = 10_000_000;
+/// Jobs one worker runs without parking that count as a burst: its queue
+/// was at least that deep, some 16 blocks of malloc's heap (see `trim_heap`).
+const HEAP_BURST: u64 = 1024;
 
 struct Depot {
     /// The fork generation these lists belong to.
@@ -64,6 +77,11 @@ struct Depot {
     armed: usize,
     /// Until when `give` will not wake a worker again.
     nudged_until: u64,
+    /// A worker ran a burst of jobs since the last heap trim: queue blocks
+    /// may sit free on malloc's heap.
+    heap_dirty: bool,
+    /// When the heap is due its trim: an interval after the last burst.
+    heap_due: u64,
 }
 
 static DEPOT: GenLock<Depot> = GenLock::new(Depot::new(0));
@@ -71,6 +89,8 @@ static DEPOT: GenLock<Depot> = GenLock::new(Depot::new(0));
 /// parking in a process with no freed slabs (fire-and-forget work only)
 /// does not take the lock at all.
 static HOT: AtomicUsize = AtomicUsize::new(0);
+/// `heap_dirty` as of the last change, readable without the lock.
+static HEAP: AtomicBool = AtomicBool::new(false);
 
 fn lock() -> GenGuard<'static, Depot> {
     let mut d = DEPOT.lock();
@@ -100,31 +120,66 @@ pub(crate) fn give(slab: *mut u8) {
         nudge
     };
     if nudge {
-        crate::registry::nudge_a_parked_worker();
+        if let Some(wake) = WAKE_ONE.get() {
+            wake();
+        }
     }
 }
 
+/// How the depot gets a parked worker woken (to take up the watch, see
+/// `give`) without knowing what a pool or a worker is: the scheduler
+/// registers it when it creates its first pool. Before that there is no
+/// worker to wake.
+static WAKE_ONE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers `wake`: it wakes one parked worker of some pool for no work,
+/// so that it parks again and calls `trim`. Only the first call counts.
+pub(crate) fn set_wake_one(wake: fn()) {
+    let _ = WAKE_ONE.set(wake);
+}
+
 /// Called by a worker about to park with nothing to do, at time `now`;
-/// `worker` identifies it (non-zero). Gives back what went unused for an
-/// interval (see the module docs). Returns when this worker should wake to
-/// call it again, if it should.
-pub(crate) fn trim(worker: usize, now: u64) -> Option<u64> {
+/// `worker` identifies it (non-zero), `ran` is how many jobs it ran since it
+/// last parked. Gives back what went unused for an interval (see the module
+/// docs). Returns when this worker should wake to call it again, if it should.
+pub(crate) fn trim(worker: usize, now: u64, ran: u64) -> Option<u64> {
+    let burst = ran >= HEAP_BURST;
     // Nothing resident to give back or to watch (a stale zero only delays
     // the give-back to this worker's next park, or another's).
-    if HOT.load(Ordering::Relaxed) == 0 {
+    if !burst && HOT.load(Ordering::Relaxed) == 0 && !HEAP.load(Ordering::Relaxed) {
         return None;
     }
-    let (mut batch, wake) = {
+    let plan = {
         let mut d = lock();
-        let plan = d.plan_trim(worker, now);
+        if burst {
+            d.heap_dirty = true;
+            d.heap_due = now + INTERVAL_NS;
+        }
+        let plan = d.plan_trim(worker, now, burst);
         HOT.store(d.hot.len(), Ordering::Relaxed);
+        HEAP.store(d.heap_dirty, Ordering::Relaxed);
         plan
     };
-    if !batch.is_empty() {
-        release(&mut batch);
-        lock().clean.extend(batch);
+    let Plan { mut slabs, heap, wake } = plan;
+    if heap {
+        trim_heap();
+    }
+    if !slabs.is_empty() {
+        release(&mut slabs);
+        lock().clean.extend(slabs);
     }
     wake
+}
+
+/// What a parking worker is to do now, and when to come back.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    /// Free slabs whose pages go back now.
+    slabs: Vec<usize>,
+    /// Whether to give back malloc's free pages now.
+    heap: bool,
+    /// When this worker should call `trim` again, if it keeps the watch.
+    wake: Option<u64>,
 }
 
 impl Depot {
@@ -139,6 +194,8 @@ impl Depot {
             next_trim: 0,
             armed: 0,
             nudged_until: 0,
+            heap_dirty: false,
+            heap_due: 0,
         }
     }
 
@@ -171,16 +228,17 @@ impl Depot {
         false
     }
 
-    /// Takes off `hot` the slabs to give back now, and says when the caller
-    /// should come back (if it is the worker to do so).
-    fn plan_trim(&mut self, worker: usize, now: u64) -> (Vec<usize>, Option<u64>) {
-        let mut batch = Vec::new();
+    /// Takes off `hot` the slabs to give back now, says whether malloc's
+    /// heap is due a trim, and when the caller should come back (if it is
+    /// the worker to do so). `burst`: the caller just reported one.
+    fn plan_trim(&mut self, worker: usize, now: u64, burst: bool) -> Plan {
+        let mut slabs = Vec::new();
         // Also: the armed worker, if any, is overdue.
         let due = now >= self.next_trim;
         if due {
             let n = self.low.min(STEP);
             // The bottom of the stack holds the slabs freed longest ago.
-            batch.extend(self.hot.drain(..n));
+            slabs.extend(self.hot.drain(..n));
             self.low -= n;
             if self.low == 0 {
                 self.low = self.hot.len();
@@ -189,16 +247,41 @@ impl Depot {
                 self.next_trim = now + STEP_GAP_NS;
             }
         }
+        let heap = self.heap_dirty && now >= self.heap_due;
+        if heap {
+            self.heap_dirty = false;
+        }
         // One parked worker at a time keeps the clock. Woken early by work,
         // it keeps the role when it parks again; if it is gone (its pool shut
-        // down) or stays busy past its time, the next worker to park takes over.
-        let arm = !self.hot.is_empty() && (worker == self.armed || self.armed == 0 || due);
+        // down) or stays busy past its time, the next worker to park takes
+        // over. A worker that ran a burst takes it: it parks last.
+        let watching = !self.hot.is_empty() || self.heap_dirty;
+        let mine = worker == self.armed || self.armed == 0;
+        let arm = !self.hot.is_empty() && (mine || due) || self.heap_dirty && (mine || burst);
         if arm {
             self.armed = worker;
-        } else if self.hot.is_empty() && worker == self.armed {
+        } else if !watching && worker == self.armed {
             self.armed = 0;
         }
-        (batch, arm.then_some(self.next_trim))
+        let slab_wake = (!self.hot.is_empty()).then_some(self.next_trim);
+        let heap_wake = self.heap_dirty.then_some(self.heap_due);
+        let wake = slab_wake.into_iter().chain(heap_wake).min();
+        Plan { slabs, heap, wake: wake.filter(|_| arm) }
+    }
+}
+
+/// Gives malloc's free pages back to the system. Fire-and-forget jobs live
+/// in the queues' blocks, which malloc serves: after a burst they are free
+/// but stay resident below the queue's live block (10 M queued jobs left
+/// 385 MB), and only `malloc_trim` returns them. It walks malloc's arenas
+/// under their locks, so it runs once after a burst, when the pools have
+/// been quiet for an interval, never on the submit or run path.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns pages of chunks malloc holds free;
+    // it takes malloc's own locks and touches no memory of ours.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -243,93 +326,4 @@ fn release(slabs: &mut [usize]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const S: u64 = INTERVAL_NS;
-
-    #[test]
-    fn slabs_are_aligned_distinct_and_reused_most_recent_first() {
-        let mut d = Depot::new(0);
-        let slabs: Vec<usize> = (0..100).map(|_| d.take()).collect();
-        let mut sorted = slabs.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), slabs.len());
-        for &s in &slabs {
-            assert_eq!(s % SLAB_BYTES, 0);
-            // SAFETY: a slab is SLAB_BYTES of writable memory.
-            unsafe { std::ptr::write_bytes(s as *mut u8, 0xab, SLAB_BYTES) };
-        }
-        for &s in &slabs {
-            d.give(s, 0);
-        }
-        assert_eq!(d.take(), slabs[99]);
-    }
-
-    #[test]
-    fn a_surplus_unused_for_an_interval_goes_back_in_steps() {
-        let mut d = Depot::new(0);
-        let slabs: Vec<usize> = (0..STEP + 10).map(|_| d.take()).collect();
-        d.hot.extend(&slabs);
-        // First look: the surplus is only now seen; nothing goes yet, and
-        // this worker is to come back in an interval.
-        assert_eq!(d.plan_trim(1, 10 * S), (vec![], Some(11 * S)));
-        // Another worker parking meanwhile is not armed; the armed one,
-        // parking again after work woke it early, still is.
-        assert_eq!(d.plan_trim(2, 10 * S + 1).1, None);
-        assert_eq!(d.plan_trim(1, 10 * S + 2).1, Some(11 * S));
-        // Nothing was taken in the interval: all of it goes, STEP at a time.
-        let (first, again) = d.plan_trim(1, 11 * S);
-        assert_eq!(first, slabs[..STEP]);
-        assert_eq!(again, Some(11 * S + STEP_GAP_NS));
-        let (second, again) = d.plan_trim(1, 11 * S + STEP_GAP_NS);
-        assert_eq!(second, slabs[STEP..]);
-        assert_eq!(again, None, "nothing resident is left to watch");
-        assert!(d.hot.is_empty());
-    }
-
-    #[test]
-    fn a_slab_given_back_with_nobody_watching_wakes_one_worker_an_interval() {
-        let mut d = Depot::new(0);
-        let [a, b, c, e] = [d.take(), d.take(), d.take(), d.take()];
-        assert!(d.give(a, 10 * S), "every worker parked before there was anything to watch");
-        assert!(!d.give(b, 10 * S + 1), "one nudge an interval");
-        // The nudged worker parks again and takes the watch: no more nudges.
-        assert_eq!(d.plan_trim(7, 10 * S + 2).1, Some(11 * S + 2));
-        assert!(!d.give(c, 11 * S));
-        // Its watch lapsed (its pool shut down): the next give wakes another.
-        assert!(d.give(e, 11 * S + 3));
-    }
-
-    #[test]
-    fn slabs_in_use_during_the_interval_stay() {
-        let mut d = Depot::new(0);
-        let slabs: Vec<usize> = (0..20).map(|_| d.take()).collect();
-        d.hot.extend(&slabs);
-        d.plan_trim(1, 10 * S);
-        // A burst takes 15 of the 20 and gives them back: only 5 were surplus.
-        let burst: Vec<usize> = (0..15).map(|_| d.take()).collect();
-        d.hot.extend(&burst);
-        let (gone, _) = d.plan_trim(1, 11 * S);
-        assert_eq!(gone.len(), 5);
-        assert_eq!(d.hot.len(), 15);
-    }
-
-    #[test]
-    fn a_given_back_slab_reads_as_zeroes_and_is_handed_out_again() {
-        let mut d = Depot::new(0);
-        let s = d.take();
-        // SAFETY: a slab is SLAB_BYTES of writable memory.
-        unsafe { std::ptr::write_bytes(s as *mut u8, 0xab, SLAB_BYTES) };
-        d.hot.push(s);
-        d.plan_trim(1, 10 * S);
-        let (mut gone, _) = d.plan_trim(1, 11 * S);
-        assert_eq!(gone, [s]);
-        release(&mut gone);
-        d.clean.extend(gone);
-        assert_eq!(d.take(), s);
-        // SAFETY: as above; the range is still mapped.
-        assert!(unsafe { std::slice::from_raw_parts(s as *const u8, SLAB_BYTES) }.iter().all(|&b| b == 0));
-    }
-}
+mod tests;

@@ -161,6 +161,7 @@ impl Registry {
             return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
         }
         crate::fork::install();
+        crate::depot::set_wake_one(nudge_a_parked_worker);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let reg = Arc::new(Registry {
             id,

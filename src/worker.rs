@@ -62,6 +62,8 @@ pub struct WorkerThread {
     /// it, but a one-thread pool has none.
     batch_lo: Cell<usize>,
     batch_hi: Cell<usize>,
+    /// The slot's `popped` count when this worker last parked.
+    popped_at_park: Cell<u64>,
 }
 
 /// Aborts the process if the scheduler itself panics: a worker that unwound
@@ -87,7 +89,10 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>)
         spin_ns: Cell::new(SPIN_MIN_NS),
         batch_lo: Cell::new(0),
         batch_hi: Cell::new(0),
+        popped_at_park: Cell::new(0),
     };
+    // The slot may have had a thread before: count from here.
+    w.popped_at_park.set(w.slot().stats.popped.load(crate::sync::Ordering::Relaxed));
     CURRENT.with(|c| c.set(&w));
     w.registry.thread_started(idx);
     w.run();
@@ -160,7 +165,7 @@ impl WorkerThread {
             let parked_at = now_ns();
             // Freed handle memory goes back to the system once unused for a
             // while; this worker may be the one to wake and see to it.
-            let trim_at = crate::depot::trim(&self.slot().parker as *const _ as usize, parked_at);
+            let trim_at = self.trim_memory(parked_at);
             let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), trim_at, &|| {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
@@ -172,6 +177,16 @@ impl WorkerThread {
                 (window / 2).max(SPIN_MIN_NS)
             });
         }
+    }
+
+    /// Before parking: lets the depot give back memory unused for a while
+    /// (freed handle slabs; malloc's free queue blocks after a burst this
+    /// worker ran). Returns when to wake to see to it again, if this worker
+    /// keeps the watch.
+    fn trim_memory(&self, now: u64) -> Option<u64> {
+        let popped = self.slot().stats.popped.load(crate::sync::Ordering::Relaxed);
+        let ran = popped.wrapping_sub(self.popped_at_park.replace(popped));
+        crate::depot::trim(&self.slot().parker as *const _ as usize, now, ran)
     }
 
     /// Looks for work while counted as a searcher, for up to its window.
