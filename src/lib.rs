@@ -9,6 +9,7 @@
 //! | `task.rs` | the waitable handle and its state machine |
 //! | `slab.rs` | memory for handles: per-thread slabs, no malloc per task |
 //! | `depot.rs` | where slabs come from: mapped regions, a free list, memory given back when unused |
+//! | `reclaim.rs` | what the threads of pools that are gone leave behind in crossbeam-epoch, given back |
 //! | `lifecycle.rs` | a pool's states and the one admission rule every submit path asks |
 //! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
@@ -26,11 +27,13 @@
 //! ```text
 //! capi/          the C ABI: translates arguments and statuses, decides nothing
 //!   compose/     composition, built on the jobs, handles and hooks of the core
-//!     core       job, task, slab, depot, registry, lifecycle, resize, stats,
+//!     core       job, task, slab, depot, reclaim, registry, lifecycle, resize, stats,
 //!                worker, sleep, sync, fork, error, pool, default_pool
 //! ```
 //!
-//! Each layer may import the ones below it, never one above.
+//! Each layer may import the ones below it, never one above. Within the
+//! core, memory does not drive the scheduler: `depot.rs` names no scheduler
+//! module (it wakes a parked worker through a hook the registry sets).
 //!
 //! The core never imports `compose` or `capi`: what composition keeps per
 //! pool hangs off the registry as an `Extension` that shutdown closes.
@@ -41,6 +44,7 @@ pub mod capi;
 pub mod compose;
 pub mod default_pool;
 mod depot;
+mod reclaim;
 pub mod error;
 mod fork;
 pub mod job;

@@ -393,6 +393,14 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        POOLS.lock().retain(|(id, _)| *id != self.id);
+        let last = {
+            let mut pools = POOLS.lock();
+            pools.retain(|(id, _)| *id != self.id);
+            // The last pool gone: the table's storage goes too.
+            pools.is_empty() && std::mem::take(&mut *pools).capacity() != 0
+        };
+        if last {
+            crate::reclaim::reap();
+        }
     }
 }
