@@ -56,6 +56,10 @@
 //! Hooks run after the waiters are woken, on the thread that ended the task
 //! (a worker, a bg_cancel caller, the shutdown sweep) or on the attacher's,
 //! while a reference keeps the task alive. They must be short and never block.
+//! A hook that ends another task (a continuation refused by a closed pool)
+//! does not run that task's hooks inside itself: they are queued for the
+//! outermost drain on the thread, so ending a chain of any length uses
+//! constant stack.
 //!
 //! # Ownership
 //!
@@ -98,6 +102,27 @@ const DEAD: u32 = 0xdead << 16;
 const BUSY: *mut Parker = 1 as *mut Parker;
 /// The hooks have run: no more can be attached; see the module docs.
 const SEALED: *mut Hook = 1 as *mut Hook;
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// Tasks whose hooks wait for the outermost `run_hooks_soon` on this
+    /// thread; `None` when no hooks are running here.
+    static ENDING: std::cell::RefCell<Option<Vec<*const Task>>> = const { std::cell::RefCell::new(None) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static ENDING: std::cell::RefCell<Option<Vec<*const Task>>> = std::cell::RefCell::new(None);
+}
+
+type Ending = std::cell::RefCell<Option<Vec<*const Task>>>;
+
+/// Runs `f` on this thread's `ENDING`; `None` once the thread's locals are destroyed.
+fn with_ending<R>(f: impl FnOnce(&Ending) -> R) -> Option<R> {
+    #[cfg(not(loom))]
+    return ENDING.try_with(f).ok();
+    #[cfg(loom)]
+    return Some(ENDING.with(f));
+}
 
 /// A completion hook: a node that a mechanism embeds as the first field of
 /// its own `#[repr(C)]` allocation and attaches with [`Task::add_hook`].
@@ -261,7 +286,7 @@ impl Task {
             futex::wake(&self.state, i32::MAX);
         }
         if prev & HAS_HOOKS != 0 {
-            self.run_hooks();
+            self.run_hooks_soon();
         }
     }
 
@@ -287,8 +312,45 @@ impl Task {
             }
         }
         if self.state.fetch_or(HAS_HOOKS, Ordering::AcqRel) & LIFE >= DONE {
-            self.run_hooks();
+            self.run_hooks_soon();
         }
+    }
+
+    /// Runs the hooks now, or, if this thread is already running hooks
+    /// further up its stack, queues the task for that outermost caller. A
+    /// hook may end another task (a continuation refused by a closed pool
+    /// ends as a shutdown at once), whose hooks would otherwise run inside
+    /// it: a chain of 100,000 continuations overflowed the stack.
+    fn run_hooks_soon(&self) {
+        let queued = with_ending(|q| {
+            let mut q = q.borrow_mut();
+            match q.as_mut() {
+                Some(later) => {
+                    self.retain(); // keeps it alive until the outermost caller runs its hooks
+                    later.push(self as *const Task);
+                    true
+                }
+                None => {
+                    *q = Some(Vec::new());
+                    false
+                }
+            }
+        });
+        match queued {
+            Some(true) => return,
+            // This thread's locals are gone (a thread-exit destructor): run inline.
+            None => return self.run_hooks(),
+            Some(false) => {}
+        }
+        self.run_hooks();
+        while let Some(Some(t)) = with_ending(|q| q.borrow_mut().as_mut().and_then(|v| v.pop())) {
+            // SAFETY: `t` was retained when queued; that reference is dropped here.
+            unsafe {
+                (*t).run_hooks();
+                Task::release(t);
+            }
+        }
+        with_ending(|q| *q.borrow_mut() = None);
     }
 
     /// Seals the hook list and runs the hooks it held, in attach order.
