@@ -509,7 +509,9 @@ bg_task *bg_task_retain(bg_task *task);
 
 /**
  * Drops a reference. Never cancels: the task still runs. NULL is a no-op
- * (BG_OK); a pointer that is detectably not a live handle gets BG_EINVAL.
+ * (BG_OK); a pointer that is detectably not a live handle gets BG_EINVAL,
+ * and so does a release of a still-queued task that would drop more
+ * references than were taken (nothing is freed then).
  *
  * If this was the last reference to a task that failed and nobody observed
  * the failure through a wait, the failure goes to the pool's error handler.

@@ -63,8 +63,12 @@
 //!
 //! # Ownership
 //!
-//! `refs` counts the user's references (one from submit, plus retains) and
-//! one held by the queued job until the job is consumed. The last release
+//! `refs` counts the user's references (one from submit, plus retains) in
+//! its low bits, and holds `JOB_REF` for the queued job (or the hook that
+//! will queue it) until the job is consumed. Keeping the job's reference
+//! apart makes an over-release detectable: a user release that finds no
+//! user reference left (`release_checked`) is refused instead of freeing
+//! the task under its queued job. The last release
 //! frees the task; if the task failed and nobody observed it, that release
 //! reports the failure to the pool's error handler first.
 
@@ -96,7 +100,13 @@ const HAS_HOOKS: u32 = 1 << 6;
 /// own so that a task is one 64-byte cache line.
 const LIVE: u32 = 0x6267 << 16;
 const TAG: u32 = 0xffff << 16;
-const DEAD: u32 = 0xdead << 16;
+/// A released handle's word: not live, and its lifecycle (`FREED`) is no
+/// state a task is in, so no transition out of QUEUED can start from it.
+const DEAD: u32 = (0xdead << 16) | FREED;
+const FREED: u32 = 7;
+
+/// The bit of `refs` that is the job's reference (see "Ownership").
+const JOB_REF: u32 = 1 << 31;
 
 /// The completer is unparking the helper; see the module docs.
 const BUSY: *mut Parker = 1 as *mut Parker;
@@ -152,6 +162,10 @@ pub enum TaskEnd {
     Forked,
 }
 
+/// A release by a caller that held no reference (see `Task::release_checked`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct OverRelease;
+
 /// Why `cancel` did not cancel.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CancelError {
@@ -190,13 +204,14 @@ impl Task {
     /// Allocates a task and the job that will run it. The returned pointer
     /// carries one user reference; the job carries the other.
     pub(crate) fn new(func: RawFn, arg: *mut c_void, drop: Option<RawDrop>, pool_id: u64) -> (*const Task, Job) {
-        let t = Task::new_unqueued(func, arg, drop, pool_id, 2);
+        let t = Task::new_unqueued(func, arg, drop, pool_id, true);
         // SAFETY: exec_task decodes word 0 as the task pointer and consumes the job's reference.
         let job = unsafe { Job::new(exec_task, JobData(t as *mut c_void, ptr::null_mut(), 0)) };
         (t, job)
     }
 
-    /// Allocates a queued task with `refs` references and no job: for a
+    /// Allocates a queued task with one user reference, and the job's if
+    /// `with_job` (for a job or hook made later), but no job: for a
     /// mechanism that runs it with a job of its own (see `run_with`), or for
     /// a latch, a task that some code ends with `run_with(|_, _| code)`.
     pub(crate) fn new_unqueued(
@@ -204,8 +219,9 @@ impl Task {
         arg: *mut c_void,
         drop: Option<RawDrop>,
         pool_id: u64,
-        refs: u32,
+        with_job: bool,
     ) -> *const Task {
+        let refs = if with_job { JOB_REF | 1 } else { 1 };
         {
             let t = crate::slab::alloc_slot::<Task>();
             // SAFETY: a fresh, aligned, unshared slot for one Task.
@@ -528,18 +544,44 @@ impl Task {
         self.refs.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Drops one reference; the last one frees the task.
+    /// Drops one user reference; the last reference frees the task.
     ///
     /// # Safety
     /// `t` must be a live task and the caller must own the reference it drops.
     pub unsafe fn release(t: *const Task) {
+        Task::drop_refs(t, 1)
+    }
+
+    /// `release` for a caller that may be wrong about owning a reference (a
+    /// C user): refused if no user reference is left, which would otherwise
+    /// free the task under its queued job.
+    ///
+    /// # Safety
+    /// `t` must be a live task.
+    pub unsafe fn release_checked(t: *const Task) -> Result<(), OverRelease> {
+        if (*t).refs.load(Ordering::Relaxed) & !JOB_REF == 0 {
+            return Err(OverRelease);
+        }
+        Task::drop_refs(t, 1);
+        Ok(())
+    }
+
+    /// Drops the job's reference, once the job is consumed.
+    ///
+    /// # Safety
+    /// `t` must be a live task whose job (or hook) held `JOB_REF` until now.
+    pub(crate) unsafe fn release_job(t: *const Task) {
+        Task::drop_refs(t, JOB_REF)
+    }
+
+    unsafe fn drop_refs(t: *const Task, n: u32) {
         // Holding the only reference, nobody else can change the count: a
         // load does (its acquire pairs with every earlier release's), and a
         // waiter releasing what it waited for skips a locked instruction,
         // which would also hold back its next handle's cache miss (the wait
         // loop of bench/ went from 25 to 18 ns a handle).
-        if (*t).refs.load(Ordering::Acquire) != 1 {
-            if (*t).refs.fetch_sub(1, Ordering::Release) != 1 {
+        if (*t).refs.load(Ordering::Acquire) != n {
+            if (*t).refs.fetch_sub(n, Ordering::Release) != n {
                 return;
             }
             crate::sync::fence(Ordering::Acquire);
@@ -572,7 +614,7 @@ unsafe fn exec_task(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
         Some(_) => task.run_with(|f, arg| f(arg)),
         None => task.cancel_for_shutdown(),
     };
-    Task::release(t);
+    Task::release_job(t);
     outcome
 }
 

@@ -223,7 +223,9 @@ pub extern "C" fn bg_task_retain(task: *mut bg_task) -> *mut bg_task {
 }
 
 /// Drops a reference. Never cancels: the task still runs. NULL is a no-op
-/// (BG_OK); a pointer that is detectably not a live handle gets BG_EINVAL.
+/// (BG_OK); a pointer that is detectably not a live handle gets BG_EINVAL,
+/// and so does a release of a still-queued task that would drop more
+/// references than were taken (nothing is freed then).
 ///
 /// If this was the last reference to a task that failed and nobody observed
 /// the failure through a wait, the failure goes to the pool's error handler.
@@ -234,8 +236,10 @@ pub extern "C" fn bg_task_release(task: *mut bg_task) -> bg_status {
             return BG_OK;
         }
         let Some(t) = task_ref(task) else { return BG_EINVAL };
-        // SAFETY: the caller owns the reference it releases (documented contract).
-        unsafe { Task::release(t) };
-        BG_OK
+        // SAFETY: task_ref found it live; an over-release is refused, not freed.
+        match unsafe { Task::release_checked(t) } {
+            Ok(()) => BG_OK,
+            Err(_) => BG_EINVAL,
+        }
     })
 }

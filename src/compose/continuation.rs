@@ -55,7 +55,7 @@ pub(crate) unsafe fn then(
     arg: *mut c_void,
     drop: Option<RawDrop>,
 ) -> *const Task {
-    let cont = Task::new_unqueued(func, arg, drop, reg.id, 2);
+    let cont = Task::new_unqueued(func, arg, drop, reg.id, true);
     let hook = Box::into_raw(Box::new(ThenHook { hook: Hook::new(fire), reg, cont, call }));
     ante.add_hook(hook as *mut Hook);
     cont
@@ -90,6 +90,6 @@ unsafe fn exec_then(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
         None => (*cont).cancel_for_shutdown(),
     };
     Task::release(ante);
-    Task::release(cont);
+    Task::release_job(cont);
     outcome
 }

@@ -112,7 +112,7 @@ impl Group {
             }
             st.pending += 1;
             if st.latch.is_null() {
-                st.latch = Task::new_unqueued(latch_fn, ptr::null_mut(), None, self.reg.id, 1);
+                st.latch = Task::new_unqueued(latch_fn, ptr::null_mut(), None, self.reg.id, false);
             }
             match st.free.pop() {
                 Some(i) => i,

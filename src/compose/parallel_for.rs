@@ -150,7 +150,7 @@ pub(crate) fn parallel_for(
         split,
         remaining: AtomicUsize::new(n),
         dropped: AtomicBool::new(false),
-        done: Task::new_unqueued(latch_fn, std::ptr::null_mut(), None, reg.id, 1),
+        done: Task::new_unqueued(latch_fn, std::ptr::null_mut(), None, reg.id, false),
         claims: std::array::from_fn(|_| AtomicUsize::new(EMPTY)),
     });
     let own_worker = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), &**reg));

@@ -45,11 +45,22 @@ fn attach(task: &Task, runs: &Arc<AtomicUsize>) {
     unsafe { task.add_hook(h as *mut Hook) };
 }
 
+/// The job's reference to a task.
+struct JobShared(*const Task);
+// SAFETY: as for Shared.
+unsafe impl Send for JobShared {}
+impl Drop for JobShared {
+    fn drop(&mut self) {
+        // SAFETY: each JobShared owns the job's reference.
+        unsafe { Task::release_job(self.0) };
+    }
+}
+
 /// A queued task and its job's reference, as a worker would hold it.
-fn queued() -> (Arc<Shared>, Shared) {
+fn queued() -> (Arc<Shared>, JobShared) {
     let (t, job) = Task::new(returns_seven, std::ptr::null_mut(), None, 0);
-    job.abandon(); // its reference is the second Shared
-    (Arc::new(Shared(t)), Shared(t))
+    job.abandon(); // its reference is the JobShared
+    (Arc::new(Shared(t)), JobShared(t))
 }
 
 /// A worker runs the task while another thread attaches a hook.

@@ -117,7 +117,7 @@ impl JobRef {
                 let code = (task.func)(task.arg);
                 task.finish(DONE, code);
             }
-            Task::release(self.1);
+            Task::release_job(self.1);
         }
     }
 
