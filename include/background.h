@@ -476,6 +476,11 @@ bg_status bg_wait(bg_task *task, int *result);
 /**
  * bg_wait() with a timeout in nanoseconds (BG_FOREVER = no limit); returns
  * BG_ETIMEDOUT if the task has not ended by then.
+ *
+ * On a worker thread the wait runs other queued work only while its
+ * deadline has not passed, so it returns late by at most the run time of
+ * one task it started before the deadline; a zero timeout never runs
+ * other work (it only polls).
  */
 bg_status bg_wait_timeout(bg_task *task, uint64_t timeout_ns, int *result);
 
@@ -708,7 +713,8 @@ bg_status bg_group_submit(bg_group *group,
 
 /**
  * Waits until every task submitted to the group so far has ended. Called
- * from a worker thread, it runs other queued work meanwhile (as bg_wait()).
+ * from a worker thread, it runs other queued work meanwhile (as bg_wait(),
+ * and with bg_wait_timeout()'s bound on a timed wait: a zero timeout polls).
  *
  * Returns BG_OK (every task ran and returned 0), BG_EFAILED (at least one
  * returned non-zero; the first failure's code goes to `*first_error`),

@@ -468,6 +468,9 @@ impl Task {
         if let Some(e) = self.end() {
             return Some(e);
         }
+        // A wait whose deadline has already passed (a zero timeout) never
+        // runs other work: that could outlast the deadline by a whole task.
+        let help = help && deadline.is_none_or(|d| crate::sync::now_ns() < d);
         if help {
             if let Some(w) = WorkerThread::current() {
                 return w.wait_helping(self, deadline);

@@ -410,14 +410,16 @@ impl WorkerThread {
                 self.stop_searching();
                 return Some(e);
             }
+            // The deadline is checked before taking work, so a timed wait
+            // overruns it by at most one task it started in time.
+            if deadline.is_some_and(|d| now_ns() >= d) {
+                self.stop_searching();
+                return None;
+            }
             if let Some(job) = self.find_work() {
                 self.stop_searching();
                 self.execute(job);
                 continue;
-            }
-            if deadline.is_some_and(|d| now_ns() >= d) {
-                self.stop_searching();
-                return None;
             }
             // Park until the task completes or new work appears. If another
             // helper already holds the task's slot, poll every 100 µs instead.

@@ -226,7 +226,8 @@ pub extern "C" fn bg_group_submit(
 }
 
 /// Waits until every task submitted to the group so far has ended. Called
-/// from a worker thread, it runs other queued work meanwhile (as bg_wait()).
+/// from a worker thread, it runs other queued work meanwhile (as bg_wait(),
+/// and with bg_wait_timeout()'s bound on a timed wait: a zero timeout polls).
 ///
 /// Returns BG_OK (every task ran and returned 0), BG_EFAILED (at least one
 /// returned non-zero; the first failure's code goes to `*first_error`),

@@ -169,6 +169,11 @@ pub extern "C" fn bg_wait(task: *mut bg_task, result: *mut c_int) -> bg_status {
 
 /// bg_wait() with a timeout in nanoseconds (BG_FOREVER = no limit); returns
 /// BG_ETIMEDOUT if the task has not ended by then.
+///
+/// On a worker thread the wait runs other queued work only while its
+/// deadline has not passed, so it returns late by at most the run time of
+/// one task it started before the deadline; a zero timeout never runs
+/// other work (it only polls).
 #[no_mangle]
 pub extern "C" fn bg_wait_timeout(task: *mut bg_task, timeout_ns: u64, result: *mut c_int) -> bg_status {
     boundary(|| wait_common(task, timeout_ns, 0, result))
