@@ -911,8 +911,8 @@ int bg_cq_fd(const bg_cq *cq);
  * Delivers a record to `cq` when `task` ends (at once if it has): any
  * handle works (bg_submit(), a group's, a batch's, a continuation's). The
  * record carries `user_data`. Watching does not keep the handle alive;
- * delivering its status counts as observing it (no unobserved-failure
- * report). Returns BG_OK or BG_EINVAL.
+ * delivering its status to a queue not yet freed counts as observing it
+ * (no unobserved-failure report). Returns BG_OK or BG_EINVAL.
  */
 BG_NODISCARD bg_status bg_cq_watch(bg_cq *cq, bg_task *task, void *user_data);
 

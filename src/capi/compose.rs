@@ -709,8 +709,8 @@ pub extern "C" fn bg_cq_fd(cq: *const bg_cq) -> c_int {
 /// Delivers a record to `cq` when `task` ends (at once if it has): any
 /// handle works (bg_submit(), a group's, a batch's, a continuation's). The
 /// record carries `user_data`. Watching does not keep the handle alive;
-/// delivering its status counts as observing it (no unobserved-failure
-/// report). Returns BG_OK or BG_EINVAL.
+/// delivering its status to a queue not yet freed counts as observing it
+/// (no unobserved-failure report). Returns BG_OK or BG_EINVAL.
 #[must_use]
 #[no_mangle]
 pub extern "C" fn bg_cq_watch(cq: *mut bg_cq, task: *mut bg_task, user_data: *mut c_void) -> bg_status {

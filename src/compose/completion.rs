@@ -106,12 +106,14 @@ unsafe fn deliver(h: *mut Hook, task: &Task) {
     // SAFETY: `watch` made this node a Box<Watch> with the Hook first (repr(C)).
     let w = Box::from_raw(h as *mut Watch);
     let end = task.end().unwrap_or(TaskEnd::Forked);
-    // The record hands the status to the user: that counts as observing it.
-    task.observe(end);
     let mut st = lock(&w.cq.state);
     if st.closed {
+        // Nobody will read a record: the failure stays unobserved, so the
+        // last release reports it to the error handler.
         return;
     }
+    // The record hands the status to the user: that counts as observing it.
+    task.observe(end);
     st.records.push_back(Record { task, end, user_data: w.user_data });
     if st.records.len() == 1 {
         let one = 1u64;
