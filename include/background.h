@@ -288,7 +288,9 @@ typedef struct {
      */
     const char *name_prefix;
     /**
-     * Stack size of each worker in bytes; 0 means the system default.
+     * Stack size of each worker in bytes; 0 means the system default for
+     * new threads (glibc derives it from RLIMIT_STACK: typically 8 MiB).
+     * It bounds how deep helping waits nest (see bg_wait()).
      */
     size_t stack_size;
     /**
@@ -470,6 +472,11 @@ bg_status bg_spawn(bg_fn func, void *arg);
  * Called from a worker thread, the wait runs other queued work of that
  * worker's pool until the task ends, so a task may wait for tasks it
  * submitted even on a one-thread pool. See bg_wait_ex() to opt out.
+ * Each nested wait runs a task on top of the waiting one, about 350 bytes
+ * of stack per level plus the tasks' own frames: recursion of about 20,000
+ * levels fits the default 8 MiB stack. A wait that finds its worker's
+ * stack nearly used up (its last eighth, at most 1 MiB) blocks instead of
+ * running more work, leaving the awaited task to the other workers.
  */
 bg_status bg_wait(bg_task *task, int *result);
 

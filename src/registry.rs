@@ -40,7 +40,8 @@ pub struct Config {
     pub threads: usize,
     /// Thread names are `<prefix>-<index>` (Linux keeps the first 15 bytes).
     pub name: String,
-    /// Stack size per worker in bytes; 0 for the platform default.
+    /// Stack size per worker in bytes; 0 for the platform default (what
+    /// pthread_create gives: glibc derives it from RLIMIT_STACK, typically 8 MiB).
     pub stack_size: usize,
     pub on_thread_start: Option<ThreadHook>,
     pub on_thread_stop: Option<ThreadHook>,

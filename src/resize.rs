@@ -112,10 +112,9 @@ impl Registry {
             }
             std::thread::yield_now();
         };
-        let mut builder = std::thread::Builder::new().name(format!("{}-{}", self.name, idx));
-        if self.config.stack_size != 0 {
-            builder = builder.stack_size(self.config.stack_size);
-        }
+        let builder = std::thread::Builder::new()
+            .name(format!("{}-{}", self.name, idx))
+            .stack_size(crate::worker::stack_size(self.config.stack_size));
         self.live.fetch_add(1, Ordering::AcqRel);
         ctl.occupied[idx] = true;
         // The deque travels into the thread through this cell, so that a failed

@@ -43,7 +43,9 @@ pub struct bg_pool_options {
     /// Thread name prefix (copied): threads are named "<prefix>-<index>", as
     /// `top -H` and gdb show them (Linux keeps 15 bytes). NULL means "bg".
     pub name_prefix: *const c_char,
-    /// Stack size of each worker in bytes; 0 means the system default.
+    /// Stack size of each worker in bytes; 0 means the system default for
+    /// new threads (glibc derives it from RLIMIT_STACK: typically 8 MiB).
+    /// It bounds how deep helping waits nest (see bg_wait()).
     pub stack_size: usize,
     /// Refuse submissions with BG_EFULL once this many tasks are queued
     /// (back-pressure); 0 means no bound. Tasks cancelled while queued keep

@@ -162,6 +162,11 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
 /// Called from a worker thread, the wait runs other queued work of that
 /// worker's pool until the task ends, so a task may wait for tasks it
 /// submitted even on a one-thread pool. See bg_wait_ex() to opt out.
+/// Each nested wait runs a task on top of the waiting one, about 350 bytes
+/// of stack per level plus the tasks' own frames: recursion of about 20,000
+/// levels fits the default 8 MiB stack. A wait that finds its worker's
+/// stack nearly used up (its last eighth, at most 1 MiB) blocks instead of
+/// running more work, leaving the awaited task to the other workers.
 #[no_mangle]
 pub extern "C" fn bg_wait(task: *mut bg_task, result: *mut c_int) -> bg_status {
     boundary(|| wait_common(task, u64::MAX, 0, result))
