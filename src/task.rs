@@ -162,6 +162,45 @@ pub enum TaskEnd {
     Forked,
 }
 
+/// Why `Task::wait` returned without the task's end.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WaitError {
+    /// The deadline passed first.
+    Timeout,
+    /// The task is queued behind the caller's own (a serial queue's later
+    /// item): it cannot start before the caller ends.
+    WouldDeadlock,
+}
+
+/// A rule a mechanism that orders tasks sets on a thread while it runs one
+/// of its tasks there: `check(ctx, task)` says whether `task` can only start
+/// after the running one ends, so that waiting for it would hang. The core
+/// asks it in `Task::wait` without knowing which mechanism set it.
+#[derive(Clone, Copy)]
+pub(crate) struct WaitRule {
+    pub(crate) check: unsafe fn(ctx: *const (), task: &Task) -> bool,
+    pub(crate) ctx: *const (),
+}
+
+std::thread_local! {
+    // Plain std even under loom: no model sets a rule.
+    static WAIT_RULE: std::cell::Cell<Option<WaitRule>> = const { std::cell::Cell::new(None) };
+}
+
+/// Sets this thread's wait rule; returns the one it replaces, for the
+/// setter to restore (a helping wait may run another queue's task inside).
+pub(crate) fn set_wait_rule(rule: Option<WaitRule>) -> Option<WaitRule> {
+    WAIT_RULE.with(|r| r.replace(rule))
+}
+
+fn wait_would_deadlock(task: &Task) -> bool {
+    match WAIT_RULE.with(|r| r.get()) {
+        // SAFETY: the setter keeps `ctx` valid while its rule is set.
+        Some(rule) => unsafe { (rule.check)(rule.ctx, task) },
+        None => false,
+    }
+}
+
 /// A release by a caller that held no reference (see `Task::release_checked`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct OverRelease;
@@ -463,8 +502,19 @@ impl Task {
     }
 
     /// Blocks the calling thread (helping only if told to and it is a
-    /// worker) until the task ends or the deadline passes (`None` = timed out).
-    pub fn wait(&self, deadline: Option<u64>, help: bool) -> Option<TaskEnd> {
+    /// worker) until the task ends or the deadline passes. Refused at once
+    /// with `WouldDeadlock` if the task can only start after the caller's
+    /// own task ends (see `WaitRule`).
+    pub fn wait(&self, deadline: Option<u64>, help: bool) -> Result<TaskEnd, WaitError> {
+        if self.end().is_none() && wait_would_deadlock(self) {
+            return Err(WaitError::WouldDeadlock);
+        }
+        self.wait_unchecked(deadline, help).ok_or(WaitError::Timeout)
+    }
+
+    /// `wait` without the `WaitRule` check: for the library's own latches,
+    /// which no mechanism queues behind anything (`None` = timed out).
+    pub(crate) fn wait_unchecked(&self, deadline: Option<u64>, help: bool) -> Option<TaskEnd> {
         if let Some(e) = self.end() {
             return Some(e);
         }

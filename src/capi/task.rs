@@ -5,7 +5,7 @@ use crate::capi::pool::submit_error_status;
 use crate::capi::status::bg_status::{self, *};
 use crate::default_pool;
 use crate::sync::deadline_after;
-use crate::task::{CancelError, Task, TaskEnd};
+use crate::task::{CancelError, Task, TaskEnd, WaitError};
 use crate::worker::WorkerThread;
 
 /// A task's function. It receives the `arg` given at submission, and its
@@ -139,13 +139,11 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
     if flags > 1 {
         return BG_EINVAL;
     }
-    if crate::compose::serial::would_deadlock(task) {
-        return BG_EDEADLK;
-    }
     let deadline = deadline_after(timeout_ns);
     match task.wait(deadline, flags & 1 == 0) {
-        Some(end) => end_status(task.observe(end), result),
-        None => BG_ETIMEDOUT,
+        Ok(end) => end_status(task.observe(end), result),
+        Err(WaitError::Timeout) => BG_ETIMEDOUT,
+        Err(WaitError::WouldDeadlock) => BG_EDEADLK,
     }
 }
 

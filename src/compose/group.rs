@@ -220,7 +220,7 @@ impl Group {
         };
         // SAFETY: retained above.
         let ended = unsafe {
-            let r = (*latch).wait(deadline, true);
+            let r = (*latch).wait_unchecked(deadline, true);
             Task::release(latch);
             r.is_some()
         };

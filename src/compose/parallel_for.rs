@@ -160,7 +160,7 @@ pub(crate) fn parallel_for(
         lp.run_from_outside(reg, begin, end);
     }
     // SAFETY: `lp` keeps its latch alive. A worker helps while it waits.
-    unsafe { (*lp.done).wait(None, true) };
+    unsafe { (*lp.done).wait_unchecked(None, true) };
     if reg.is_forked() {
         // A body forked and this is the child: the parent's threads ran the
         // rest of the loop there, not here.
@@ -201,7 +201,7 @@ impl Loop {
         } else {
             let patience = chunk_ns.saturating_mul(4).clamp(PATIENCE_MIN_NS, PATIENCE_MAX_NS);
             // SAFETY: the loop owns a reference to its latch.
-            let ended = unsafe { (*self.done).wait(deadline_after(patience), true) };
+            let ended = unsafe { (*self.done).wait_unchecked(deadline_after(patience), true) };
             ended.is_none() && take_back()
         };
         if join {

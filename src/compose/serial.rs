@@ -13,11 +13,10 @@
 //! If the pool refuses or drops the drain job (shutdown), every queued
 //! item is cancelled: its drop runs and its handle ends with `Shutdown`.
 //!
-//! While a drain runs an item, a thread-local names its queue. A wait, from
-//! that item, on a task still in the same FIFO could only end after the
-//! waiting item does: `would_deadlock` reports it so the wait can refuse.
+//! While a drain runs an item, it sets the core's wait rule
+//! (`task::WaitRule`): a wait, from that item, on a task still in the same
+//! FIFO could only end after the waiting item does, so `Task::wait` refuses it.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::ptr;
@@ -27,7 +26,7 @@ use crate::compose::{ext, lock};
 use crate::job::{CancelReason, Job, JobData, Outcome};
 use crate::lifecycle::Work;
 use crate::registry::{Admission, Registry, SubmitError};
-use crate::task::Task;
+use crate::task::{set_wait_rule, Task, WaitRule};
 use crate::worker::WorkerThread;
 use std::sync::Mutex;
 
@@ -56,37 +55,33 @@ struct Item {
 // SAFETY: `task` is only compared by address, never dereferenced.
 unsafe impl Send for Item {}
 
-thread_local! {
-    /// The queue whose item this thread is running, if any.
-    static RUNNING: Cell<*const Queue> = const { Cell::new(ptr::null()) };
-}
-
-/// Marks this thread as running an item of a queue; restores the previous
-/// mark when dropped (a helping wait can run another queue's drain inside).
-struct RunningGuard(*const Queue);
+/// Marks this thread as running an item of a queue, as the core's wait
+/// rule; restores the previous rule when dropped (a helping wait can run
+/// another queue's drain inside).
+struct RunningGuard(Option<WaitRule>);
 
 impl RunningGuard {
     fn enter(q: &Queue) -> RunningGuard {
-        RunningGuard(RUNNING.with(|r| r.replace(q)))
+        let rule = WaitRule { check: queued_behind, ctx: q as *const Queue as *const () };
+        RunningGuard(set_wait_rule(Some(rule)))
     }
 }
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        RUNNING.with(|r| r.set(self.0));
+        set_wait_rule(self.0);
     }
 }
 
-/// True if this thread runs an item of a serial queue or lane and `task` is
-/// still queued behind it on the same queue: waiting for it would hang.
-pub(crate) fn would_deadlock(task: &Task) -> bool {
-    let q = RUNNING.with(|r| r.get());
-    if q.is_null() || task.end().is_some() {
-        return false;
-    }
-    // SAFETY: RUNNING is set only while a drain, which holds an Arc of the
+/// The wait rule while an item of queue `q` runs: `task` still queued
+/// behind it on the same queue could only start after it ends.
+///
+/// # Safety
+/// `q` must point at a live Queue.
+unsafe fn queued_behind(q: *const (), task: &Task) -> bool {
+    // SAFETY: the rule is set only while a drain, which holds an Arc of the
     // queue, runs an item on this thread.
-    let q = unsafe { &*q };
+    let q = unsafe { &*(q as *const Queue) };
     lock(&q.state).items.iter().any(|it| ptr::eq(it.task, task))
 }
 

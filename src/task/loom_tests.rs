@@ -287,7 +287,7 @@ fn a_timed_out_wait_changes_nothing() {
     loom::model(|| {
         let (f, job) = Fixture::new();
         let worker = thread::spawn(move || job.run_claimed());
-        if let Some(end) = f.task().wait(Some(0), true) {
+        if let Ok(end) = f.task().wait(Some(0), true) {
             assert_eq!(f.task().observe(end), TaskEnd::Ran(CODE));
         }
         assert_eq!(f.wait(), TaskEnd::Ran(CODE));
