@@ -1,10 +1,12 @@
 //! What a unit of work is.
 //!
 //! A [`Job`] is four words stored *by value* in the deques: a function that
-//! knows how to execute or cancel it, and three words of data. A
-//! fire-and-forget C callback `(fn, arg, drop)` fits inline, so `bg_spawn`
-//! allocates nothing; a job with a handle carries a pointer to its
-//! [`Task`](crate::task::Task).
+//! knows its kind, and a three-word payload holding the kind's fields. Each
+//! kind is a named type implementing [`JobBody`]: [`SpawnJob`] (a
+//! fire-and-forget C callback, so `bg_spawn` allocates nothing),
+//! `TaskJob` (a task with a handle, `task.rs`), and the composition
+//! mechanisms' own kinds (a continuation, a serial queue's drain, a slice of
+//! a parallel loop), which implement the same trait where they are defined.
 //!
 //! **Exactly once.** Every `Job` that is created must be consumed exactly
 //! once, by [`Job::run`] or by [`Job::cancel`]. Running it calls the user's
@@ -14,6 +16,7 @@
 //! consume jobs, and they consume every one.
 
 use std::ffi::{c_int, c_void};
+use std::mem::{align_of, size_of, MaybeUninit};
 
 use crate::worker::WorkerThread;
 
@@ -38,45 +41,61 @@ pub(crate) enum Outcome {
     Internal,
 }
 
-/// Why a job is being consumed without running.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum CancelReason {
-    /// Its pool shut down in cancel mode, or was torn down after fork().
-    Shutdown,
+/// One kind of job: its fields, and what running or cancelling it does.
+/// Stored by value in a `Job`, so it must fit the payload (checked when the
+/// job is made).
+pub(crate) trait JobBody: Sized {
+    /// Runs the job on worker `w`.
+    fn run(self, w: &WorkerThread) -> Outcome;
+    /// Consumes the job without running it (its pool shut down in cancel
+    /// mode, refused it, or was torn down after fork()): the user's drop
+    /// runs, or the job's task ends as a shutdown.
+    fn cancel(self) -> Outcome;
 }
 
-pub(crate) type ExecFn = unsafe fn(JobData, Option<&WorkerThread>) -> Outcome;
-
+/// Three words, aligned as a pointer: room for any `JobBody`.
 #[derive(Clone, Copy)]
-pub(crate) struct JobData(pub *mut c_void, pub *mut c_void, pub usize);
+struct Payload([MaybeUninit<usize>; 3]);
+
+type ExecFn = unsafe fn(Payload, Option<&WorkerThread>) -> Outcome;
 
 pub(crate) struct Job {
-    /// Runs the job when given the worker, cancels it when given `None`.
+    /// `exec::<B>` for the kind `B` stored in `data`: runs it when given the
+    /// worker, cancels it when given `None`.
     exec: ExecFn,
-    data: JobData,
+    data: Payload,
 }
+
+#[cfg(not(loom))]
+const _: () = assert!(size_of::<Job>() == 4 * size_of::<usize>());
 
 // SAFETY: a job is handed from the submitting thread to exactly one consumer.
 // The submitter promised (by calling bg_submit) that `arg` may be used from
-// another thread; task pointers are reference-counted and thread-safe.
+// another thread; task pointers are reference-counted and thread-safe, and
+// every kind's other fields are (Arc of a Sync type, plain words).
 unsafe impl Send for Job {}
 
 impl Job {
-    /// # Safety
-    /// `exec` must accept `data` and consume it exactly once per call.
-    pub(crate) unsafe fn new(exec: ExecFn, data: JobData) -> Job {
-        Job { exec, data }
+    /// Stores `body` in a job.
+    pub(crate) fn new<B: JobBody>(body: B) -> Job {
+        const {
+            assert!(size_of::<B>() <= size_of::<Payload>(), "a job kind must fit in three words");
+            assert!(align_of::<B>() <= align_of::<Payload>(), "a job kind must be word-aligned");
+        }
+        let mut data = Payload([MaybeUninit::uninit(); 3]);
+        // SAFETY: the asserts above: `B` fits the payload and its alignment.
+        unsafe { data.0.as_mut_ptr().cast::<B>().write(body) };
+        Job { exec: exec::<B>, data }
     }
 
     /// A fire-and-forget C callback, stored inline.
     pub(crate) fn spawn(f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Job {
-        let drop_word = drop.map_or(0, |d| d as usize);
-        // SAFETY: exec_spawn decodes exactly the words encoded here.
-        unsafe { Job::new(exec_spawn, JobData(f as *mut c_void, arg, drop_word)) }
+        Job::new(SpawnJob { f, arg, drop })
     }
 
     pub(crate) fn run(self, worker: &WorkerThread) -> Outcome {
-        // SAFETY: consumes the job exactly once (self is moved in).
+        // SAFETY: `exec` matches the payload (set together in `new`); self is
+        // moved in, so the body is taken exactly once.
         unsafe { (self.exec)(self.data, Some(worker)) }
     }
 
@@ -85,37 +104,54 @@ impl Job {
     /// because whoever made the job still owns what it refers to.
     pub(crate) fn abandon(self) {}
 
-    pub(crate) fn cancel(self, _why: CancelReason) -> Outcome {
-        // SAFETY: consumes the job exactly once (self is moved in).
+    /// Consumes the job without running it (see `JobBody::cancel`).
+    pub(crate) fn cancel(self) -> Outcome {
+        // SAFETY: as in `run`.
         unsafe { (self.exec)(self.data, None) }
     }
 }
 
-unsafe fn exec_spawn(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
-    // SAFETY: Job::spawn stored a RawFn in word 0 and an optional RawDrop in word 2.
-    let f: RawFn = std::mem::transmute::<*mut c_void, RawFn>(d.0);
-    let arg = d.1;
+/// Takes the `B` that `Job::new::<B>` stored and runs or cancels it.
+///
+/// # Safety
+/// `data` must hold a `B` written by `Job::new`, not taken before.
+unsafe fn exec<B: JobBody>(data: Payload, worker: Option<&WorkerThread>) -> Outcome {
+    // SAFETY: the caller's contract; `new` checked size and alignment.
+    let body = unsafe { data.0.as_ptr().cast::<B>().read() };
     match worker {
-        Some(w) => {
-            let code = f(arg);
-            if code == 0 {
-                Outcome::Ok
-            } else {
-                w.registry().report_failure(crate::error::Failure {
-                    func: f as usize,
-                    arg: arg as usize,
-                    code,
-                    kind: crate::error::FailureKind::FireAndForget,
-                });
-                Outcome::Failed
-            }
+        Some(w) => body.run(w),
+        None => body.cancel(),
+    }
+}
+
+/// A fire-and-forget C callback: `f(arg)`, or `drop(arg)` if it never runs.
+pub(crate) struct SpawnJob {
+    f: RawFn,
+    arg: *mut c_void,
+    drop: Option<RawDrop>,
+}
+
+impl JobBody for SpawnJob {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        // SAFETY: the user's callback with the user's arg, as submitted.
+        let code = unsafe { (self.f)(self.arg) };
+        if code == 0 {
+            return Outcome::Ok;
         }
-        None => {
-            if d.2 != 0 {
-                let drop: RawDrop = std::mem::transmute::<usize, RawDrop>(d.2);
-                drop(arg);
-            }
-            Outcome::Cancelled
+        w.registry().report_failure(crate::error::Failure {
+            func: self.f as usize,
+            arg: self.arg as usize,
+            code,
+            kind: crate::error::FailureKind::FireAndForget,
+        });
+        Outcome::Failed
+    }
+
+    fn cancel(self) -> Outcome {
+        if let Some(d) = self.drop {
+            // SAFETY: `f` will never run: the drop owns `arg` now.
+            unsafe { d(self.arg) };
         }
+        Outcome::Cancelled
     }
 }

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `job.rs` | what a unit of work is (stored by value, consumed exactly once) |
 //! | `task.rs` | the waitable handle and its state machine |
+//! | `latch.rs` | one-shot latches: a group's or a parallel loop's end |
 //! | `slab.rs` | memory for handles: per-thread slabs, no malloc per task |
 //! | `depot.rs` | where slabs come from: mapped regions, a free list, memory given back when unused |
 //! | `reclaim.rs` | what the threads of pools that are gone leave behind in crossbeam-epoch, given back |
@@ -48,6 +49,7 @@ mod reclaim;
 pub mod error;
 mod fork;
 pub mod job;
+mod latch;
 mod lifecycle;
 pub mod pool;
 pub mod registry;

@@ -16,7 +16,7 @@ use crossbeam_deque::{Injector, Steal};
 
 use crate::error::{self, ErrorHandler, Failure};
 use crate::fork::GenLock;
-use crate::job::{CancelReason, Job, RawDrop, RawFn};
+use crate::job::{Job, RawDrop, RawFn};
 use crate::lifecycle::{Lifecycle, State, Ticket, Work};
 use crate::resize::{Control, Slot};
 use crate::sleep::{Parker, Sleep};
@@ -25,8 +25,8 @@ use crate::task::Task;
 use crate::worker::{self, WorkerThread};
 
 pub use crate::lifecycle::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
-pub use crate::stats::Stats;
 pub(crate) use crate::stats::bump;
+pub use crate::stats::Stats;
 
 /// The most threads a pool can have.
 pub const MAX_THREADS: usize = 1024;
@@ -355,7 +355,7 @@ impl Registry {
             match self.injector.steal() {
                 Steal::Success(job) => {
                     self.dequeued();
-                    job.cancel(CancelReason::Shutdown);
+                    job.cancel();
                     n += 1;
                 }
                 Steal::Retry => continue,
@@ -367,7 +367,7 @@ impl Registry {
             if let Some(deque) = lock(&slot.deque).as_ref() {
                 while let Some(job) = deque.pop() {
                     self.dequeued();
-                    job.cancel(CancelReason::Shutdown);
+                    job.cancel();
                     n += 1;
                 }
             }

@@ -78,7 +78,7 @@ use std::ptr;
 
 use crate::error::{Failure, FailureKind};
 use crate::fork;
-use crate::job::{Job, JobData, Outcome, RawDrop, RawFn};
+use crate::job::{Job, JobBody, Outcome, RawDrop, RawFn};
 use crate::sleep::Parker;
 use crate::sync::{futex, AtomicPtr, AtomicU32, Ordering};
 use crate::worker::WorkerThread;
@@ -244,15 +244,14 @@ impl Task {
     /// carries one user reference; the job carries the other.
     pub(crate) fn new(func: RawFn, arg: *mut c_void, drop: Option<RawDrop>, pool_id: u64) -> (*const Task, Job) {
         let t = Task::new_unqueued(func, arg, drop, pool_id, true);
-        // SAFETY: exec_task decodes word 0 as the task pointer and consumes the job's reference.
-        let job = unsafe { Job::new(exec_task, JobData(t as *mut c_void, ptr::null_mut(), 0)) };
+        let job = Job::new(TaskJob { task: t });
         (t, job)
     }
 
     /// Allocates a queued task with one user reference, and the job's if
     /// `with_job` (for a job or hook made later), but no job: for a
     /// mechanism that runs it with a job of its own (see `run_with`), or for
-    /// a latch, a task that some code ends with `run_with(|_, _| code)`.
+    /// a latch (`latch.rs`).
     pub(crate) fn new_unqueued(
         func: RawFn,
         arg: *mut c_void,
@@ -445,6 +444,14 @@ impl Task {
                 }
             }
             Err(_) => Outcome::Skipped,
+        }
+    }
+
+    /// Ends a latch's task (see `latch.rs`) as having run with result 0; a
+    /// second call finds it ended and does nothing.
+    pub(crate) fn end_latch(&self) {
+        if self.leave_queued(RUNNING).is_ok() {
+            self.finish(DONE, 0);
         }
     }
 
@@ -659,16 +666,29 @@ impl Task {
     }
 }
 
-/// Runs (or, given no worker, cancels) the task behind a job, then drops the job's reference.
-unsafe fn exec_task(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
-    let t = d.0 as *const Task;
-    let task = &*t;
-    let outcome = match worker {
-        Some(_) => task.run_with(|f, arg| f(arg)),
-        None => task.cancel_for_shutdown(),
-    };
-    Task::release_job(t);
-    outcome
+/// The job of a task with a handle; owns the task's `JOB_REF`.
+struct TaskJob {
+    task: *const Task,
+}
+
+impl JobBody for TaskJob {
+    fn run(self, _: &WorkerThread) -> Outcome {
+        // SAFETY: the job's reference keeps the task alive until released here.
+        unsafe {
+            let outcome = (*self.task).run_with(|f, arg| f(arg));
+            Task::release_job(self.task);
+            outcome
+        }
+    }
+
+    fn cancel(self) -> Outcome {
+        // SAFETY: as in `run`.
+        unsafe {
+            let outcome = (*self.task).cancel_for_shutdown();
+            Task::release_job(self.task);
+            outcome
+        }
+    }
 }
 
 #[cfg(all(test, loom))]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crossbeam_deque::{Steal, Worker};
 
-use crate::job::{CancelReason, Job, Outcome};
+use crate::job::{Job, Outcome};
 use crate::registry::{bump, Registry};
 use crate::resize::Slot;
 use crate::sleep::Woken;
@@ -310,7 +310,7 @@ impl WorkerThread {
     pub(crate) fn execute(&self, job: Job) {
         let st = &self.slot().stats;
         let outcome = if self.registry.is_cancelling() {
-            job.cancel(CancelReason::Shutdown)
+            job.cancel()
         } else {
             st.running.store(true, crate::sync::Ordering::Relaxed);
             let o = job.run(self);

@@ -16,7 +16,7 @@
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
-use crate::job::{CancelReason, Job, JobData, Outcome, RawDrop, RawFn};
+use crate::job::{Job, JobBody, Outcome, RawDrop, RawFn};
 use crate::lifecycle::Work;
 use crate::registry::{Registry, SubmitError};
 use crate::task::{Hook, Task, TaskEnd};
@@ -66,30 +66,52 @@ unsafe fn fire(h: *mut Hook, ante: &Task) {
     // SAFETY: `then` made this node a Box<ThenHook> with the Hook first (repr(C)).
     let h = Box::from_raw(h as *mut ThenHook);
     ante.retain(); // for the job, which reads how the antecedent ended
-    let data = JobData(h.cont as *mut c_void, ante as *const Task as *mut c_void, h.call as usize);
-    // SAFETY: exec_then decodes these words and consumes both references.
-    let job = Job::new(exec_then, data);
+    let job = Job::new(ThenJob { cont: h.cont, ante, call: h.call });
     if let Err((_, job)) = h.reg.submit_accepted(job) {
-        job.cancel(CancelReason::Shutdown);
+        // Refused (the pool closed): ends the continuation as a shutdown,
+        // whose own hooks run later on this thread, not inside this one.
+        job.cancel();
     }
 }
 
-/// Runs the continuation (or, given no worker, ends it as a shutdown).
-unsafe fn exec_then(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
-    let cont = d.0 as *const Task;
-    let ante = d.1 as *const Task;
-    // SAFETY: `fire` stored a ThenCall in word 2.
-    let call = std::mem::transmute::<usize, ThenCall>(d.2);
-    let outcome = match worker {
-        Some(_) => (*cont).run_with(|func, arg| {
-            // The hook fired, so the antecedent has ended.
-            let end = (*ante).end().unwrap_or(TaskEnd::Forked);
-            // Handing the status to a continuation counts as observing it.
-            call(func, arg, (*ante).observe(end))
-        }),
-        None => (*cont).cancel_for_shutdown(),
-    };
-    Task::release(ante);
-    Task::release_job(cont);
-    outcome
+/// A continuation that fell due; owns the continuation's `JOB_REF` and a
+/// reference to the antecedent, whose end it passes on.
+struct ThenJob {
+    cont: *const Task,
+    ante: *const Task,
+    call: ThenCall,
+}
+
+impl ThenJob {
+    fn release(self) {
+        // SAFETY: the job owns both references, dropped once here.
+        unsafe {
+            Task::release(self.ante);
+            Task::release_job(self.cont);
+        }
+    }
+}
+
+impl JobBody for ThenJob {
+    fn run(self, _: &WorkerThread) -> Outcome {
+        // SAFETY: the job's references keep both tasks alive.
+        let outcome = unsafe {
+            let ante = &*self.ante;
+            (*self.cont).run_with(|func, arg| {
+                // The hook fired, so the antecedent has ended.
+                let end = ante.end().unwrap_or(TaskEnd::Forked);
+                // Handing the status to a continuation counts as observing it.
+                (self.call)(func, arg, ante.observe(end))
+            })
+        };
+        self.release();
+        outcome
+    }
+
+    fn cancel(self) -> Outcome {
+        // SAFETY: as in `run`.
+        let outcome = unsafe { (*self.cont).cancel_for_shutdown() };
+        self.release();
+        outcome
+    }
 }

@@ -3,9 +3,9 @@
 //!
 //! Each member is an ordinary handle with a completion hook (`task.rs`)
 //! that updates the group: one fewer pending, the first failure code, and
-//! whether some member never ran. Waiting uses a latch, a task with no job
-//! that the hook ending the last pending member ends, so a wait from a
-//! worker helps like any wait on a handle. The next submit arms a new
+//! whether some member never ran. Waiting uses a latch (`latch.rs`) that
+//! the hook ending the last pending member sets, so a wait from a worker
+//! helps like any wait on a handle. The next submit arms a new
 //! latch, so a group can be waited for again after more submits.
 //!
 //! Members that have not ended sit in a slab so that a cancel can reach
@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::compose::lock;
 use crate::job::{RawDrop, RawFn};
+use crate::latch::Latch;
 use crate::registry::{Registry, SubmitError};
 use crate::task::{Hook, Task, TaskEnd};
 
@@ -57,9 +58,8 @@ struct State {
     /// Tasks not yet ended, by slot; null for a free or reserved slot.
     members: Vec<*const Task>,
     free: Vec<usize>,
-    /// Ended when `pending` drops to zero; one reference; null when nothing
-    /// is pending (so never set when the group is dropped: members hold it).
-    latch: *const Task,
+    /// Set when `pending` drops to zero; `None` when nothing is pending.
+    latch: Option<Latch>,
 }
 
 // SAFETY: the task pointers are thread-safe handles, used under the lock
@@ -74,11 +74,6 @@ struct Member {
     slot: usize,
 }
 
-/// Never called: a latch has no function of its own.
-unsafe extern "C" fn latch_fn(_: *mut c_void) -> c_int {
-    0
-}
-
 impl Group {
     pub(crate) fn new(reg: Arc<Registry>, cancel_on_error: bool) -> Arc<Group> {
         Arc::new(Group {
@@ -91,7 +86,7 @@ impl Group {
                 cancelled: false,
                 members: Vec::new(),
                 free: Vec::new(),
-                latch: ptr::null(),
+                latch: None,
             }),
         })
     }
@@ -111,8 +106,8 @@ impl Group {
                 return Err(GroupRefusal::Cancelled);
             }
             st.pending += 1;
-            if st.latch.is_null() {
-                st.latch = Task::new_unqueued(latch_fn, ptr::null_mut(), None, self.reg.id, false);
+            if st.latch.is_none() {
+                st.latch = Some(Latch::new(self.reg.id));
             }
             match st.free.pop() {
                 Some(i) => i,
@@ -167,18 +162,14 @@ impl Group {
                 }
             };
             st.pending -= 1;
-            let latch = if st.pending == 0 { std::mem::replace(&mut st.latch, ptr::null()) } else { ptr::null() };
+            let latch = if st.pending == 0 { st.latch.take() } else { None };
             (latch, failed && self.cancel_on_error && !st.cancelled)
         };
         if cancel {
             self.cancel();
         }
-        if !latch.is_null() {
-            // SAFETY: the group's reference to the latch was moved to us.
-            unsafe {
-                (*latch).run_with(|_, _| 0);
-                Task::release(latch);
-            }
+        if let Some(latch) = latch {
+            latch.set();
         }
     }
 
@@ -211,19 +202,12 @@ impl Group {
     pub(crate) fn wait(&self, deadline: Option<u64>) -> Option<GroupEnd> {
         let latch = {
             let st = lock(&self.state);
-            if st.pending == 0 {
-                return Some(st.end());
+            match &st.latch {
+                Some(latch) if st.pending != 0 => latch.clone(),
+                _ => return Some(st.end()),
             }
-            // SAFETY: the group holds a reference while the latch is set.
-            unsafe { (*st.latch).retain() };
-            st.latch
         };
-        // SAFETY: retained above.
-        let ended = unsafe {
-            let r = (*latch).wait_unchecked(deadline, true);
-            Task::release(latch);
-            r.is_some()
-        };
+        let ended = latch.wait(deadline);
         ended.then(|| lock(&self.state).end())
     }
 }

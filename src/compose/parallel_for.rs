@@ -6,7 +6,7 @@
 //! left, runs those in chunks of `grain`, and subtracts them from
 //! `remaining`; thieves take the biggest halves (the oldest), the owner
 //! keeps the smallest (LIFO). The job that brings `remaining` to zero ends
-//! the loop's latch, a task with no job of its own that the caller waits on.
+//! the loop's latch (`latch.rs`), which the caller waits on.
 //!
 //! Between chunks, a worker whose deque is empty (thieves took all it
 //! queued, or it ran out of halves of its own) splits its remaining items
@@ -46,15 +46,15 @@
 //! If the pool drops a job (cancel shutdown), its items count as done but
 //! `dropped` is set: the loop reports that part of the range never ran.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::job::{Job, JobData, Outcome};
+use crate::job::{Job, JobBody, Outcome};
+use crate::latch::Latch;
 use crate::lifecycle::Work;
 use crate::registry::{Registry, SubmitError};
 use crate::sync::{deadline_after, now_ns};
-use crate::task::Task;
 use crate::worker::WorkerThread;
 
 /// The loop body: called with `[lo, hi)` and the caller's context.
@@ -95,8 +95,8 @@ struct Loop {
     remaining: AtomicUsize,
     /// Some items were dropped by a shutdown instead of run.
     dropped: AtomicBool,
-    /// Ended when `remaining` reaches zero; this loop owns one reference.
-    done: *const Task,
+    /// Set when `remaining` reaches zero.
+    done: Latch,
     claims: [AtomicUsize; SLOTS],
 }
 
@@ -104,18 +104,6 @@ struct Loop {
 // calling bg_parallel_for; `done` is a thread-safe task.
 unsafe impl Send for Loop {}
 unsafe impl Sync for Loop {}
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        // SAFETY: the loop owns one reference to its latch.
-        unsafe { Task::release(self.done) };
-    }
-}
-
-/// Never called: a latch has no function of its own.
-unsafe extern "C" fn latch_fn(_: *mut c_void) -> c_int {
-    0
-}
 
 /// Runs the loop; `Ok(true)` if every chunk ran, `Ok(false)` if a cancel
 /// shutdown dropped some. Refused (nothing ran) if the pool does not take
@@ -150,7 +138,7 @@ pub(crate) fn parallel_for(
         split,
         remaining: AtomicUsize::new(n),
         dropped: AtomicBool::new(false),
-        done: Task::new_unqueued(latch_fn, std::ptr::null_mut(), None, reg.id, false),
+        done: Latch::new(reg.id),
         claims: std::array::from_fn(|_| AtomicUsize::new(EMPTY)),
     });
     let own_worker = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), &**reg));
@@ -159,8 +147,8 @@ pub(crate) fn parallel_for(
     } else {
         lp.run_from_outside(reg, begin, end);
     }
-    // SAFETY: `lp` keeps its latch alive. A worker helps while it waits.
-    unsafe { (*lp.done).wait_unchecked(None, true) };
+    // A worker helps while it waits.
+    lp.done.wait(None);
     if reg.is_forked() {
         // A body forked and this is the child: the parent's threads ran the
         // rest of the loop there, not here.
@@ -200,9 +188,8 @@ impl Loop {
             take_back()
         } else {
             let patience = chunk_ns.saturating_mul(4).clamp(PATIENCE_MIN_NS, PATIENCE_MAX_NS);
-            // SAFETY: the loop owns a reference to its latch.
-            let ended = unsafe { (*self.done).wait_unchecked(deadline_after(patience), true) };
-            ended.is_none() && take_back()
+            let ended = self.done.wait(deadline_after(patience));
+            !ended && take_back()
         };
         if join {
             self.run_as_outside_caller(reg, first, end);
@@ -267,8 +254,7 @@ impl Loop {
             self.dropped.store(true, Ordering::Relaxed);
         }
         if self.remaining.fetch_sub(items, Ordering::AcqRel) == items {
-            // SAFETY: the loop (kept alive by our caller's Arc) owns a reference.
-            unsafe { (*self.done).run_with(|_, _| 0) };
+            self.done.set();
         }
     }
 
@@ -276,8 +262,7 @@ impl Loop {
     fn push(self: &Arc<Self>, reg: &Registry, tag: usize, lo: usize, hi: usize) -> bool {
         let raw = Arc::into_raw(Arc::clone(self)) as usize;
         debug_assert_eq!(raw & TAG_MASK, 0);
-        // SAFETY: exec_range decodes exactly these words and consumes the Arc.
-        let job = unsafe { Job::new(exec_range, JobData((raw | tag) as *mut c_void, lo as *mut c_void, hi)) };
+        let job = Job::new(RangeJob { tagged_loop: raw | tag, lo, hi });
         match reg.submit_accepted(job) {
             Ok(()) => true,
             Err((_, job)) => {
@@ -291,19 +276,43 @@ impl Loop {
     }
 }
 
-/// Runs (or, given no worker, drops) one half of a loop.
-unsafe fn exec_range(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
-    let word = d.0 as usize;
-    // SAFETY: `push` leaked one Arc into word 0, tagged in its low bits.
-    let lp = Arc::from_raw((word & !TAG_MASK) as *const Loop);
-    let (lo, hi) = (d.1 as usize, d.2);
-    let tag = word & TAG_MASK;
-    if tag != 0 && lp.claims[tag - 1].compare_exchange(lo, EMPTY, Ordering::AcqRel, Ordering::Relaxed).is_err() {
-        return Outcome::Internal; // the outside caller took this half back
+/// One half `[lo, hi)` of a loop. `tagged_loop` is an `Arc<Loop>` leaked
+/// for the job, with the claim tag (see TAG_MASK) in its low bits: the
+/// three fields fill a job's payload.
+struct RangeJob {
+    tagged_loop: usize,
+    lo: usize,
+    hi: usize,
+}
+
+impl RangeJob {
+    /// Takes the job's Arc back; `None` if the outside caller took this half
+    /// back itself (it claims halves through `claims`).
+    fn claim(&self) -> Option<Arc<Loop>> {
+        // SAFETY: `push` leaked one Arc into `tagged_loop` for this job.
+        let lp = unsafe { Arc::from_raw((self.tagged_loop & !TAG_MASK) as *const Loop) };
+        let tag = self.tagged_loop & TAG_MASK;
+        if tag != 0 && lp.claims[tag - 1].compare_exchange(self.lo, EMPTY, Ordering::AcqRel, Ordering::Relaxed).is_err()
+        {
+            return None;
+        }
+        Some(lp)
     }
-    match worker {
-        Some(w) => lp.run(w, lo, hi),
-        None => lp.account(hi - lo, true),
+}
+
+impl JobBody for RangeJob {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        if let Some(lp) = self.claim() {
+            lp.run(w, self.lo, self.hi);
+        }
+        Outcome::Internal
     }
-    Outcome::Internal
+
+    /// The half is dropped: counted as done, the loop reports the drop.
+    fn cancel(self) -> Outcome {
+        if let Some(lp) = self.claim() {
+            lp.account(self.hi - self.lo, true);
+        }
+        Outcome::Internal
+    }
 }

@@ -18,12 +18,11 @@
 //! FIFO could only end after the waiting item does, so `Task::wait` refuses it.
 
 use std::collections::VecDeque;
-use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 
 use crate::compose::{ext, lock};
-use crate::job::{CancelReason, Job, JobData, Outcome};
+use crate::job::{Job, JobBody, Outcome};
 use crate::lifecycle::Work;
 use crate::registry::{Admission, Registry, SubmitError};
 use crate::task::{set_wait_rule, Task, WaitRule};
@@ -119,13 +118,11 @@ impl Queue {
     /// it (an outside admission cannot fail); then everything queued is
     /// cancelled.
     pub(crate) fn schedule(self: Arc<Self>, adm: &mut Admission<'_>, behind: bool) {
-        let data = JobData(Arc::into_raw(self) as *mut c_void, ptr::null_mut(), 0);
-        // SAFETY: exec_drain decodes word 0 as the Arc just leaked into it.
-        let job = unsafe { Job::new(exec_drain, data) };
+        let job = Job::new(DrainJob { queue: self });
         if behind {
             adm.queue_behind(job);
         } else if let Err((_, job)) = adm.queue(job, false) {
-            job.cancel(CancelReason::Shutdown);
+            job.cancel();
         }
     }
 
@@ -178,18 +175,24 @@ impl Queue {
             std::mem::take(&mut st.items)
         };
         for item in items {
-            item.job.cancel(CancelReason::Shutdown);
+            item.job.cancel();
         }
     }
 }
 
-/// A queue's drain: runs items (given a worker) or cancels them all.
-unsafe fn exec_drain(d: JobData, worker: Option<&WorkerThread>) -> Outcome {
-    // SAFETY: `schedule` leaked exactly one Arc into word 0 for this job.
-    let q = Arc::from_raw(d.0 as *const Queue);
-    match worker {
-        Some(w) => q.drain(w),
-        None => q.cancel_all(),
+/// A queue's drain: runs items, or, cancelled, cancels them all.
+struct DrainJob {
+    queue: Arc<Queue>,
+}
+
+impl JobBody for DrainJob {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        self.queue.drain(w);
+        Outcome::Internal
     }
-    Outcome::Internal
+
+    fn cancel(self) -> Outcome {
+        self.queue.cancel_all();
+        Outcome::Internal
+    }
 }

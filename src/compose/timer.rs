@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::compose::{ext, lock};
-use crate::job::{CancelReason, Job};
+use crate::job::Job;
 use crate::lifecycle::Work;
 use crate::registry::{Registry, SubmitError};
 use crate::sync::now_ns;
@@ -146,7 +146,7 @@ impl TimerSlot {
         drop(adm);
         // Jobs of ended tasks only drop their reference (outside the lock).
         for e in ended {
-            e.job.cancel(CancelReason::Shutdown);
+            e.job.cancel();
         }
         Ok(())
     }
@@ -163,7 +163,7 @@ impl TimerSlot {
             shared.wake.notify_all();
             let _ = thread.join();
             for e in waiting {
-                e.job.cancel(CancelReason::Shutdown);
+                e.job.cancel();
             }
         }
     }
@@ -194,7 +194,7 @@ fn timer_main(reg: Arc<Registry>, shared: Arc<Shared>) {
                 let e = heap.entries.pop().expect("peeked");
                 drop(heap);
                 if let Err((_, job)) = reg.submit_accepted(e.job) {
-                    job.cancel(CancelReason::Shutdown);
+                    job.cancel();
                 }
                 heap = lock(&shared.state);
             }

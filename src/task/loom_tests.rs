@@ -16,7 +16,6 @@ use loom::sync::atomic::AtomicUsize;
 use loom::thread;
 
 use super::*;
-use crate::job::CancelReason;
 use crate::sleep::{Parker, Sleep};
 
 const CODE: c_int = 7;
@@ -123,7 +122,7 @@ impl JobRef {
 
     /// What the cancel-mode shutdown sweep does with a queued job.
     fn sweep(mut self) {
-        self.0.take().unwrap().cancel(CancelReason::Shutdown);
+        self.0.take().unwrap().cancel();
     }
 }
 
