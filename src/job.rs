@@ -78,10 +78,8 @@ unsafe impl Send for Job {}
 impl Job {
     /// Stores `body` in a job.
     pub(crate) fn new<B: JobBody>(body: B) -> Job {
-        const {
-            assert!(size_of::<B>() <= size_of::<Payload>(), "a job kind must fit in three words");
-            assert!(align_of::<B>() <= align_of::<Payload>(), "a job kind must be word-aligned");
-        }
+        #[allow(clippy::let_unit_value)] // evaluating the const is the check
+        let () = Fits::<B>::CHECK;
         let mut data = Payload([MaybeUninit::uninit(); 3]);
         // SAFETY: the asserts above: `B` fits the payload and its alignment.
         unsafe { data.0.as_mut_ptr().cast::<B>().write(body) };
@@ -109,6 +107,17 @@ impl Job {
         // SAFETY: as in `run`.
         unsafe { (self.exec)(self.data, None) }
     }
+}
+
+/// Fails to compile (when `Job::new::<B>` is instantiated) unless a `B`
+/// fits the payload.
+struct Fits<B>(std::marker::PhantomData<B>);
+
+impl<B> Fits<B> {
+    const CHECK: () = {
+        assert!(size_of::<B>() <= size_of::<Payload>(), "a job kind must fit in three words");
+        assert!(align_of::<B>() <= align_of::<Payload>(), "a job kind must be word-aligned");
+    };
 }
 
 /// Takes the `B` that `Job::new::<B>` stored and runs or cancels it.

@@ -32,34 +32,8 @@
 //! * `OBSERVED` records that a wait reported a non-zero result to someone, so
 //!   releasing the handle afterwards is not reported as an unobserved failure.
 //!
-//! # Completion hooks
-//!
-//! Continuations, groups and completion queues need "do something once this
-//! task ends". Each attaches a `Hook`: an intrusive node pushed on the
-//! lock-free stack `hooks`, which is sealed (set to `SEALED`) when drained.
-//!
-//! * Attach: push the node with a CAS on `hooks`, then `fetch_or(HAS_HOOKS)`
-//!   on `state`. If the push finds `SEALED`, the hooks were already run: the
-//!   attacher runs its hook itself, at once.
-//! * Complete: `finish` swaps in the terminal state; if the word it replaced
-//!   had `HAS_HOOKS`, it drains: swaps `hooks` to `SEALED` and runs every node
-//!   it took. A task nobody hooked pays one flag test.
-//! * If the attacher's `fetch_or` returns a terminal state, the completer's
-//!   swap came first and may have missed this node: the attacher drains too.
-//!   Otherwise the completer's swap comes later in the order of `state` (every
-//!   RMW in between keeps the flags), sees `HAS_HOOKS`, and acquires the
-//!   `fetch_or`, so its own swap of `hooks` sees the pushed node.
-//! * Completer and attacher may both drain: the swap to `SEALED` hands each
-//!   node to exactly one of them. So a hook is never lost and never runs
-//!   twice, even when attached to a task that has already ended.
-//!
-//! Hooks run after the waiters are woken, on the thread that ended the task
-//! (a worker, a bg_cancel caller, the shutdown sweep) or on the attacher's,
-//! while a reference keeps the task alive. They must be short and never block.
-//! A hook that ends another task (a continuation refused by a closed pool)
-//! does not run that task's hooks inside itself: they are queued for the
-//! outermost drain on the thread, so ending a chain of any length uses
-//! constant stack.
+//! Completion hooks (continuations, groups, completion queues) are in
+//! `task/hooks.rs`, waiting in `task/wait.rs`, references in `task/refs.rs`.
 //!
 //! # Ownership
 //!
@@ -72,11 +46,19 @@
 //! frees the task; if the task failed and nobody observed it, that release
 //! reports the failure to the pool's error handler first.
 
+mod hooks;
+mod refs;
+mod wait;
+
+pub(crate) use hooks::Hook;
+pub use refs::OverRelease;
+pub use wait::WaitError;
+pub(crate) use wait::{set_wait_rule, WaitRule};
+
 use std::cell::UnsafeCell;
 use std::ffi::{c_int, c_void};
 use std::ptr;
 
-use crate::error::{Failure, FailureKind};
 use crate::fork;
 use crate::job::{Job, JobBody, Outcome, RawDrop, RawFn};
 use crate::sleep::Parker;
@@ -113,42 +95,6 @@ const BUSY: *mut Parker = 1 as *mut Parker;
 /// The hooks have run: no more can be attached; see the module docs.
 const SEALED: *mut Hook = 1 as *mut Hook;
 
-#[cfg(not(loom))]
-std::thread_local! {
-    /// Tasks whose hooks wait for the outermost `run_hooks_soon` on this
-    /// thread; `None` when no hooks are running here.
-    static ENDING: std::cell::RefCell<Option<Vec<*const Task>>> = const { std::cell::RefCell::new(None) };
-}
-#[cfg(loom)]
-loom::thread_local! {
-    static ENDING: std::cell::RefCell<Option<Vec<*const Task>>> = std::cell::RefCell::new(None);
-}
-
-type Ending = std::cell::RefCell<Option<Vec<*const Task>>>;
-
-/// Runs `f` on this thread's `ENDING`; `None` once the thread's locals are destroyed.
-fn with_ending<R>(f: impl FnOnce(&Ending) -> R) -> Option<R> {
-    #[cfg(not(loom))]
-    return ENDING.try_with(f).ok();
-    #[cfg(loom)]
-    return Some(ENDING.with(f));
-}
-
-/// A completion hook: a node that a mechanism embeds as the first field of
-/// its own `#[repr(C)]` allocation and attaches with [`Task::add_hook`].
-#[repr(C)]
-pub(crate) struct Hook {
-    next: *mut Hook,
-    /// Called exactly once, with the node and the ended task; owns the node.
-    run: unsafe fn(*mut Hook, &Task),
-}
-
-impl Hook {
-    pub(crate) const fn new(run: unsafe fn(*mut Hook, &Task)) -> Hook {
-        Hook { next: ptr::null_mut(), run }
-    }
-}
-
 /// How a task ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum TaskEnd {
@@ -161,49 +107,6 @@ pub enum TaskEnd {
     /// The handle was inherited across fork(): the task belongs to the parent.
     Forked,
 }
-
-/// Why `Task::wait` returned without the task's end.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum WaitError {
-    /// The deadline passed first.
-    Timeout,
-    /// The task is queued behind the caller's own (a serial queue's later
-    /// item): it cannot start before the caller ends.
-    WouldDeadlock,
-}
-
-/// A rule a mechanism that orders tasks sets on a thread while it runs one
-/// of its tasks there: `check(ctx, task)` says whether `task` can only start
-/// after the running one ends, so that waiting for it would hang. The core
-/// asks it in `Task::wait` without knowing which mechanism set it.
-#[derive(Clone, Copy)]
-pub(crate) struct WaitRule {
-    pub(crate) check: unsafe fn(ctx: *const (), task: &Task) -> bool,
-    pub(crate) ctx: *const (),
-}
-
-std::thread_local! {
-    // Plain std even under loom: no model sets a rule.
-    static WAIT_RULE: std::cell::Cell<Option<WaitRule>> = const { std::cell::Cell::new(None) };
-}
-
-/// Sets this thread's wait rule; returns the one it replaces, for the
-/// setter to restore (a helping wait may run another queue's task inside).
-pub(crate) fn set_wait_rule(rule: Option<WaitRule>) -> Option<WaitRule> {
-    WAIT_RULE.with(|r| r.replace(rule))
-}
-
-fn wait_would_deadlock(task: &Task) -> bool {
-    match WAIT_RULE.with(|r| r.get()) {
-        // SAFETY: the setter keeps `ctx` valid while its rule is set.
-        Some(rule) => unsafe { (rule.check)(rule.ctx, task) },
-        None => false,
-    }
-}
-
-/// A release by a caller that held no reference (see `Task::release_checked`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct OverRelease;
 
 /// Why `cancel` did not cancel.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -344,92 +247,6 @@ impl Task {
         }
     }
 
-    /// Runs `hook` once this task has ended: later, on the thread that ends
-    /// it, or now, on this thread, if it already has (see the module docs).
-    ///
-    /// # Safety
-    /// `hook` must be valid and not attached anywhere; its `run` owns it.
-    pub(crate) unsafe fn add_hook(&self, hook: *mut Hook) {
-        if self.fork_gen != fork::generation() {
-            // Inherited across fork(): nothing in this process will end it.
-            return ((*hook).run)(hook, self);
-        }
-        let mut head = self.hooks.load(Ordering::Acquire);
-        loop {
-            if head == SEALED {
-                return ((*hook).run)(hook, self);
-            }
-            (*hook).next = head;
-            match self.hooks.compare_exchange_weak(head, hook, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(now) => head = now,
-            }
-        }
-        if self.state.fetch_or(HAS_HOOKS, Ordering::AcqRel) & LIFE >= DONE {
-            self.run_hooks_soon();
-        }
-    }
-
-    /// Runs the hooks now, or, if this thread is already running hooks
-    /// further up its stack, queues the task for that outermost caller. A
-    /// hook may end another task (a continuation refused by a closed pool
-    /// ends as a shutdown at once), whose hooks would otherwise run inside
-    /// it: a chain of 100,000 continuations overflowed the stack.
-    fn run_hooks_soon(&self) {
-        let queued = with_ending(|q| {
-            let mut q = q.borrow_mut();
-            match q.as_mut() {
-                Some(later) => {
-                    self.retain(); // keeps it alive until the outermost caller runs its hooks
-                    later.push(self as *const Task);
-                    true
-                }
-                None => {
-                    *q = Some(Vec::new());
-                    false
-                }
-            }
-        });
-        match queued {
-            Some(true) => return,
-            // This thread's locals are gone (a thread-exit destructor): run inline.
-            None => return self.run_hooks(),
-            Some(false) => {}
-        }
-        self.run_hooks();
-        while let Some(Some(t)) = with_ending(|q| q.borrow_mut().as_mut().and_then(|v| v.pop())) {
-            // SAFETY: `t` was retained when queued; that reference is dropped here.
-            unsafe {
-                (*t).run_hooks();
-                Task::release(t);
-            }
-        }
-        with_ending(|q| *q.borrow_mut() = None);
-    }
-
-    /// Seals the hook list and runs the hooks it held, in attach order.
-    fn run_hooks(&self) {
-        let mut h = self.hooks.swap(SEALED, Ordering::AcqRel);
-        let mut ordered: *mut Hook = ptr::null_mut();
-        while !h.is_null() && h != SEALED {
-            // SAFETY: the swap made these nodes ours; they stay valid until run.
-            unsafe {
-                let next = (*h).next;
-                (*h).next = ordered;
-                ordered = h;
-                h = next;
-            }
-        }
-        while !ordered.is_null() {
-            // SAFETY: as above; `run` takes the node, so read `next` first.
-            unsafe {
-                let next = (*ordered).next;
-                ((*ordered).run)(ordered, self);
-                ordered = next;
-            }
-        }
-    }
-
     /// Runs the task's body if it is still queued: `body` gets `func` and
     /// `arg` and returns the result code. `Skipped` if it was cancelled.
     pub(crate) fn run_with(&self, body: impl FnOnce(RawFn, *mut c_void) -> c_int) -> Outcome {
@@ -506,163 +323,6 @@ impl Task {
             Err(RUNNING) => Err(CancelError::Running),
             Err(_) => Err(CancelError::Finished),
         }
-    }
-
-    /// Blocks the calling thread (helping only if told to and it is a
-    /// worker) until the task ends or the deadline passes. Refused at once
-    /// with `WouldDeadlock` if the task can only start after the caller's
-    /// own task ends (see `WaitRule`).
-    pub fn wait(&self, deadline: Option<u64>, help: bool) -> Result<TaskEnd, WaitError> {
-        if self.end().is_none() && wait_would_deadlock(self) {
-            return Err(WaitError::WouldDeadlock);
-        }
-        self.wait_unchecked(deadline, help).ok_or(WaitError::Timeout)
-    }
-
-    /// `wait` without the `WaitRule` check: for the library's own latches,
-    /// which no mechanism queues behind anything (`None` = timed out).
-    pub(crate) fn wait_unchecked(&self, deadline: Option<u64>, help: bool) -> Option<TaskEnd> {
-        if let Some(e) = self.end() {
-            return Some(e);
-        }
-        // A wait whose deadline has already passed (a zero timeout) never
-        // runs other work: that could outlast the deadline by a whole task.
-        let help = help && deadline.is_none_or(|d| crate::sync::now_ns() < d);
-        if help {
-            if let Some(w) = WorkerThread::current() {
-                return w.wait_helping(self, deadline);
-            }
-        } else if let Some(w) = WorkerThread::current() {
-            // Jobs in this worker's own deque can only run if someone steals
-            // them while we block: make sure someone is awake to.
-            w.before_blocking();
-        }
-        self.wait_blocking(deadline)
-    }
-
-    /// Spins briefly, then sleeps on the futex of `state`.
-    pub(crate) fn wait_blocking(&self, deadline: Option<u64>) -> Option<TaskEnd> {
-        // Under loom the polls only multiply the interleavings to explore.
-        let spins = if cfg!(loom) { 0 } else { 64 };
-        for i in 0..spins {
-            if let Some(e) = self.end() {
-                return Some(e);
-            }
-            if i < 16 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
-        loop {
-            let s = self.state.load(Ordering::Acquire);
-            if let Some(e) = self.end() {
-                return Some(e);
-            }
-            if s & HAS_WAITER == 0
-                && self.state.compare_exchange(s, s | HAS_WAITER, Ordering::AcqRel, Ordering::Acquire).is_err()
-            {
-                continue;
-            }
-            if !futex::wait(&self.state, s | HAS_WAITER, deadline) {
-                return self.end();
-            }
-        }
-    }
-
-    /// Registers `parker` to be unparked on completion. False if the task
-    /// already ended or another helper holds the slot.
-    pub(crate) fn add_helper(&self, parker: &Parker) -> bool {
-        let me = parker as *const Parker as *mut Parker;
-        if self.helper.compare_exchange(ptr::null_mut(), me, Ordering::AcqRel, Ordering::Acquire).is_err() {
-            return false;
-        }
-        let prev = self.state.fetch_or(HAS_HELPER, Ordering::AcqRel);
-        if prev & LIFE >= DONE {
-            // Already ended. A completer that saw the flag of an earlier helper
-            // may have taken our parker to unpark it: wait it out before leaving.
-            self.remove_helper(parker);
-            return false;
-        }
-        true
-    }
-
-    /// Undoes `add_helper`, waiting out a completer that is unparking us.
-    pub(crate) fn remove_helper(&self, parker: &Parker) {
-        let me = parker as *const Parker as *mut Parker;
-        loop {
-            match self.helper.compare_exchange(me, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return,
-                Err(BUSY) => crate::sync::spin_loop(),
-                Err(_) => return, // null: the completer is done with our parker
-            }
-        }
-    }
-
-    /// Adds a user reference.
-    pub fn retain(&self) {
-        self.refs.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Drops one user reference; the last reference frees the task.
-    ///
-    /// # Safety
-    /// `t` must be a live task and the caller must own the reference it drops.
-    pub unsafe fn release(t: *const Task) {
-        Task::drop_refs(t, 1)
-    }
-
-    /// `release` for a caller that may be wrong about owning a reference (a
-    /// C user): refused if no user reference is left, which would otherwise
-    /// free the task under its queued job.
-    ///
-    /// # Safety
-    /// `t` must be a live task.
-    pub unsafe fn release_checked(t: *const Task) -> Result<(), OverRelease> {
-        if (*t).refs.load(Ordering::Relaxed) & !JOB_REF == 0 {
-            return Err(OverRelease);
-        }
-        Task::drop_refs(t, 1);
-        Ok(())
-    }
-
-    /// Drops the job's reference, once the job is consumed.
-    ///
-    /// # Safety
-    /// `t` must be a live task whose job (or hook) held `JOB_REF` until now.
-    pub(crate) unsafe fn release_job(t: *const Task) {
-        Task::drop_refs(t, JOB_REF)
-    }
-
-    unsafe fn drop_refs(t: *const Task, n: u32) {
-        // Holding the only reference, nobody else can change the count: a
-        // load does (its acquire pairs with every earlier release's), and a
-        // waiter releasing what it waited for skips a locked instruction,
-        // which would also hold back its next handle's cache miss (the wait
-        // loop of bench/ went from 25 to 18 ns a handle).
-        if (*t).refs.load(Ordering::Acquire) != n {
-            if (*t).refs.fetch_sub(n, Ordering::Release) != n {
-                return;
-            }
-            crate::sync::fence(Ordering::Acquire);
-        }
-        let task = &*t;
-        let s = task.state.load(Ordering::Relaxed);
-        let result = *task.result.get();
-        if s & LIFE == DONE && result != 0 && s & OBSERVED == 0 {
-            crate::registry::report_by_id(
-                task.pool_id,
-                Failure {
-                    func: task.func as usize,
-                    arg: task.arg as usize,
-                    code: result,
-                    kind: FailureKind::Unobserved,
-                },
-            );
-        }
-        task.state.store(DEAD, Ordering::Relaxed);
-        std::ptr::drop_in_place(t as *mut Task);
-        crate::slab::free_slot(t as *mut Task);
     }
 }
 
