@@ -15,6 +15,7 @@
 //! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
 //! | `worker.rs` | a worker thread: finding work, idling, helping while waiting |
+//! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
 //! | `error.rs` | failures nobody waits for go to an error handler |
 //! | `fork.rs` | what a forked child inherits |
@@ -28,8 +29,8 @@
 //! ```text
 //! capi/          the C ABI: translates arguments and statuses, decides nothing
 //!   compose/     composition, built on the jobs, handles and hooks of the core
-//!     core       job, task, slab, depot, reclaim, registry, lifecycle, resize, stats,
-//!                worker, sleep, sync, fork, error, pool, default_pool
+//!     core       job, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
+//!                stats, worker, stack, sleep, sync, fork, error, pool, default_pool
 //! ```
 //!
 //! Each layer may import the ones below it, never one above. Within the
@@ -56,6 +57,7 @@ pub mod registry;
 mod resize;
 mod slab;
 mod sleep;
+mod stack;
 mod stats;
 mod sync;
 pub mod task;

@@ -114,7 +114,7 @@ impl Registry {
         };
         let builder = std::thread::Builder::new()
             .name(format!("{}-{}", self.name, idx))
-            .stack_size(crate::worker::stack_size(self.config.stack_size));
+            .stack_size(crate::stack::size(self.config.stack_size));
         self.live.fetch_add(1, Ordering::AcqRel);
         ctl.occupied[idx] = true;
         // The deque travels into the thread through this cell, so that a failed

@@ -11,6 +11,7 @@ use crate::job::{Job, Outcome};
 use crate::registry::{bump, Registry};
 use crate::resize::Slot;
 use crate::sleep::Woken;
+use crate::stack;
 use crate::sync::now_ns;
 use crate::task::{Task, TaskEnd};
 
@@ -47,42 +48,6 @@ const SPIN_MIN_NS: u64 = 2_000;
 const SPIN_MAX_NS: u64 = 32_000;
 const SHORT_SLEEP_NS: u64 = 100_000;
 
-/// The stack a worker gets for `requested` bytes: 0 means the platform's
-/// default for new threads (glibc's comes from RLIMIT_STACK, typically
-/// 8 MiB), not Rust's 2 MiB, which cut recursive helping waits short.
-pub(crate) fn stack_size(requested: usize) -> usize {
-    if requested != 0 {
-        return requested;
-    }
-    // SAFETY: a zeroed attr is initialised by pthread_attr_init before use and
-    // destroyed after; getstacksize only writes `size`.
-    unsafe {
-        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
-        let mut size = 0usize;
-        if libc::pthread_attr_init(&mut attr) == 0 {
-            libc::pthread_attr_getstacksize(&attr, &mut size);
-            libc::pthread_attr_destroy(&mut attr);
-        }
-        size.max(MIN_DEFAULT_STACK)
-    }
-}
-const MIN_DEFAULT_STACK: usize = 2 << 20;
-
-/// A helping wait takes no more work once less than this share of the
-/// worker's stack is left (clamped to `STACK_RESERVE_MIN..=STACK_RESERVE_MAX`):
-/// each nested help costs the stack of a whole task, and running out is a
-/// silent crash, while blocking lets the other workers run the awaited task.
-const STACK_RESERVE_DIV: usize = 8;
-const STACK_RESERVE_MIN: usize = 32 << 10;
-const STACK_RESERVE_MAX: usize = 1 << 20;
-
-/// An address in the current stack frame.
-#[inline(always)]
-fn stack_pointer() -> usize {
-    let marker = 0u8;
-    std::hint::black_box(&marker) as *const u8 as usize
-}
-
 pub struct WorkerThread {
     registry: Arc<Registry>,
     /// Below this stack address a helping wait stops taking work (the
@@ -118,10 +83,8 @@ impl Drop for AbortIfPanic {
 
 pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>) {
     let guard = AbortIfPanic;
-    let size = stack_size(registry.config.stack_size);
-    let reserve = (size / STACK_RESERVE_DIV).clamp(STACK_RESERVE_MIN, STACK_RESERVE_MAX);
     let w = WorkerThread {
-        stack_floor: stack_pointer().saturating_sub(size).saturating_add(reserve),
+        stack_floor: stack::helping_floor(registry.config.stack_size),
         registry,
         idx,
         deque,
@@ -448,7 +411,7 @@ impl WorkerThread {
     /// Each nested help runs a task on top of the waiter's frames; once the
     /// stack is nearly used up (`stack_floor`), the wait blocks instead.
     pub(crate) fn wait_helping(&self, task: &Task, deadline: Option<u64>) -> Option<TaskEnd> {
-        if stack_pointer() < self.stack_floor {
+        if stack::pointer() < self.stack_floor {
             self.before_blocking();
             return task.wait_blocking(deadline);
         }
