@@ -25,8 +25,8 @@ use crate::task::Task;
 use crate::worker::{self, WorkerThread};
 
 pub use crate::lifecycle::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
-pub use crate::stats::Stats;
 pub(crate) use crate::stats::bump;
+pub use crate::stats::Stats;
 
 /// The most threads a pool can have.
 pub const MAX_THREADS: usize = 1024;

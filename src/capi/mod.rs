@@ -82,6 +82,15 @@ impl PanicDefault for () {
     fn on_panic() -> Self {}
 }
 
+/// Writes `v` to `*out`, or nothing if `out` is NULL (an optional output).
+pub(crate) fn put<T>(out: *mut T, v: T) {
+    if !out.is_null() {
+        // SAFETY: C passes writable storage for every non-null output (the
+        // header's contract); `write` drops nothing that was there.
+        unsafe { out.write(v) };
+    }
+}
+
 /// Runs an exported function's body; no panic crosses into C.
 pub(crate) fn boundary<R: PanicDefault>(f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {

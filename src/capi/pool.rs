@@ -1,9 +1,9 @@
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::Arc;
 
-use crate::capi::boundary;
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
+use crate::capi::{boundary, put};
 use crate::default_pool;
 use crate::error::{Failure, FailureKind};
 use crate::pool::Pool;
@@ -232,8 +232,7 @@ pub extern "C" fn bg_pool_new(options: *const bg_pool_options, pool_out: *mut *m
         };
         match Pool::new(cfg) {
             Ok(p) => {
-                // SAFETY: pool_out checked non-null; the caller passes writable storage.
-                unsafe { *pool_out = Box::into_raw(p) as *mut bg_pool };
+                put(pool_out, Box::into_raw(p) as *mut bg_pool);
                 BG_OK
             }
             Err(e) => io_status(e),
@@ -275,8 +274,7 @@ pub extern "C" fn bg_pool_submit(
         }
         match p.submit(f, arg, drop) {
             Ok(t) => {
-                // SAFETY: task_out checked non-null; the caller passes writable storage.
-                unsafe { *task_out = t as *mut bg_task };
+                put(task_out, t as *mut bg_task);
                 BG_OK
             }
             Err(e) => submit_error_status(e),
@@ -378,8 +376,7 @@ pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_
             steals: s.steals,
             reserved: [0; 9],
         };
-        // SAFETY: out checked non-null; the caller passes writable storage.
-        unsafe { *out = v };
+        put(out, v);
         BG_OK
     })
 }

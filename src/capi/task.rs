@@ -1,8 +1,8 @@
 use std::ffi::{c_int, c_void};
 
-use crate::capi::boundary;
 use crate::capi::pool::submit_error_status;
 use crate::capi::status::bg_status::{self, *};
+use crate::capi::{boundary, put};
 use crate::default_pool;
 use crate::sync::deadline_after;
 use crate::task::{CancelError, Task, TaskEnd};
@@ -114,24 +114,24 @@ pub extern "C" fn bg_spawn(func: bg_fn, arg: *mut c_void) -> bg_status {
     })
 }
 
-/// The status a finished task reports, and its result code.
-fn end_status(end: TaskEnd, result: *mut c_int) -> bg_status {
+/// The status a wait reports for `end`, and the result code (0 unless it ran).
+pub(crate) fn end_code(end: TaskEnd) -> (bg_status, c_int) {
     match end {
-        TaskEnd::Ran(code) => {
-            if !result.is_null() {
-                // SAFETY: the caller passed a writable int (or NULL, checked).
-                unsafe { *result = code };
-            }
-            if code == 0 {
-                BG_OK
-            } else {
-                BG_EFAILED
-            }
-        }
-        TaskEnd::Cancelled => BG_ECANCELLED,
-        TaskEnd::Shutdown => BG_ESHUTDOWN,
-        TaskEnd::Forked => BG_EFORKED,
+        TaskEnd::Ran(0) => (BG_OK, 0),
+        TaskEnd::Ran(code) => (BG_EFAILED, code),
+        TaskEnd::Cancelled => (BG_ECANCELLED, 0),
+        TaskEnd::Shutdown => (BG_ESHUTDOWN, 0),
+        TaskEnd::Forked => (BG_EFORKED, 0),
     }
+}
+
+/// The status a wait reports for `end`; `*result` gets the code if it ran.
+fn end_status(end: TaskEnd, result: *mut c_int) -> bg_status {
+    let (status, code) = end_code(end);
+    if let TaskEnd::Ran(_) = end {
+        put(result, code);
+    }
+    status
 }
 
 fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
