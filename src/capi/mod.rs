@@ -4,7 +4,9 @@
 //! Conventions, for every function:
 //! * Fallible functions return a `bg_status` (0 = `BG_OK`); outputs are
 //!   written, and ownership moves, only on success.
-//! * NULL and detectably invalid pointers get `BG_EINVAL`, never a crash.
+//! * NULL and detectably invalid pointers get `BG_EINVAL`, never a crash:
+//!   every opaque pointer becomes a Rust object through `castable::try_ref`,
+//!   typed per C type, and a Rust object becomes a C pointer through `to_c`.
 //! * Every body runs inside [`boundary`]: a Rust panic becomes `BG_EPANIC`
 //!   (or NULL, false, 0), and never unwinds into C.
 //! * Rust names equal C names, so grep finds both sides.
@@ -16,6 +18,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 // The header follows this order: statuses, tasks, pools, composition, version.
+mod castable;
 pub mod status;
 pub mod task;
 pub mod pool;

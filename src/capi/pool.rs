@@ -1,6 +1,7 @@
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::Arc;
 
+use crate::capi::castable::{take_box, to_c, try_ref, Castable};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
 use crate::capi::{boundary, put};
@@ -25,6 +26,13 @@ use crate::sync::deadline_after;
 /// bg_default_pool().
 pub struct bg_pool {
     _private: [u8; 0],
+}
+
+impl Castable for bg_pool {
+    type Rust = Pool;
+    fn is_live(p: &Pool) -> bool {
+        p.is_live()
+    }
 }
 
 /// Called on each worker thread as it starts or stops, with the thread's
@@ -107,13 +115,6 @@ pub struct bg_failure {
 /// Receives failures nobody waited for. Runs on the thread where the failure
 /// became unobservable (a worker, or the thread releasing the last handle).
 pub type bg_error_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, failure: *const bg_failure)>;
-
-pub(crate) fn pool_ref<'a>(p: *const bg_pool) -> Option<&'a Pool> {
-    // SAFETY: non-null pointers from C are assumed to be pools we returned;
-    // the magic check then catches most freed or foreign pointers.
-    let p = unsafe { (p as *const Pool).as_ref()? };
-    p.is_live().then_some(p)
-}
 
 pub(crate) fn submit_error_status(e: SubmitError) -> bg_status {
     match e {
@@ -232,7 +233,7 @@ pub extern "C" fn bg_pool_new(options: *const bg_pool_options, pool_out: *mut *m
         };
         match Pool::new(cfg) {
             Ok(p) => {
-                put(pool_out, Box::into_raw(p) as *mut bg_pool);
+                put(pool_out, to_c(Box::into_raw(p)));
                 BG_OK
             }
             Err(e) => io_status(e),
@@ -267,14 +268,14 @@ pub extern "C" fn bg_pool_submit(
     task_out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
         if task_out.is_null() {
             return p.spawn(f, arg, drop).map_or_else(submit_error_status, |_| BG_OK);
         }
         match p.submit(f, arg, drop) {
             Ok(t) => {
-                put(task_out, t as *mut bg_task);
+                put(task_out, to_c(t));
                 BG_OK
             }
             Err(e) => submit_error_status(e),
@@ -303,7 +304,7 @@ fn shutdown_mode(mode: u32) -> Option<ShutdownMode> {
 #[no_mangle]
 pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u64) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let Some(m) = shutdown_mode(mode) else { return BG_EINVAL };
         p.registry().shutdown(m, deadline_after(timeout_ns)).map_or_else(shutdown_error_status, |_| BG_OK)
     })
@@ -318,15 +319,16 @@ pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u6
 #[no_mangle]
 pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         if p.is_default {
             return BG_EINVAL;
         }
         match p.registry().shutdown(ShutdownMode::Drain, None) {
             Ok(()) => {
                 p.mark_dead();
-                // SAFETY: a live, non-default pool came from Box::into_raw in bg_pool_new.
-                drop(unsafe { Box::from_raw(pool as *mut Pool) });
+                // SAFETY: a live, non-default pool came from Box::into_raw in
+                // bg_pool_new, and the caller gives it up with this call.
+                drop(unsafe { take_box(pool) });
                 BG_OK
             }
             Err(ShutdownError::Forked) => {
@@ -346,7 +348,7 @@ pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
 #[no_mangle]
 pub extern "C" fn bg_pool_set_threads(pool: *mut bg_pool, threads: usize) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         p.registry().set_threads(threads).map_or_else(resize_error_status, |_| BG_OK)
     })
 }
@@ -354,14 +356,14 @@ pub extern "C" fn bg_pool_set_threads(pool: *mut bg_pool, threads: usize) -> bg_
 /// The number of worker threads `pool` is sized to; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn bg_pool_threads(pool: *const bg_pool) -> usize {
-    boundary(|| pool_ref(pool).map_or(0, |p| p.registry().target()))
+    boundary(|| try_ref(pool).map_or(0, |p| p.registry().target()))
 }
 
 /// Writes a snapshot of the pool's counters to `*out`.
 #[no_mangle]
 pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         if out.is_null() {
             return BG_EINVAL;
         }
@@ -397,7 +399,7 @@ pub extern "C" fn bg_error_ignore(ctx: *mut c_void, failure: *const bg_failure) 
 #[no_mangle]
 pub extern "C" fn bg_pool_set_error_handler(pool: *mut bg_pool, handler: bg_error_fn, ctx: *mut c_void) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let h = handler.map(|h| {
             let ctx = ctx as usize;
             Arc::new(move |f: &Failure| {
@@ -434,7 +436,7 @@ pub extern "C" fn bg_pool_set_error_handler(pool: *mut bg_pool, handler: bg_erro
 #[no_mangle]
 pub extern "C" fn bg_default_pool() -> *mut bg_pool {
     boundary(|| match default_pool::get() {
-        Ok(p) => p as *const Pool as *mut bg_pool,
+        Ok(p) => to_c(p),
         Err(_) => std::ptr::null_mut(),
     })
 }

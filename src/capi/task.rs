@@ -1,5 +1,6 @@
 use std::ffi::{c_int, c_void};
 
+use crate::capi::castable::{to_c, try_ref, Castable};
 use crate::capi::pool::submit_error_status;
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::{boundary, put};
@@ -33,6 +34,13 @@ pub struct bg_task {
     _private: [u8; 0],
 }
 
+impl Castable for bg_task {
+    type Rust = Task;
+    fn is_live(t: &Task) -> bool {
+        t.is_live()
+    }
+}
+
 /// Flags for bg_wait_ex().
 #[repr(C)]
 pub enum bg_wait_flags {
@@ -43,13 +51,6 @@ pub enum bg_wait_flags {
     /// pool blocks like this on tasks still queued in that pool, nothing runs
     /// them: the pool deadlocks.
     BG_WAIT_NO_HELP = 1,
-}
-
-pub(crate) fn task_ref<'a>(t: *const bg_task) -> Option<&'a Task> {
-    // SAFETY: non-null pointers from C are assumed to be handles we returned;
-    // the magic check then catches most released or foreign pointers.
-    let t = unsafe { (t as *const Task).as_ref()? };
-    t.is_live().then_some(t)
 }
 
 fn set_errno(e: c_int) {
@@ -92,7 +93,7 @@ fn ambient_submit(f: bg_fn, arg: *mut c_void, want_handle: bool) -> Result<*cons
 #[no_mangle]
 pub extern "C" fn bg_submit(func: bg_fn, arg: *mut c_void) -> *mut bg_task {
     boundary(|| match ambient_submit(func, arg, true) {
-        Ok(t) => t as *mut bg_task,
+        Ok(t) => to_c(t),
         Err(s) => {
             set_errno(errno_of(s));
             std::ptr::null_mut()
@@ -135,7 +136,7 @@ fn end_status(end: TaskEnd, result: *mut c_int) -> bg_status {
 }
 
 fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
-    let Some(task) = task_ref(t) else { return BG_EINVAL };
+    let Some(task) = try_ref(t) else { return BG_EINVAL };
     if flags > 1 {
         return BG_EINVAL;
     }
@@ -185,7 +186,7 @@ pub extern "C" fn bg_wait_ex(task: *mut bg_task, timeout_ns: u64, flags: u32, re
 /// shutdown). Never blocks. False for NULL.
 #[no_mangle]
 pub extern "C" fn bg_done(task: *const bg_task) -> bool {
-    boundary(|| task_ref(task).is_some_and(|t| t.end().is_some()))
+    boundary(|| try_ref(task).is_some_and(|t| t.end().is_some()))
 }
 
 /// Cancels the task if it has not started: its drop runs (on this thread,
@@ -198,7 +199,7 @@ pub extern "C" fn bg_done(task: *const bg_task) -> bool {
 #[no_mangle]
 pub extern "C" fn bg_cancel(task: *mut bg_task) -> bg_status {
     boundary(|| {
-        let Some(t) = task_ref(task) else { return BG_EINVAL };
+        let Some(t) = try_ref(task) else { return BG_EINVAL };
         if t.end() == Some(TaskEnd::Forked) {
             return BG_EFORKED;
         }
@@ -213,7 +214,7 @@ pub extern "C" fn bg_cancel(task: *mut bg_task) -> bg_status {
 /// Adds a reference to the handle and returns it (NULL for NULL).
 #[no_mangle]
 pub extern "C" fn bg_task_retain(task: *mut bg_task) -> *mut bg_task {
-    boundary(|| match task_ref(task) {
+    boundary(|| match try_ref(task) {
         Some(t) => {
             t.retain();
             task
@@ -233,7 +234,7 @@ pub extern "C" fn bg_task_release(task: *mut bg_task) -> bg_status {
         if task.is_null() {
             return BG_OK;
         }
-        let Some(t) = task_ref(task) else { return BG_EINVAL };
+        let Some(t) = try_ref(task) else { return BG_EINVAL };
         // SAFETY: the caller owns the reference it releases (documented contract).
         unsafe { Task::release(t) };
         BG_OK

@@ -3,8 +3,8 @@
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
-use super::{free_handle, handle_ref, new_handle, BATCH};
-use crate::capi::pool::{bg_pool, pool_ref, submit_error_status};
+use crate::capi::castable::{free_tagged, new_tagged, tagged_castable, to_c, try_ref};
+use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task, end_code};
 use crate::capi::{boundary, put};
@@ -28,6 +28,8 @@ pub struct bg_batch {
     _private: [u8; 0],
 }
 
+tagged_castable!(bg_batch => Arc<Batch>, 0x6267_5f62_6174_6368); // "bg_batch"
+
 /// What a batch does after one of its tasks fails (returns non-zero).
 #[repr(C)]
 pub enum bg_batch_policy {
@@ -46,7 +48,7 @@ pub extern "C" fn bg_batch_new(out: *mut *mut bg_batch) -> bg_status {
         if out.is_null() {
             return BG_EINVAL;
         }
-        put(out, new_handle::<_, bg_batch>(BATCH, Batch::new()));
+        put(out, new_tagged(Batch::new()));
         BG_OK
     })
 }
@@ -60,7 +62,7 @@ pub extern "C" fn bg_batch_new(out: *mut *mut bg_batch) -> bg_status {
 #[no_mangle]
 pub extern "C" fn bg_batch_add(batch: *mut bg_batch, func: bg_fn, arg: *mut c_void, drop: bg_drop_fn) -> bg_status {
     boundary(|| {
-        let Some(b) = handle_ref::<Arc<Batch>, _>(batch, BATCH) else { return BG_EINVAL };
+        let Some(b) = try_ref(batch) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
         match b.add(f, arg, drop) {
             Ok(()) => BG_OK,
@@ -72,7 +74,7 @@ pub extern "C" fn bg_batch_add(batch: *mut bg_batch, func: bg_fn, arg: *mut c_vo
 /// The number of tasks added to the batch; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn bg_batch_size(batch: *const bg_batch) -> usize {
-    boundary(|| handle_ref::<Arc<Batch>, _>(batch, BATCH).map_or(0, |b| b.len()))
+    boundary(|| try_ref(batch).map_or(0, |b| b.len()))
 }
 
 /// Submits the batch to `pool` as one task: its tasks run one after another
@@ -98,14 +100,14 @@ pub extern "C" fn bg_batch_submit(
     out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(b) = handle_ref::<Arc<Batch>, _>(batch, BATCH) else { return BG_EINVAL };
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(b) = try_ref(batch) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         if policy > 1 || out.is_null() {
             return BG_EINVAL;
         }
         match b.submit(p.registry(), policy == 0) {
             Ok(t) => {
-                put(out, t as *mut bg_task);
+                put(out, to_c(t));
                 BG_OK
             }
             Err(BatchError::Pool(e)) => submit_error_status(e),
@@ -123,7 +125,7 @@ pub extern "C" fn bg_batch_submit(
 #[no_mangle]
 pub extern "C" fn bg_batch_status(batch: *const bg_batch, index: usize, result: *mut c_int) -> bg_status {
     boundary(|| {
-        let Some(b) = handle_ref::<Arc<Batch>, _>(batch, BATCH) else { return BG_EINVAL };
+        let Some(b) = try_ref(batch) else { return BG_EINVAL };
         let (status, code) = match b.item_end(index) {
             Ok(ItemEnd::Ran(code)) => end_code(TaskEnd::Ran(code)),
             Ok(ItemEnd::Skipped) => (BG_ECANCELLED, 0),
@@ -145,7 +147,7 @@ pub extern "C" fn bg_batch_status(batch: *const bg_batch, index: usize, result: 
 /// BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_batch_free(batch: *mut bg_batch) -> bg_status {
-    boundary(|| match free_handle::<Arc<Batch>, _>(batch, BATCH) {
+    boundary(|| match free_tagged(batch) {
         Some(b) => {
             b.discard();
             BG_OK

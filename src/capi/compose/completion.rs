@@ -3,10 +3,10 @@
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
-use super::{free_handle, handle_ref, new_handle, CQ};
-use crate::capi::pool::{bg_pool, pool_ref, submit_error_status};
+use crate::capi::castable::{free_tagged, new_tagged, tagged_castable, to_c, try_ref};
+use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
-use crate::capi::task::{bg_drop_fn, bg_fn, bg_task, end_code, task_ref};
+use crate::capi::task::{bg_drop_fn, bg_fn, bg_task, end_code};
 use crate::capi::{boundary, put};
 use crate::compose::completion::Cq;
 use crate::task::Task;
@@ -25,6 +25,8 @@ use crate::task::Task;
 pub struct bg_cq {
     _private: [u8; 0],
 }
+
+tagged_castable!(bg_cq => Arc<Cq>, 0x6267_5f63_715f_5f5f); // "bg_cq___"
 
 /// One ended task, as bg_cq_drain() returns it.
 #[repr(C)]
@@ -52,7 +54,7 @@ pub extern "C" fn bg_cq_new(out: *mut *mut bg_cq) -> bg_status {
         }
         match Cq::new() {
             Ok(cq) => {
-                put(out, new_handle::<_, bg_cq>(CQ, cq));
+                put(out, new_tagged(cq));
                 BG_OK
             }
             Err(_) => BG_ENOMEM,
@@ -65,7 +67,7 @@ pub extern "C" fn bg_cq_new(out: *mut *mut bg_cq) -> bg_status {
 /// the queue: do not close it or read it yourself. -1 for NULL.
 #[no_mangle]
 pub extern "C" fn bg_cq_fd(cq: *const bg_cq) -> c_int {
-    boundary(|| handle_ref::<Arc<Cq>, _>(cq, CQ).map_or(-1, |q| q.fd()))
+    boundary(|| try_ref(cq).map_or(-1, |q| q.fd()))
 }
 
 /// Delivers a record to `cq` when `task` ends (at once if it has): any
@@ -77,8 +79,8 @@ pub extern "C" fn bg_cq_fd(cq: *const bg_cq) -> c_int {
 #[no_mangle]
 pub extern "C" fn bg_cq_watch(cq: *mut bg_cq, task: *mut bg_task, user_data: *mut c_void) -> bg_status {
     boundary(|| {
-        let Some(q) = handle_ref::<Arc<Cq>, _>(cq, CQ) else { return BG_EINVAL };
-        let Some(t) = task_ref(task) else { return BG_EINVAL };
+        let Some(q) = try_ref(cq) else { return BG_EINVAL };
+        let Some(t) = try_ref(task) else { return BG_EINVAL };
         q.watch(t, user_data);
         BG_OK
     })
@@ -100,8 +102,8 @@ pub extern "C" fn bg_cq_submit(
     out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(q) = handle_ref::<Arc<Cq>, _>(cq, CQ) else { return BG_EINVAL };
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(q) = try_ref(cq) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
         match p.submit(f, arg, drop) {
             Ok(t) => {
@@ -111,7 +113,7 @@ pub extern "C" fn bg_cq_submit(
                     // SAFETY: as above; the task keeps running without it.
                     unsafe { Task::release(t) };
                 } else {
-                    put(out, t as *mut bg_task);
+                    put(out, to_c(t));
                 }
                 BG_OK
             }
@@ -127,14 +129,14 @@ pub extern "C" fn bg_cq_submit(
 #[no_mangle]
 pub extern "C" fn bg_cq_drain(cq: *mut bg_cq, out: *mut bg_completion, max: usize) -> usize {
     boundary(|| {
-        let Some(q) = handle_ref::<Arc<Cq>, _>(cq, CQ) else { return 0 };
+        let Some(q) = try_ref(cq) else { return 0 };
         if out.is_null() {
             return 0;
         }
         let mut i = 0;
         q.drain(max, |r| {
             let (status, result) = end_code(r.end);
-            let c = bg_completion { task: r.task as *mut bg_task, status, result, user_data: r.user_data };
+            let c = bg_completion { task: to_c(r.task), status, result, user_data: r.user_data };
             // SAFETY: the caller passes room for `max` records; drain gives at most `max`.
             unsafe { out.add(i).write(c) };
             i += 1;
@@ -147,7 +149,7 @@ pub extern "C" fn bg_cq_drain(cq: *mut bg_cq, out: *mut bg_completion, max: usiz
 /// dropped when they end. Returns BG_OK or BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_cq_free(cq: *mut bg_cq) -> bg_status {
-    boundary(|| match free_handle::<Arc<Cq>, _>(cq, CQ) {
+    boundary(|| match free_tagged(cq) {
         Some(q) => {
             q.close();
             BG_OK

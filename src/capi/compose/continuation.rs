@@ -2,9 +2,10 @@
 
 use std::ffi::{c_int, c_void};
 
+use crate::capi::castable::{to_c, try_ref};
 use crate::capi::pool::submit_error_status;
 use crate::capi::status::bg_status::{self, *};
-use crate::capi::task::{bg_drop_fn, bg_task, end_code, task_ref};
+use crate::capi::task::{bg_drop_fn, bg_task, end_code};
 use crate::capi::{boundary, put};
 use crate::compose::continuation;
 use crate::job::RawFn;
@@ -59,7 +60,7 @@ pub extern "C" fn bg_then(
     out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(t) = task_ref(task) else { return BG_EINVAL };
+        let Some(t) = try_ref(task) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
         let Some(reg) = registry::by_id(t.pool_id()) else { return BG_ESHUTDOWN };
         if let Err(e) = continuation::admits(&reg) {
@@ -74,7 +75,7 @@ pub extern "C" fn bg_then(
             // SAFETY: the reference `then` returned is ours to drop.
             unsafe { Task::release(c) };
         } else {
-            put(out, c as *mut bg_task);
+            put(out, to_c(c));
         }
         BG_OK
     })

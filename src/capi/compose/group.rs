@@ -3,8 +3,8 @@
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
-use super::{free_handle, handle_ref, new_handle, GROUP};
-use crate::capi::pool::{bg_pool, pool_ref, submit_error_status};
+use crate::capi::castable::{free_tagged, new_tagged, tagged_castable, to_c, try_ref};
+use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
 use crate::capi::{boundary, put};
@@ -27,6 +27,8 @@ pub struct bg_group {
     _private: [u8; 0],
 }
 
+tagged_castable!(bg_group => Arc<Group>, 0x6267_5f67_726f_7570); // "bg_group"
+
 /// Flags for bg_group_new().
 #[repr(C)]
 pub enum bg_group_flags {
@@ -44,12 +46,12 @@ pub enum bg_group_flags {
 #[no_mangle]
 pub extern "C" fn bg_group_new(pool: *mut bg_pool, flags: u32, out: *mut *mut bg_group) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         if flags > 1 || out.is_null() {
             return BG_EINVAL;
         }
         let g = Group::new(Arc::clone(p.registry()), flags == 1);
-        put(out, new_handle::<_, bg_group>(GROUP, g));
+        put(out, new_tagged(g));
         BG_OK
     })
 }
@@ -72,14 +74,14 @@ pub extern "C" fn bg_group_submit(
     out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(g) = handle_ref::<Arc<Group>, _>(group, GROUP) else { return BG_EINVAL };
+        let Some(g) = try_ref(group) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
         if g.reg.is_forked() {
             return BG_EFORKED; // before taking a lock a parent thread may have held
         }
         match g.submit(f, arg, drop, !out.is_null()) {
             Ok(t) => {
-                put(out, t as *mut bg_task);
+                put(out, to_c(t));
                 BG_OK
             }
             Err(GroupRefusal::Cancelled) => BG_ECANCELLED,
@@ -101,7 +103,7 @@ pub extern "C" fn bg_group_submit(
 #[no_mangle]
 pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_error: *mut c_int) -> bg_status {
     boundary(|| {
-        let Some(g) = handle_ref::<Arc<Group>, _>(group, GROUP) else { return BG_EINVAL };
+        let Some(g) = try_ref(group) else { return BG_EINVAL };
         if g.reg.is_forked() {
             return BG_EFORKED;
         }
@@ -124,7 +126,7 @@ pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_err
 #[no_mangle]
 pub extern "C" fn bg_group_cancel(group: *mut bg_group) -> bg_status {
     boundary(|| {
-        let Some(g) = handle_ref::<Arc<Group>, _>(group, GROUP) else { return BG_EINVAL };
+        let Some(g) = try_ref(group) else { return BG_EINVAL };
         if g.reg.is_forked() {
             return BG_EFORKED;
         }
@@ -137,7 +139,7 @@ pub extern "C" fn bg_group_cancel(group: *mut bg_group) -> bg_status {
 /// they run, and their handles stay valid. Returns BG_OK or BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_group_free(group: *mut bg_group) -> bg_status {
-    boundary(|| match free_handle::<Arc<Group>, _>(group, GROUP) {
+    boundary(|| match free_tagged(group) {
         Some(_) => BG_OK,
         None => BG_EINVAL,
     })

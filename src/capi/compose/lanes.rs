@@ -4,7 +4,8 @@ use std::ffi::c_void;
 
 use super::submit_user;
 use crate::capi::boundary;
-use crate::capi::pool::{bg_pool, pool_ref, submit_error_status};
+use crate::capi::castable::try_ref;
+use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
 use crate::compose::lanes::Lanes;
@@ -28,7 +29,7 @@ pub extern "C" fn bg_pool_submit_keyed(
     out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let reg = p.registry();
         submit_user(reg, func, arg, drop, out, |job, task| Lanes::submit(reg, key, job, task), submit_error_status)
     })

@@ -3,7 +3,8 @@
 use std::ffi::c_void;
 
 use crate::capi::boundary;
-use crate::capi::pool::{bg_pool, pool_ref, submit_error_status};
+use crate::capi::castable::try_ref;
+use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::compose::parallel_for;
 
@@ -36,7 +37,7 @@ pub extern "C" fn bg_parallel_for(
     ctx: *mut c_void,
 ) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let Some(body) = body else { return BG_EINVAL };
         if begin > end {
             return BG_EINVAL;

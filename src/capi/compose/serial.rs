@@ -3,8 +3,9 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use super::{free_handle, handle_ref, new_handle, submit_user, SERIAL};
-use crate::capi::pool::{bg_pool, pool_ref, submit_error_status};
+use super::submit_user;
+use crate::capi::castable::{free_tagged, new_tagged, tagged_castable, try_ref};
+use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
 use crate::capi::{boundary, put};
@@ -29,17 +30,19 @@ pub struct bg_serial {
     _private: [u8; 0],
 }
 
+tagged_castable!(bg_serial => Arc<Queue>, 0x6267_5f73_6572_6961); // "bg_seria"
+
 /// Creates a serial queue on `pool`. Returns BG_OK and the queue in
 /// `*out`, or BG_EINVAL (NULL or dead pool, NULL `out`).
 #[must_use]
 #[no_mangle]
 pub extern "C" fn bg_serial_new(pool: *mut bg_pool, out: *mut *mut bg_serial) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         if out.is_null() {
             return BG_EINVAL;
         }
-        put(out, new_handle::<_, bg_serial>(SERIAL, Queue::new(Arc::clone(p.registry()), None)));
+        put(out, new_tagged(Queue::new(Arc::clone(p.registry()), None)));
         BG_OK
     })
 }
@@ -64,7 +67,7 @@ pub extern "C" fn bg_serial_submit(
     out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(q) = handle_ref::<Arc<Queue>, _>(queue, SERIAL) else { return BG_EINVAL };
+        let Some(q) = try_ref(queue) else { return BG_EINVAL };
         submit_user(&q.reg, func, arg, drop, out, |job, task| q.submit(job, task), submit_error_status)
     })
 }
@@ -73,7 +76,7 @@ pub extern "C" fn bg_serial_submit(
 /// in order, and the queue is freed after the last. Returns BG_OK or BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_serial_free(queue: *mut bg_serial) -> bg_status {
-    boundary(|| match free_handle::<Arc<Queue>, _>(queue, SERIAL) {
+    boundary(|| match free_tagged(queue) {
         Some(_) => BG_OK,
         None => BG_EINVAL,
     })
