@@ -217,7 +217,7 @@ typedef struct bg_group bg_group;
  * Functions: bg_pool_options_init(), bg_pool_new(), bg_pool_submit(),
  * bg_pool_shutdown(), bg_pool_free(), bg_pool_set_threads(),
  * bg_pool_threads(), bg_pool_stats(), bg_pool_set_error_handler(),
- * bg_default_pool().
+ * bg_default_pool(), bg_current_pool().
  */
 typedef struct bg_pool bg_pool;
 
@@ -437,7 +437,8 @@ const char *bg_strerror(int code);
  * Submits `fn(arg)` and returns a handle to wait on, poll or cancel.
  *
  * Runs on the default pool (started on first use), or, when called from
- * inside a task, on that task's own pool, queued on the calling worker.
+ * inside a task, on that task's own pool (bg_current_pool()), queued on
+ * the calling worker.
  * Returns NULL if the task was not accepted, with errno set: EINVAL (`fn`
  * is NULL), ESHUTDOWN (the pool is shut down), EAGAIN (queue full), ECHILD
  * (default pool of a forked parent), ENOMEM. `arg` stays yours then.
@@ -627,6 +628,20 @@ bg_status bg_pool_set_error_handler(bg_pool *pool, bg_error_fn handler, void *ct
  * the drain covers the child's own default pool only.
  */
 bg_pool *bg_default_pool(void);
+
+/**
+ * The pool of the task running on the calling thread: inside any task
+ * (bg_submit(), a group's, a serial queue's, a continuation, a batch...),
+ * the pool it runs on; NULL outside a task, and in a fork() child (even
+ * one forked from inside a task). This is the pool bg_submit() and
+ * bg_spawn() use from inside a task; bindings use it to do the same.
+ *
+ * Starts nothing and adds no reference: the pointer stays valid while the
+ * pool does, which is at least until the calling task returns.
+ * (From a thread hook, it may be NULL while bg_pool_new() starts the
+ * pool's first threads.)
+ */
+bg_pool *bg_current_pool(void);
 
 /**
  * Sets the default pool's size (1 to 1024), before it starts (remembered)

@@ -84,14 +84,14 @@ func (b *Batch) Len() int {
 	return len(b.core.results)
 }
 
-// Submit runs the batch on pool p (nil means the default pool) as one
+// Submit runs the batch on pool p (nil: the current pool, see Default) as one
 // task, following policy, and returns its handle: Wait returns nil if every
 // task returned nil, else the first failing task's error (in insertion
 // order); ErrCancelled or ErrShutdown if none failed but some never ran. Task.Cancel before it starts drops every
 // task. A batch is submitted at most once (ErrInvalid after).
 func (b *Batch) Submit(p *Pool, policy BatchPolicy) *Task {
 	if p == nil {
-		p = defaultPool
+		p = ambient
 	}
 	c := b.core
 	c.mu.Lock()

@@ -23,8 +23,8 @@ type serialCore struct {
 	onError func(error)
 }
 
-// NewSerialQueue makes a serial queue on the default pool.
-func NewSerialQueue() (*SerialQueue, error) { return defaultPool.NewSerialQueue() }
+// NewSerialQueue makes a serial queue on the current pool (see Default).
+func NewSerialQueue() (*SerialQueue, error) { return ambient.NewSerialQueue() }
 
 // NewSerialQueue makes a serial queue on the pool. Close it when done; one
 // garbage collected unclosed is let go of by a cleanup.
@@ -104,9 +104,9 @@ func (c *serialCore) free() error {
 	return statusError(st)
 }
 
-// SubmitKeyed runs f on the default pool in the lane of key (see
+// SubmitKeyed runs f on the current pool (see Default) in the lane of key (see
 // Pool.SubmitKeyed).
-func SubmitKeyed(key uint64, f func()) *Task { return defaultPool.SubmitKeyed(key, f) }
+func SubmitKeyed(key uint64, f func()) *Task { return ambient.SubmitKeyed(key, f) }
 
 // SubmitKeyed runs f so that tasks with the same key run one at a time in
 // submission order and tasks with different keys run in parallel (per

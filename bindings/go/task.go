@@ -115,7 +115,7 @@ func (t *Task) wait(ctx context.Context) (error, bool) {
 		return t.settle(), true
 	default:
 	}
-	if C.bg_go_in_task() != 0 {
+	if C.bg_current_pool() != nil { // a task of some pool holds this thread: help
 		if err := t.helpWait(ctx); err != nil {
 			return err, false
 		}
@@ -198,8 +198,8 @@ func (j *goJob) run() int {
 
 func (j *goJob) drop() { close(j.t.done) }
 
-// Submit runs f on the default pool and returns its handle.
-func Submit(f func()) *Task { return defaultPool.Submit(f) }
+// Submit runs f on the current pool (see Default) and returns its handle.
+func Submit(f func()) *Task { return ambient.Submit(f) }
 
 // Submit runs f on the pool and returns its handle. If the pool refuses it
 // (closed, shut down, full) the task is already done with that error.

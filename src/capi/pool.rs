@@ -23,7 +23,7 @@ use crate::sync::deadline_after;
 /// Functions: bg_pool_options_init(), bg_pool_new(), bg_pool_submit(),
 /// bg_pool_shutdown(), bg_pool_free(), bg_pool_set_threads(),
 /// bg_pool_threads(), bg_pool_stats(), bg_pool_set_error_handler(),
-/// bg_default_pool().
+/// bg_default_pool(), bg_current_pool().
 pub struct bg_pool {
     _private: [u8; 0],
 }
@@ -439,6 +439,21 @@ pub extern "C" fn bg_default_pool() -> *mut bg_pool {
         Ok(p) => to_c(p),
         Err(_) => std::ptr::null_mut(),
     })
+}
+
+/// The pool of the task running on the calling thread: inside any task
+/// (bg_submit(), a group's, a serial queue's, a continuation, a batch...),
+/// the pool it runs on; NULL outside a task, and in a fork() child (even
+/// one forked from inside a task). This is the pool bg_submit() and
+/// bg_spawn() use from inside a task; bindings use it to do the same.
+///
+/// Starts nothing and adds no reference: the pointer stays valid while the
+/// pool does, which is at least until the calling task returns.
+/// (From a thread hook, it may be NULL while bg_pool_new() starts the
+/// pool's first threads.)
+#[no_mangle]
+pub extern "C" fn bg_current_pool() -> *mut bg_pool {
+    boundary(|| Pool::current().map_or(std::ptr::null_mut(), |p| to_c(p)))
 }
 
 /// Sets the default pool's size (1 to 1024), before it starts (remembered)

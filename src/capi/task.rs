@@ -84,7 +84,8 @@ fn ambient_submit(f: bg_fn, arg: *mut c_void, want_handle: bool) -> Result<*cons
 /// Submits `fn(arg)` and returns a handle to wait on, poll or cancel.
 ///
 /// Runs on the default pool (started on first use), or, when called from
-/// inside a task, on that task's own pool, queued on the calling worker.
+/// inside a task, on that task's own pool (bg_current_pool()), queued on
+/// the calling worker.
 /// Returns NULL if the task was not accepted, with errno set: EINVAL (`fn`
 /// is NULL), ESHUTDOWN (the pool is shut down), EAGAIN (queue full), ECHILD
 /// (default pool of a forked parent), ENOMEM. `arg` stays yours then.

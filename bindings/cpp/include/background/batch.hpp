@@ -42,8 +42,6 @@ struct batch_state : outcome<void> {
 struct batch_sink {
   std::shared_ptr<batch_state> state;
 
-  bg_pool *pool() const noexcept { return state->pool; }  // set by submit(), before any call runs
-
   int operator()(std::exception_ptr e) const noexcept {
     try {
       state->record(std::move(e));

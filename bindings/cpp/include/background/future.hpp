@@ -249,11 +249,7 @@ struct future_job final : outcome<R> {
   static int run(void *arg) noexcept {
     auto *job = static_cast<future_job *>(arg);
     const std::shared_ptr<future_job> keep = std::move(job->self);
-    int rc;
-    {
-      pool_scope scope(job->pool);
-      rc = job->capture(*job->fn);
-    }
+    const int rc = job->capture(*job->fn);
     job->fn.reset();
     return rc;
   }
@@ -311,11 +307,7 @@ struct then_job final : outcome<U> {
   static int run(void *arg, bg_status, int) noexcept {
     auto *job = static_cast<then_job *>(arg);
     const std::shared_ptr<then_job> keep = std::move(job->self);
-    int rc;
-    {
-      pool_scope scope(job->pool);
-      rc = job->capture([job]() -> U { return job->call(); });
-    }
+    const int rc = job->capture([job]() -> U { return job->call(); });
     job->fn.reset();
     job->antecedent = future<R>();
     return rc;

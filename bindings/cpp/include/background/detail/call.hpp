@@ -58,29 +58,12 @@ std::uint64_t to_timeout_ns(const std::chrono::duration<Rep, Period> &d) {
   return static_cast<std::uint64_t>(n);
 }
 
-/// The pool whose task the calling thread is running, so that bg::submit()
-/// from inside a task stays on that task's pool (as bg_submit() does in C).
-inline bg_pool *&running_pool() noexcept {
-  thread_local bg_pool *pool = nullptr;
-  return pool;
-}
-
-/// Marks the calling thread as running a task of `pool` for its lifetime.
-/// Nests: a worker that helps while waiting runs other tasks inside a task.
-class pool_scope {
- public:
-  explicit pool_scope(bg_pool *pool) noexcept : saved_(running_pool()) { running_pool() = pool; }
-  ~pool_scope() { running_pool() = saved_; }
-  pool_scope(const pool_scope &) = delete;
-  pool_scope &operator=(const pool_scope &) = delete;
-
- private:
-  bg_pool *saved_;
-};
-
-/// The running task's pool, or else the default pool (started on first use).
+/// The running task's pool (the library's bg_current_pool(), whatever
+/// submitted the task: C, C++ or Go), or else the default pool (started on
+/// first use). bg::submit() from inside a task thus stays on its pool, as
+/// bg_submit() does in C.
 inline bg_pool *current_pool_ptr() {
-  if (bg_pool *pool = running_pool()) return pool;
+  if (bg_pool *pool = bg_current_pool()) return pool;
   if (bg_pool *pool = bg_default_pool()) return pool;
   throw_status(BG_ENOMEM, "bg::default_pool");
 }
