@@ -36,6 +36,17 @@
 #define BG_MAX_THREADS 1024
 
 /**
+ * The result code the C++ and Go bindings give a task that failed with an
+ * exception, an error or a panic (INT_MIN, which C tasks should not use).
+ * It counts as any non-zero code: in bg_stats.failed, BG_EFAILED from waits,
+ * a failure to groups, batches and continuations, and a handler set with
+ * bg_pool_set_error_handler() receives it when nobody observed it. The
+ * default handler does not print it: the binding delivers the details
+ * itself, to whoever waits, else to its own error handler.
+ */
+#define BG_RESULT_BINDING_FAILED (-2147483647 - 1)
+
+/**
  * The status every fallible function returns. 0 means success; values are
  * never renumbered, new ones are only added at the end.
  */
@@ -259,6 +270,11 @@ typedef struct bg_task bg_task;
  * A task's function. It receives the `arg` given at submission, and its
  * return value is the task's result code: 0 for success, anything else is
  * the task's own failure code (as with C11 `thrd_start_t`).
+ *
+ * The same code means the same in every language: the C++ and Go bindings
+ * return 0 for success and BG_RESULT_BINDING_FAILED for an exception, an
+ * error or a panic, in every construct (spawn, submit, group, serial queue,
+ * batch, continuation).
  */
 typedef int (*bg_fn)(void *arg);
 

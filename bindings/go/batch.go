@@ -118,7 +118,7 @@ func (b *Batch) Submit(p *Pool, policy BatchPolicy) *Task {
 		return failedTask(err)
 	}
 	c.handle = C.bg_task_retain(s.task)
-	t.attach(s.task)
+	t.attach(&taskRef{}, s.task)
 	if c.left == 0 {
 		c.end()
 	}
@@ -213,7 +213,7 @@ func (j *batchJob) run() int {
 	c.results[j.index], c.ran[j.index] = err, true
 	j.ended()
 	if err != nil {
-		return 1 // StopOnError acts on it
+		return failedCode // StopOnError acts on it
 	}
 	return 0
 }

@@ -46,7 +46,7 @@ func (p *Pool) SubmitC(fn, arg, drop unsafe.Pointer) *Task {
 		forgetHandle(h)
 		return failedTask(err)
 	}
-	t.attach(s.task)
+	t.attach(&taskRef{}, s.task)
 	return t
 }
 

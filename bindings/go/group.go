@@ -224,7 +224,7 @@ func (j *groupJob) run() int {
 	}
 	j.g.finish()
 	if err != nil {
-		return 1 // the library cancels a cancel-on-error group on it
+		return failedCode // the library cancels a cancel-on-error group on it
 	}
 	return 0
 }

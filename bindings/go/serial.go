@@ -51,7 +51,7 @@ func (q *SerialQueue) Submit(f func()) *Task {
 	if f == nil {
 		return failedTask(ErrInvalid)
 	}
-	return submitTask(func() error { f(); return nil }, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+	return submitTask(func() error { f(); return nil }, q.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
 		err = q.core.use(func(ptr *C.bg_serial) error {
 			s = C.bg_go_serial_submit(ptr, h, 1)
 			return statusError(s.status)
@@ -115,7 +115,7 @@ func (p *Pool) SubmitKeyed(key uint64, f func()) *Task {
 	if f == nil {
 		return failedTask(ErrInvalid)
 	}
-	return submitTask(func() error { f(); return nil }, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+	return submitTask(func() error { f(); return nil }, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
 		err = p.core.use(func(ptr *C.bg_pool) error {
 			s = C.bg_go_submit_keyed(ptr, C.uint64_t(key), h, 1)
 			return statusError(s.status)

@@ -51,6 +51,7 @@ type spawnJob struct {
 func (j *spawnJob) run() int {
 	if err := call(j.fn); err != nil {
 		report(j.onError, err)
+		return failedCode
 	}
 	return 0
 }

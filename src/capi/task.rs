@@ -12,7 +12,22 @@ use crate::worker::WorkerThread;
 /// A task's function. It receives the `arg` given at submission, and its
 /// return value is the task's result code: 0 for success, anything else is
 /// the task's own failure code (as with C11 `thrd_start_t`).
+///
+/// The same code means the same in every language: the C++ and Go bindings
+/// return 0 for success and BG_RESULT_BINDING_FAILED for an exception, an
+/// error or a panic, in every construct (spawn, submit, group, serial queue,
+/// batch, continuation).
 pub type bg_fn = Option<unsafe extern "C" fn(arg: *mut c_void) -> c_int>;
+
+/// The result code the C++ and Go bindings give a task that failed with an
+/// exception, an error or a panic (INT_MIN, which C tasks should not use).
+/// It counts as any non-zero code: in bg_stats.failed, BG_EFAILED from waits,
+/// a failure to groups, batches and continuations, and a handler set with
+/// bg_pool_set_error_handler() receives it when nobody observed it. The
+/// default handler does not print it: the binding delivers the details
+/// itself, to whoever waits, else to its own error handler.
+pub const BG_RESULT_BINDING_FAILED: c_int = -0x7fff_ffff - 1;
+const _: () = assert!(BG_RESULT_BINDING_FAILED == crate::error::BINDING_FAILED);
 
 /// Frees a task's `arg` when its function will never run (cancelled, or its
 /// pool shut down in cancel mode). Runs exactly once in that case and never

@@ -34,8 +34,12 @@ struct batch_state : outcome<void> {
   std::mutex lock;
 
   void record(std::exception_ptr e) {
-    const std::lock_guard<std::mutex> guard(lock);
-    if (!error) error = std::move(e);
+    {
+      const std::lock_guard<std::mutex> guard(lock);
+      if (error) return;
+      error = std::move(e);
+    }
+    mark_failed();  // the first failure; later ones are not reported apart
   }
 };
 

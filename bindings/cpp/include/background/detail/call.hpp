@@ -17,10 +17,12 @@
 namespace bg {
 namespace detail {
 
-/// The C result code of a task whose callable threw. The exception itself
-/// travels in C++ state; the code tells the C library the task failed, so
-/// statistics, groups, batches and bg_then see a failure.
-inline constexpr int exception_result = -1;
+/// The C result code of a task whose callable threw, in every construct
+/// (the same code Go uses). The exception itself travels in C++ state; the
+/// code tells the C library the task failed, so statistics, groups, batches
+/// and bg_then see a failure, and a C error handler set on the pool hears of
+/// it; the library's default handler leaves the printing to this binding.
+inline constexpr int exception_result = BG_RESULT_BINDING_FAILED;
 
 template <class F, class... Args>
 class bound_call {

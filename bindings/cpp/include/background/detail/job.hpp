@@ -16,12 +16,11 @@
 namespace bg {
 namespace detail {
 
-/// Sink of bg::spawn: the error handler. Returns 0 so that the C library
-/// does not report the same failure a second time, less readably.
+/// Sink of bg::spawn: the error handler. The task still counts as failed.
 struct report_sink {
   int operator()(std::exception_ptr e) const noexcept {
     report_exception(std::move(e));
-    return 0;
+    return exception_result;
   }
 };
 
