@@ -36,16 +36,8 @@ pub extern "C" fn bg_pool_submit_after(
 ) -> bg_status {
     boundary(|| {
         let Some(p) = try_ref(pool) else { return BG_EINVAL };
-        if func.is_none() {
-            return BG_EINVAL;
-        }
+        // TimerSlot::add asks the pool's gate (closed, forked) before anything else.
         let reg = p.registry();
-        if reg.is_forked() {
-            return BG_EFORKED;
-        }
-        if !reg.is_open() {
-            return BG_ESHUTDOWN;
-        }
         let due = now_ns().saturating_add(delay_ns);
         let status = |e| match e {
             AddError::Pool(e) => submit_error_status(e),
