@@ -17,11 +17,13 @@
 // Marking them `unsafe fn` would change nothing for C and hide that from no one.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
-// The header follows this order: statuses, tasks, pools, composition, version.
+// The header follows this order: statuses, tasks, pools (the default pool
+// after the others), composition, version.
 mod castable;
 pub mod status;
 pub mod task;
 pub mod pool;
+pub mod default_pool;
 pub mod compose;
 pub mod version;
 
