@@ -22,6 +22,7 @@
 mod castable;
 pub mod status;
 pub mod task;
+pub mod options;
 pub mod pool;
 pub mod default_pool;
 pub mod compose;
