@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIB    = $(or $(CARGO_TARGET_DIR),target)/release
 CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iinclude
 
-.PHONY: all lib demo test test-rust test-cpp test-go test-bench deps install clean
+.PHONY: all lib header demo test test-rust test-cpp test-go test-bench deps install clean
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR   := $(word 1,$(subst ., ,$(VERSION)))
@@ -29,6 +29,12 @@ all: lib
 
 lib:
 	$(CARGO) build --release --lib
+
+# Refreshes the committed include/background.h from what build.rs generates
+# (into OUT_DIR) after a change to src/capi/; review the diff and commit it.
+# tests/header.rs fails while the two differ.
+header:
+	BG_BLESS=1 $(CARGO) test --release --test header committed_header_matches_the_sources
 
 demo: lib
 	$(CC) $(CFLAGS) examples/demo.c -o $(LIB)/demo $(LIB)/libbackground.a -ldl -lm

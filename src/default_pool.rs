@@ -67,6 +67,7 @@ pub fn get() -> std::io::Result<&'static Pool> {
     // its locks may be held by threads that do not exist here.
     let reg = Registry::new(Config { threads: initial_threads(), name: "bg".into(), ..Config::default() })?;
     let pool = Box::leak(Box::new(Pool::wrap(reg, true)));
+    pool.own();
     DEFAULT.store(pool, Ordering::Release);
     register_exit_drain();
     Ok(pool)

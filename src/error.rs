@@ -48,8 +48,17 @@ pub fn symbol_name(addr: usize) -> Option<String> {
     None
 }
 
+/// The code a language binding gives a task that failed with an exception,
+/// an error or a panic, whose details the binding delivers itself (to the
+/// waiter, else to its own error handler): the default report stays quiet
+/// so the failure is not printed twice, less readably.
+pub(crate) const BINDING_FAILED: c_int = c_int::MIN;
+
 /// Prints the default one-line report on stderr.
 pub fn default_report(pool_name: &str, f: &Failure) {
+    if f.code == BINDING_FAILED {
+        return;
+    }
     let name = symbol_name(f.func).unwrap_or_else(|| format!("{:#x}", f.func));
     let how = match f.kind {
         FailureKind::FireAndForget => "fire-and-forget task",

@@ -8,6 +8,7 @@ use crate::job::{RawDrop, RawFn};
 use crate::registry::{Config, Registry, SubmitError};
 use crate::sync::{AtomicU64, Ordering};
 use crate::task::Task;
+use crate::worker::WorkerThread;
 
 const MAGIC_LIVE: u64 = 0x6267_5f70_6f6f_6c21; // "bg_pool!"
 const MAGIC_DEAD: u64 = 0x6465_6164_706f_6f6c;
@@ -21,7 +22,25 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(config: Config) -> std::io::Result<Box<Pool>> {
-        Ok(Box::new(Pool::wrap(Registry::new(config)?, false)))
+        let pool = Box::new(Pool::wrap(Registry::new(config)?, false));
+        pool.own();
+        Ok(pool)
+    }
+
+    /// Makes this the pool its tasks see as theirs (`current`). Called once
+    /// the pool has its final address, before anyone can submit to it.
+    pub(crate) fn own(&self) {
+        self.reg.owner.store(self as *const Pool as *mut c_void, Ordering::Release);
+    }
+
+    /// The pool whose task the calling thread is running: None outside a
+    /// task, on a pool nobody holds, and in a fork() child.
+    pub(crate) fn current() -> Option<&'static Pool> {
+        let reg = WorkerThread::current()?.registry();
+        let p = reg.owner.load(Ordering::Acquire) as *const Pool;
+        // SAFETY: `owner` points at the live Pool of this registry: a pool is
+        // freed only after its workers have exited, and this is one of them.
+        unsafe { p.as_ref() }
     }
 
     pub(crate) fn wrap(reg: Arc<Registry>, is_default: bool) -> Pool {

@@ -82,6 +82,9 @@ pub struct Registry {
     pub(crate) config: Config,
     errors: Mutex<ErrorHandler>,
     ext: OnceLock<Box<dyn Extension>>,
+    /// The object users hold for this pool (`pool.rs` sets it), so that a
+    /// task can name its own pool (`bg_current_pool`); null if none.
+    pub(crate) owner: std::sync::atomic::AtomicPtr<c_void>,
 }
 
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -182,6 +185,7 @@ impl Registry {
             errors: Mutex::new(None),
             config,
             ext: OnceLock::new(),
+            owner: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
         POOLS.lock().push((id, Arc::downgrade(&reg)));
         if let Err(e) = reg.set_threads(reg.config.threads) {

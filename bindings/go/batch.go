@@ -84,14 +84,14 @@ func (b *Batch) Len() int {
 	return len(b.core.results)
 }
 
-// Submit runs the batch on pool p (nil means the default pool) as one
+// Submit runs the batch on pool p (nil: the current pool, see Default) as one
 // task, following policy, and returns its handle: Wait returns nil if every
 // task returned nil, else the first failing task's error (in insertion
 // order); ErrCancelled or ErrShutdown if none failed but some never ran. Task.Cancel before it starts drops every
 // task. A batch is submitted at most once (ErrInvalid after).
 func (b *Batch) Submit(p *Pool, policy BatchPolicy) *Task {
 	if p == nil {
-		p = defaultPool
+		p = ambient
 	}
 	c := b.core
 	c.mu.Lock()
@@ -118,7 +118,7 @@ func (b *Batch) Submit(p *Pool, policy BatchPolicy) *Task {
 		return failedTask(err)
 	}
 	c.handle = C.bg_task_retain(s.task)
-	t.attach(s.task)
+	t.attach(&taskRef{}, s.task)
 	if c.left == 0 {
 		c.end()
 	}
@@ -213,7 +213,7 @@ func (j *batchJob) run() int {
 	c.results[j.index], c.ran[j.index] = err, true
 	j.ended()
 	if err != nil {
-		return 1 // StopOnError acts on it
+		return failedCode // StopOnError acts on it
 	}
 	return 0
 }

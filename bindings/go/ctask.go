@@ -13,12 +13,12 @@ type cJob struct{ t *Task }
 func (j cJob) run() int { close(j.t.done); return 0 }
 func (j cJob) drop()    { close(j.t.done) }
 
-// SubmitC runs the C function fn(arg) on the default pool (see Pool.SubmitC).
-func SubmitC(fn, arg, drop unsafe.Pointer) *Task { return defaultPool.SubmitC(fn, arg, drop) }
+// SubmitC runs the C function fn(arg) on the current pool (see Default) (see Pool.SubmitC).
+func SubmitC(fn, arg, drop unsafe.Pointer) *Task { return ambient.SubmitC(fn, arg, drop) }
 
-// SpawnC runs the C function fn(arg) on the default pool without a handle
+// SpawnC runs the C function fn(arg) on the current pool (see Default) without a handle
 // (see Pool.SpawnC).
-func SpawnC(fn, arg, drop unsafe.Pointer) error { return defaultPool.SpawnC(fn, arg, drop) }
+func SpawnC(fn, arg, drop unsafe.Pointer) error { return ambient.SpawnC(fn, arg, drop) }
 
 // SubmitC runs a C library's callback on the pool: fn is a C function
 // pointer of type bg_fn, int (*)(void *arg), called on a worker thread
@@ -46,7 +46,7 @@ func (p *Pool) SubmitC(fn, arg, drop unsafe.Pointer) *Task {
 		forgetHandle(h)
 		return failedTask(err)
 	}
-	t.attach(s.task)
+	t.attach(&taskRef{}, s.task)
 	return t
 }
 

@@ -8,14 +8,14 @@ type Future[T any] struct {
 	value T // written by the task before its Done channel closes
 }
 
-// Go runs f on the default pool and returns a Future for its result.
-func Go[T any](f func() (T, error)) *Future[T] { return GoOn(defaultPool, f) }
+// Go runs f on the current pool (see Default) and returns a Future for its result.
+func Go[T any](f func() (T, error)) *Future[T] { return GoOn(nil, f) }
 
-// GoOn runs f on pool p (nil means the default pool) and returns a Future
+// GoOn runs f on pool p (nil: the current pool, see Default) and returns a Future
 // for its result.
 func GoOn[T any](p *Pool, f func() (T, error)) *Future[T] {
 	if p == nil {
-		p = defaultPool
+		p = ambient
 	}
 	fut := &Future[T]{}
 	if f == nil {

@@ -36,14 +36,14 @@ type groupCore struct {
 	dropped bool          // a task never ran
 }
 
-// NewGroup makes a group on the default pool that runs every task.
-func NewGroup() (*Group, error) { return defaultPool.NewGroup() }
+// NewGroup makes a group on the current pool (see Default) that runs every task.
+func NewGroup() (*Group, error) { return ambient.NewGroup() }
 
-// GroupWithContext makes a group on the default pool that cancels on the
+// GroupWithContext makes a group on the current pool (see Default) that cancels on the
 // first error, and a context derived from ctx that is cancelled then (or
 // when Wait returns).
 func GroupWithContext(ctx context.Context) (*Group, context.Context, error) {
-	return defaultPool.GroupWithContext(ctx)
+	return ambient.GroupWithContext(ctx)
 }
 
 // NewGroup makes a group on the pool that runs every task.
@@ -97,8 +97,8 @@ func (g *Group) c() *groupCore {
 			return // made by NewGroup or GroupWithContext
 		}
 		var ptr *C.bg_group
-		err := defaultPool.core.use(func(pp *C.bg_pool) error {
-			pp, err := defaultPool.core.cptr(pp)
+		err := ambient.core.use(func(pp *C.bg_pool) error {
+			pp, err := ambient.core.cptr(pp)
 			if err != nil {
 				return err
 			}
@@ -144,7 +144,7 @@ func (g *Group) Go(f func() error) {
 // tasks meanwhile.
 func (g *Group) Wait() error {
 	c := g.c()
-	if c.ptr != nil && C.bg_go_in_task() != 0 {
+	if c.ptr != nil && C.bg_current_pool() != nil {
 		C.bg_group_wait(c.ptr, C.BG_FOREVER, nil) // helps; the outcome is kept in Go
 	}
 	c.mu.Lock()
@@ -224,7 +224,7 @@ func (j *groupJob) run() int {
 	}
 	j.g.finish()
 	if err != nil {
-		return 1 // the library cancels a cancel-on-error group on it
+		return failedCode // the library cancels a cancel-on-error group on it
 	}
 	return 0
 }

@@ -60,17 +60,29 @@ type poolCore struct {
 	// bg_pool_free. A writer waits only once a drain has finished and the
 	// workers are gone, so no running task can need mu to make progress.
 	mu        sync.RWMutex
-	ptr       *C.bg_pool // nil for the default pool
+	ptr       *C.bg_pool // nil for the default pool and for ambient
 	closed    bool
 	isDefault bool
+	ambient   bool // the package-level functions' pool: see ambient
 	onError   func(error)
 }
 
 var defaultPool = &Pool{core: &poolCore{isDefault: true}}
 
-// Default returns the process-wide default pool, the one the package-level
-// functions use and C code reaches with bg_default_pool(). It starts on first
-// use with one thread per CPU, or BG_THREADS, or what SetThreads asked for.
+// ambient is the pool the package-level functions (Go, Submit, Spawn,
+// NewGroup, ...) use: inside a task, the pool running it (bg_current_pool,
+// whichever language submitted the task), else the default pool; the same
+// choice bg_submit() makes in C. It is resolved at each call.
+var ambient = &Pool{core: &poolCore{isDefault: true, ambient: true}}
+
+// Default returns the process-wide default pool, the one C code reaches
+// with bg_default_pool(). It starts on first use with one thread per CPU, or
+// BG_THREADS, or what SetThreads asked for.
+//
+// The package-level functions (Go, Submit, Spawn, NewGroup, ...) use the
+// current pool: inside a task, the pool running it, whichever language
+// submitted the task (bg_current_pool); elsewhere the default pool. That is
+// where bg_submit() puts a task in C.
 func Default() *Pool { return defaultPool }
 
 // NewPool starts a pool with its own threads.
@@ -107,6 +119,14 @@ func (c *poolCore) use(f func(ptr *C.bg_pool) error) error {
 	if c.closed {
 		return ErrClosed
 	}
+	if c.isDefault && !c.ambient {
+		// Named explicitly (Default()): not the running task's pool.
+		d := C.bg_default_pool()
+		if d == nil {
+			return ErrNoMemory
+		}
+		return f(d)
+	}
 	return f(c.ptr)
 }
 
@@ -114,6 +134,9 @@ func (c *poolCore) use(f func(ptr *C.bg_pool) error) error {
 func (c *poolCore) cptr(ptr *C.bg_pool) (*C.bg_pool, error) {
 	if ptr != nil {
 		return ptr, nil
+	}
+	if cur := C.bg_current_pool(); cur != nil {
+		return cur, nil
 	}
 	if d := C.bg_default_pool(); d != nil {
 		return d, nil

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	background "github.com/background-lib/background/bindings/go"
 	"github.com/background-lib/background/bindings/go/internal/testc"
@@ -302,5 +303,29 @@ func TestConcurrentClosesFreeThePoolOnce(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d Closes succeeded, want exactly 1", ok)
+	}
+}
+
+// The package-level functions inside a task use that task's pool, the one
+// bg_submit() would pick in C; the binding asks the library (bg_current_pool)
+// rather than keeping its own copy.
+func TestPackageLevelCallsInsideATaskUseItsPool(t *testing.T) {
+	p := newPool(t, background.Options{Threads: 2})
+	if testc.CurrentPool() != nil {
+		t.Fatal("bg_current_pool() outside any task is not nil")
+	}
+	onPool := func() (unsafe.Pointer, error) { return testc.CurrentPool(), nil }
+	got, err := background.GoOn(p, func() (unsafe.Pointer, error) {
+		return background.Go(onPool).Wait(context.Background())
+	}).Wait(ctxT(t))
+	if err != nil || got != p.C() {
+		t.Fatalf("Go inside a task of p ran on %p (err %v), want p = %p", got, err, p.C())
+	}
+	// Naming the default pool still means the default pool.
+	got, err = background.GoOn(p, func() (unsafe.Pointer, error) {
+		return background.GoOn(background.Default(), onPool).Wait(context.Background())
+	}).Wait(ctxT(t))
+	if err != nil || got != background.Default().C() {
+		t.Fatalf("GoOn(Default()) inside a task of p ran on %p (err %v), want the default pool", got, err)
 	}
 }

@@ -23,8 +23,8 @@ type serialCore struct {
 	onError func(error)
 }
 
-// NewSerialQueue makes a serial queue on the default pool.
-func NewSerialQueue() (*SerialQueue, error) { return defaultPool.NewSerialQueue() }
+// NewSerialQueue makes a serial queue on the current pool (see Default).
+func NewSerialQueue() (*SerialQueue, error) { return ambient.NewSerialQueue() }
 
 // NewSerialQueue makes a serial queue on the pool. Close it when done; one
 // garbage collected unclosed is let go of by a cleanup.
@@ -51,7 +51,7 @@ func (q *SerialQueue) Submit(f func()) *Task {
 	if f == nil {
 		return failedTask(ErrInvalid)
 	}
-	return submitTask(func() error { f(); return nil }, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+	return submitTask(func() error { f(); return nil }, q.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
 		err = q.core.use(func(ptr *C.bg_serial) error {
 			s = C.bg_go_serial_submit(ptr, h, 1)
 			return statusError(s.status)
@@ -104,9 +104,9 @@ func (c *serialCore) free() error {
 	return statusError(st)
 }
 
-// SubmitKeyed runs f on the default pool in the lane of key (see
+// SubmitKeyed runs f on the current pool (see Default) in the lane of key (see
 // Pool.SubmitKeyed).
-func SubmitKeyed(key uint64, f func()) *Task { return defaultPool.SubmitKeyed(key, f) }
+func SubmitKeyed(key uint64, f func()) *Task { return ambient.SubmitKeyed(key, f) }
 
 // SubmitKeyed runs f so that tasks with the same key run one at a time in
 // submission order and tasks with different keys run in parallel (per
@@ -115,7 +115,7 @@ func (p *Pool) SubmitKeyed(key uint64, f func()) *Task {
 	if f == nil {
 		return failedTask(ErrInvalid)
 	}
-	return submitTask(func() error { f(); return nil }, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+	return submitTask(func() error { f(); return nil }, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
 		err = p.core.use(func(ptr *C.bg_pool) error {
 			s = C.bg_go_submit_keyed(ptr, C.uint64_t(key), h, 1)
 			return statusError(s.status)

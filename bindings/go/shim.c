@@ -3,18 +3,17 @@
 #include "shim.h"
 #include "_cgo_export.h"
 
-/* Depth of shim tasks running on this thread (helping waits nest them). */
-static _Thread_local int task_depth;
-
+/* A pool not named (NULL): the running task's pool, as bg_submit() picks
+ * in C, else the default pool. */
 static bg_pool *pool_or_default(bg_pool *pool) {
+    if (pool == NULL) {
+        pool = bg_current_pool();
+    }
     return pool != NULL ? pool : bg_default_pool();
 }
 
 static int go_run(void *arg) {
-    task_depth++;
-    int code = bgGoRun((uintptr_t)arg);
-    task_depth--;
-    return code;
+    return bgGoRun((uintptr_t)arg);
 }
 
 static void go_drop(void *arg) {
@@ -66,9 +65,7 @@ typedef struct {
 static int c_run(void *p) {
     c_task t = *(c_task *)p;
     free(p);
-    task_depth++;
     int code = t.fn(t.arg);
-    task_depth--;
     bgGoNotify(t.handle);
     return code;
 }
@@ -115,8 +112,4 @@ bg_go_waited bg_go_settle(bg_task *task) {
     w.status = bg_wait_ex(task, BG_FOREVER, BG_WAIT_NO_HELP, &w.result);
     bg_task_release(task);
     return w;
-}
-
-int bg_go_in_task(void) {
-    return task_depth > 0;
 }

@@ -2,7 +2,8 @@
  * The C side of the Go binding. Go closures cross into C as runtime/cgo.Handle
  * integers; this file turns them into the `void *arg` of a task (a cast that
  * go vet rightly refuses in Go) and pairs them with the exported trampolines
- * of callback.go. A pool argument of NULL means the default pool.
+ * of callback.go. A pool argument of NULL means the pool of the task running
+ * on this thread (bg_current_pool()), else the default pool.
  */
 #ifndef BACKGROUND_GO_SHIM_H
 #define BACKGROUND_GO_SHIM_H
@@ -44,9 +45,5 @@ bg_status bg_go_batch_add(bg_batch *batch, uintptr_t handle);
 /* For a task that has ended (or is about to: its trampoline has already run):
  * reads how it ended without helping other work, then releases the handle. */
 bg_go_waited bg_go_settle(bg_task *task);
-
-/* Nonzero while the calling thread is running a task that entered through
- * this shim: a Go wait there holds the worker anyway, so it helps instead. */
-int bg_go_in_task(void);
 
 #endif /* BACKGROUND_GO_SHIM_H */

@@ -51,6 +51,7 @@ type spawnJob struct {
 func (j *spawnJob) run() int {
 	if err := call(j.fn); err != nil {
 		report(j.onError, err)
+		return failedCode
 	}
 	return 0
 }
@@ -59,12 +60,12 @@ func (j *spawnJob) drop() {
 	report(j.onError, fmt.Errorf("background: spawned task never ran: %w", ErrShutdown))
 }
 
-// Spawn runs f on the default pool without a handle (fire and forget).
-func Spawn(f func()) { defaultPool.Spawn(f) }
+// Spawn runs f on the current pool (see Default) without a handle (fire and forget).
+func Spawn(f func()) { ambient.Spawn(f) }
 
-// SpawnErr runs f on the default pool without a handle; its error goes to
+// SpawnErr runs f on the current pool (see Default) without a handle; its error goes to
 // the error handler.
-func SpawnErr(f func() error) { defaultPool.SpawnErr(f) }
+func SpawnErr(f func() error) { ambient.SpawnErr(f) }
 
 // Spawn runs f on the pool without a handle. A panic in f, or the pool
 // refusing f, goes to the error handler; it never crashes the program.

@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -25,10 +26,21 @@ type Task struct {
 }
 
 // taskRef holds the C handle apart from the Task so that a cleanup can
-// release it once the Task is unreachable.
+// release it once the Task is unreachable, and what that cleanup must
+// report: a failure that no Wait returned.
 type taskRef struct {
-	mu sync.Mutex
-	p  *C.bg_task
+	mu      sync.Mutex
+	p       *C.bg_task
+	failed  error // the Go function's error or panic
+	read    bool  // a Wait returned the outcome
+	onError func(error)
+}
+
+// fail records the Go function's error (before the task is seen to end).
+func (r *taskRef) fail(err error) {
+	r.mu.Lock()
+	r.failed = err
+	r.mu.Unlock()
 }
 
 func (r *taskRef) load() *C.bg_task {
@@ -46,9 +58,21 @@ func (r *taskRef) take() *C.bg_task {
 	return p
 }
 
+// release is the cleanup of a Task nobody holds any more: it lets go of the
+// handle, and hands a failure that no Wait returned to the error handler
+// (the task has run: its job kept the Task reachable until then).
 func (r *taskRef) release() {
 	if p := r.take(); p != nil {
 		C.bg_task_release(p)
+	}
+	r.mu.Lock()
+	err := r.failed
+	if r.read {
+		err = nil
+	}
+	r.mu.Unlock()
+	if err != nil {
+		report(r.onError, fmt.Errorf("background: task failed and nobody waited for it: %w", err))
 	}
 }
 
@@ -64,9 +88,12 @@ func failedTask(err error) *Task {
 	return t
 }
 
-// attach takes ownership of the library's handle for t.
-func (t *Task) attach(p *C.bg_task) {
-	ref := &taskRef{p: p}
+// attach takes ownership of the library's handle for t; ref is the one
+// the task's job was given.
+func (t *Task) attach(ref *taskRef, p *C.bg_task) {
+	ref.mu.Lock()
+	ref.p = p
+	ref.mu.Unlock()
 	t.ref = ref
 	// Backstop for tasks nobody waits on: release the handle with the Task.
 	addCleanup(t, (*taskRef).release, ref)
@@ -115,7 +142,7 @@ func (t *Task) wait(ctx context.Context) (error, bool) {
 		return t.settle(), true
 	default:
 	}
-	if C.bg_go_in_task() != 0 {
+	if C.bg_current_pool() != nil { // a task of some pool holds this thread: help
 		if err := t.helpWait(ctx); err != nil {
 			return err, false
 		}
@@ -165,6 +192,9 @@ func (t *Task) settle() error {
 		return t.err
 	}
 	t.settled = true
+	t.ref.mu.Lock()
+	t.ref.read = true
+	t.ref.mu.Unlock()
 	p := t.ref.take()
 	if t.ran {
 		t.err = t.outcome
@@ -185,21 +215,29 @@ func (t *Task) settle() error {
 
 // goJob runs a Go closure submitted with a handle.
 type goJob struct {
-	t  *Task
-	fn func() error
+	t   *Task
+	ref *taskRef
+	fn  func() error
 }
 
 func (j *goJob) run() int {
-	j.t.outcome = call(j.fn)
+	err := call(j.fn)
+	if err != nil {
+		j.ref.fail(err)
+	}
+	j.t.outcome = err
 	j.t.ran = true
 	close(j.t.done)
+	if err != nil {
+		return failedCode
+	}
 	return 0
 }
 
 func (j *goJob) drop() { close(j.t.done) }
 
-// Submit runs f on the default pool and returns its handle.
-func Submit(f func()) *Task { return defaultPool.Submit(f) }
+// Submit runs f on the current pool (see Default) and returns its handle.
+func Submit(f func()) *Task { return ambient.Submit(f) }
 
 // Submit runs f on the pool and returns its handle. If the pool refuses it
 // (closed, shut down, full) the task is already done with that error.
@@ -211,7 +249,7 @@ func (p *Pool) Submit(f func()) *Task {
 }
 
 func (p *Pool) submit(fn func() error) *Task {
-	return submitTask(fn, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+	return submitTask(fn, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
 		err = p.core.use(func(ptr *C.bg_pool) error {
 			s = C.bg_go_submit(ptr, h, 1)
 			return statusError(s.status)
@@ -222,14 +260,15 @@ func (p *Pool) submit(fn func() error) *Task {
 
 // submitTask hands fn, as a handle, to submit (which queues it somewhere)
 // and returns its Task; a refused task is done with the refusal.
-func submitTask(fn func() error, submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
+func submitTask(fn func() error, onError func(error), submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
 	t := newTask()
-	h := newHandle(&goJob{t: t, fn: fn})
+	ref := &taskRef{onError: onError}
+	h := newHandle(&goJob{t: t, ref: ref, fn: fn})
 	s, err := submit(C.uintptr_t(h))
 	if err != nil {
 		forgetHandle(h)
 		return failedTask(err)
 	}
-	t.attach(s.task)
+	t.attach(ref, s.task)
 	return t
 }

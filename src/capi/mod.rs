@@ -4,7 +4,9 @@
 //! Conventions, for every function:
 //! * Fallible functions return a `bg_status` (0 = `BG_OK`); outputs are
 //!   written, and ownership moves, only on success.
-//! * NULL and detectably invalid pointers get `BG_EINVAL`, never a crash.
+//! * NULL and detectably invalid pointers get `BG_EINVAL`, never a crash:
+//!   every opaque pointer becomes a Rust object through `castable::try_ref`,
+//!   typed per C type, and a Rust object becomes a C pointer through `to_c`.
 //! * Every body runs inside [`boundary`]: a Rust panic becomes `BG_EPANIC`
 //!   (or NULL, false, 0), and never unwinds into C.
 //! * Rust names equal C names, so grep finds both sides.
@@ -15,10 +17,14 @@
 // Marking them `unsafe fn` would change nothing for C and hide that from no one.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
-// The header follows this order: statuses, tasks, pools, composition, version.
+// The header follows this order: statuses, tasks, pools (the default pool
+// after the others), composition, version.
+mod castable;
 pub mod status;
 pub mod task;
+pub mod options;
 pub mod pool;
+pub mod default_pool;
 pub mod compose;
 pub mod version;
 
@@ -80,6 +86,15 @@ impl PanicDefault for std::ffi::c_int {
 
 impl PanicDefault for () {
     fn on_panic() -> Self {}
+}
+
+/// Writes `v` to `*out`, or nothing if `out` is NULL (an optional output).
+pub(crate) fn put<T>(out: *mut T, v: T) {
+    if !out.is_null() {
+        // SAFETY: C passes writable storage for every non-null output (the
+        // header's contract); `write` drops nothing that was there.
+        unsafe { out.write(v) };
+    }
 }
 
 /// Runs an exported function's body; no panic crosses into C.

@@ -1,14 +1,18 @@
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
-use crate::capi::boundary;
+use crate::capi::castable::{take_box, to_c, try_ref, Castable};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
-use crate::default_pool;
+use crate::capi::{boundary, put};
 use crate::error::{Failure, FailureKind};
 use crate::pool::Pool;
-use crate::registry::{Config, ResizeError, ShutdownError, ShutdownMode, SubmitError, MAX_THREADS};
+use crate::registry::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
 use crate::sync::deadline_after;
+
+// The default pool's functions live beside it; tests and users reach them here too.
+pub use crate::capi::default_pool::*;
+pub use crate::capi::options::*;
 
 /// A pool of worker threads with its own queues, size and error handler.
 ///
@@ -22,41 +26,16 @@ use crate::sync::deadline_after;
 /// Functions: bg_pool_options_init(), bg_pool_new(), bg_pool_submit(),
 /// bg_pool_shutdown(), bg_pool_free(), bg_pool_set_threads(),
 /// bg_pool_threads(), bg_pool_stats(), bg_pool_set_error_handler(),
-/// bg_default_pool().
+/// bg_default_pool(), bg_current_pool().
 pub struct bg_pool {
     _private: [u8; 0],
 }
 
-/// Called on each worker thread as it starts or stops, with the thread's
-/// index in its pool (0-based) and the options' `hook_ctx`.
-pub type bg_thread_hook = Option<unsafe extern "C" fn(ctx: *mut c_void, index: usize)>;
-
-/// How to build a pool. Always initialise with bg_pool_options_init() and
-/// then change fields: the struct grows at the end in later versions, and
-/// `struct_size` tells the library which version you compiled against.
-#[repr(C)]
-pub struct bg_pool_options {
-    /// sizeof(bg_pool_options) as your program sees it; set by bg_pool_options_init().
-    pub struct_size: usize,
-    /// Worker threads, 1 to 1024; 0 means one per CPU available to the process.
-    pub threads: usize,
-    /// Thread name prefix (copied): threads are named "<prefix>-<index>", as
-    /// `top -H` and gdb show them (Linux keeps 15 bytes). NULL means "bg".
-    pub name_prefix: *const c_char,
-    /// Stack size of each worker in bytes; 0 means the system default for
-    /// new threads (glibc derives it from RLIMIT_STACK: typically 8 MiB).
-    /// It bounds how deep helping waits nest (see bg_wait()).
-    pub stack_size: usize,
-    /// Refuse submissions with BG_EFULL once this many tasks are queued
-    /// (back-pressure); 0 means no bound. Tasks cancelled while queued keep
-    /// their place until a worker skips them.
-    pub max_queued: usize,
-    /// Runs on each worker thread when it starts, before any task; may be NULL.
-    pub on_thread_start: bg_thread_hook,
-    /// Runs on each worker thread when it stops, after its last task; may be NULL.
-    pub on_thread_stop: bg_thread_hook,
-    /// Passed to both hooks.
-    pub hook_ctx: *mut c_void,
+impl Castable for bg_pool {
+    type Rust = Pool;
+    fn is_live(p: &Pool) -> bool {
+        p.is_live()
+    }
 }
 
 /// How bg_pool_shutdown() treats tasks still queued.
@@ -110,13 +89,6 @@ pub struct bg_failure {
 /// became unobservable (a worker, or the thread releasing the last handle).
 pub type bg_error_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, failure: *const bg_failure)>;
 
-pub(crate) fn pool_ref<'a>(p: *const bg_pool) -> Option<&'a Pool> {
-    // SAFETY: non-null pointers from C are assumed to be pools we returned;
-    // the magic check then catches most freed or foreign pointers.
-    let p = unsafe { (p as *const Pool).as_ref()? };
-    p.is_live().then_some(p)
-}
-
 pub(crate) fn submit_error_status(e: SubmitError) -> bg_status {
     match e {
         SubmitError::Shutdown => BG_ESHUTDOWN,
@@ -125,7 +97,7 @@ pub(crate) fn submit_error_status(e: SubmitError) -> bg_status {
     }
 }
 
-fn shutdown_error_status(e: ShutdownError) -> bg_status {
+pub(crate) fn shutdown_error_status(e: ShutdownError) -> bg_status {
     match e {
         ShutdownError::WouldDeadlock => BG_EDEADLK,
         ShutdownError::Timeout => BG_ETIMEDOUT,
@@ -133,7 +105,7 @@ fn shutdown_error_status(e: ShutdownError) -> bg_status {
     }
 }
 
-fn resize_error_status(e: ResizeError) -> bg_status {
+pub(crate) fn resize_error_status(e: ResizeError) -> bg_status {
     match e {
         ResizeError::InvalidSize => BG_EINVAL,
         ResizeError::Shutdown => BG_ESHUTDOWN,
@@ -148,73 +120,6 @@ fn io_status(e: std::io::Error) -> bg_status {
         std::io::ErrorKind::NotConnected => BG_ESHUTDOWN,
         _ => BG_ENOMEM,
     }
-}
-
-/// Fills `options` with the defaults and sets its `struct_size`.
-#[no_mangle]
-pub extern "C" fn bg_pool_options_init(options: *mut bg_pool_options) {
-    boundary(|| {
-        // SAFETY: the caller passes a writable bg_pool_options (or NULL, checked).
-        if let Some(o) = unsafe { options.as_mut() } {
-            *o = bg_pool_options {
-                struct_size: std::mem::size_of::<bg_pool_options>(),
-                threads: 0,
-                name_prefix: std::ptr::null(),
-                stack_size: 0,
-                max_queued: 0,
-                on_thread_start: None,
-                on_thread_stop: None,
-                hook_ctx: std::ptr::null_mut(),
-            };
-        }
-    })
-}
-
-/// Reads options from C, checking the size the caller compiled against: a
-/// smaller struct is rejected; a larger one (a newer header) is accepted
-/// only if every field this library does not know is zero.
-fn read_options(o: *const bg_pool_options) -> Result<Config, bg_status> {
-    let mut cfg = Config { threads: default_pool::cpu_threads(), name: "bg".into(), ..Config::default() };
-    // SAFETY: the caller passes a readable options struct (or NULL, checked);
-    // struct_size is read first and bounds every other read.
-    let Some(o) = (unsafe { o.as_ref() }) else { return Ok(cfg) };
-    let ours = std::mem::size_of::<bg_pool_options>();
-    if o.struct_size < ours || o.struct_size > 4096 {
-        return Err(BG_EINVAL);
-    }
-    if o.struct_size > ours {
-        // SAFETY: the caller declared struct_size readable bytes at `o`.
-        let extra = unsafe { std::slice::from_raw_parts((o as *const _ as *const u8).add(ours), o.struct_size - ours) };
-        if extra.iter().any(|&b| b != 0) {
-            return Err(BG_EINVAL);
-        }
-    }
-    if o.threads > MAX_THREADS {
-        return Err(BG_EINVAL);
-    }
-    if o.threads != 0 {
-        cfg.threads = o.threads;
-    }
-    if !o.name_prefix.is_null() {
-        // SAFETY: name_prefix is documented as a NUL-terminated string.
-        let name = unsafe { CStr::from_ptr(o.name_prefix) }.to_string_lossy().into_owned();
-        if name.contains('\0') || name.len() > 256 {
-            return Err(BG_EINVAL);
-        }
-        cfg.name = name;
-    }
-    cfg.stack_size = o.stack_size;
-    cfg.max_queued = o.max_queued;
-    let ctx = o.hook_ctx as usize;
-    if let Some(h) = o.on_thread_start {
-        // SAFETY (when called): the user's hook with the user's context, as documented.
-        cfg.on_thread_start = Some(Arc::new(move |i| unsafe { h(ctx as *mut c_void, i) }));
-    }
-    if let Some(h) = o.on_thread_stop {
-        // SAFETY: as above.
-        cfg.on_thread_stop = Some(Arc::new(move |i| unsafe { h(ctx as *mut c_void, i) }));
-    }
-    Ok(cfg)
 }
 
 /// Creates a pool and starts its threads. `options` may be NULL for the
@@ -234,8 +139,7 @@ pub extern "C" fn bg_pool_new(options: *const bg_pool_options, pool_out: *mut *m
         };
         match Pool::new(cfg) {
             Ok(p) => {
-                // SAFETY: pool_out checked non-null; the caller passes writable storage.
-                unsafe { *pool_out = Box::into_raw(p) as *mut bg_pool };
+                put(pool_out, to_c(Box::into_raw(p)));
                 BG_OK
             }
             Err(e) => io_status(e),
@@ -270,15 +174,14 @@ pub extern "C" fn bg_pool_submit(
     task_out: *mut *mut bg_task,
 ) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
         if task_out.is_null() {
             return p.spawn(f, arg, drop).map_or_else(submit_error_status, |_| BG_OK);
         }
         match p.submit(f, arg, drop) {
             Ok(t) => {
-                // SAFETY: task_out checked non-null; the caller passes writable storage.
-                unsafe { *task_out = t as *mut bg_task };
+                put(task_out, to_c(t));
                 BG_OK
             }
             Err(e) => submit_error_status(e),
@@ -286,7 +189,7 @@ pub extern "C" fn bg_pool_submit(
     })
 }
 
-fn shutdown_mode(mode: u32) -> Option<ShutdownMode> {
+pub(crate) fn shutdown_mode(mode: u32) -> Option<ShutdownMode> {
     match mode {
         0 => Some(ShutdownMode::Drain),
         1 => Some(ShutdownMode::Cancel),
@@ -307,7 +210,7 @@ fn shutdown_mode(mode: u32) -> Option<ShutdownMode> {
 #[no_mangle]
 pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u64) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let Some(m) = shutdown_mode(mode) else { return BG_EINVAL };
         p.registry().shutdown(m, deadline_after(timeout_ns)).map_or_else(shutdown_error_status, |_| BG_OK)
     })
@@ -322,15 +225,16 @@ pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u6
 #[no_mangle]
 pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         if p.is_default {
             return BG_EINVAL;
         }
         match p.registry().shutdown(ShutdownMode::Drain, None) {
             Ok(()) => {
                 p.mark_dead();
-                // SAFETY: a live, non-default pool came from Box::into_raw in bg_pool_new.
-                drop(unsafe { Box::from_raw(pool as *mut Pool) });
+                // SAFETY: a live, non-default pool came from Box::into_raw in
+                // bg_pool_new, and the caller gives it up with this call.
+                drop(unsafe { take_box(pool) });
                 BG_OK
             }
             Err(ShutdownError::Forked) => {
@@ -350,7 +254,7 @@ pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
 #[no_mangle]
 pub extern "C" fn bg_pool_set_threads(pool: *mut bg_pool, threads: usize) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         p.registry().set_threads(threads).map_or_else(resize_error_status, |_| BG_OK)
     })
 }
@@ -358,14 +262,14 @@ pub extern "C" fn bg_pool_set_threads(pool: *mut bg_pool, threads: usize) -> bg_
 /// The number of worker threads `pool` is sized to; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn bg_pool_threads(pool: *const bg_pool) -> usize {
-    boundary(|| pool_ref(pool).map_or(0, |p| p.registry().target()))
+    boundary(|| try_ref(pool).map_or(0, |p| p.registry().target()))
 }
 
 /// Writes a snapshot of the pool's counters to `*out`.
 #[no_mangle]
 pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         if out.is_null() {
             return BG_EINVAL;
         }
@@ -380,8 +284,7 @@ pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_
             steals: s.steals,
             reserved: [0; 9],
         };
-        // SAFETY: out checked non-null; the caller passes writable storage.
-        unsafe { *out = v };
+        put(out, v);
         BG_OK
     })
 }
@@ -402,7 +305,7 @@ pub extern "C" fn bg_error_ignore(ctx: *mut c_void, failure: *const bg_failure) 
 #[no_mangle]
 pub extern "C" fn bg_pool_set_error_handler(pool: *mut bg_pool, handler: bg_error_fn, ctx: *mut c_void) -> bg_status {
     boundary(|| {
-        let Some(p) = pool_ref(pool) else { return BG_EINVAL };
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
         let h = handler.map(|h| {
             let ctx = ctx as usize;
             Arc::new(move |f: &Failure| {
@@ -421,58 +324,5 @@ pub extern "C" fn bg_pool_set_error_handler(pool: *mut bg_pool, handler: bg_erro
         });
         p.registry().set_error_handler(h);
         BG_OK
-    })
-}
-
-/// The default pool, started on first use (one worker per available CPU,
-/// or BG_THREADS, or what bg_set_threads() asked for). Owned by the library:
-/// never pass it to bg_pool_free(). NULL only if its threads could not start.
-///
-/// At process exit (exit() or a return from main) the default pool drains:
-/// tasks already queued run and the workers are joined before the process
-/// ends, as with bg_shutdown(BG_SHUTDOWN_DRAIN). The environment variable
-/// BG_EXIT_TIMEOUT_MS bounds that wait; tasks still queued then never run
-/// (nor do their drops). exit() called from a task of the default pool does
-/// not wait (a worker cannot join itself). _exit(), quick_exit() and fatal
-/// signals skip the drain; so does a Go program's exit. In a fork() child
-/// the drain covers the child's own default pool only.
-#[no_mangle]
-pub extern "C" fn bg_default_pool() -> *mut bg_pool {
-    boundary(|| match default_pool::get() {
-        Ok(p) => p as *const Pool as *mut bg_pool,
-        Err(_) => std::ptr::null_mut(),
-    })
-}
-
-/// Sets the default pool's size (1 to 1024), before it starts (remembered)
-/// or while it runs (live resize, as bg_pool_set_threads()).
-/// Returns BG_OK, BG_EINVAL, BG_ESHUTDOWN or BG_ENOMEM.
-#[no_mangle]
-pub extern "C" fn bg_set_threads(threads: usize) -> bg_status {
-    boundary(|| default_pool::set_threads(threads).map_or_else(resize_error_status, |_| BG_OK))
-}
-
-/// The default pool's size; if it has not started, the size it will start
-/// with. Does not start it.
-#[no_mangle]
-pub extern "C" fn bg_threads() -> usize {
-    boundary(default_pool::threads)
-}
-
-/// Shuts the default pool down, as bg_pool_shutdown(). Afterwards
-/// bg_submit() returns NULL and bg_spawn() BG_ESHUTDOWN. If the default pool
-/// never started there is nothing to shut down: BG_OK. Without this call the
-/// default pool drains at process exit (see bg_default_pool()); call it to
-/// choose the mode or the timeout yourself.
-#[no_mangle]
-pub extern "C" fn bg_shutdown(mode: u32, timeout_ns: u64) -> bg_status {
-    boundary(|| {
-        let Some(m) = shutdown_mode(mode) else { return BG_EINVAL };
-        match default_pool::get_if_started() {
-            Some(p) => {
-                p.registry().shutdown(m, deadline_after(timeout_ns)).map_or_else(shutdown_error_status, |_| BG_OK)
-            }
-            None => BG_OK,
-        }
     })
 }

@@ -1,8 +1,9 @@
 use std::ffi::{c_int, c_void};
 
-use crate::capi::boundary;
+use crate::capi::castable::{to_c, try_ref, Castable};
 use crate::capi::pool::submit_error_status;
 use crate::capi::status::bg_status::{self, *};
+use crate::capi::{boundary, put};
 use crate::default_pool;
 use crate::sync::deadline_after;
 use crate::task::{CancelError, Task, TaskEnd, WaitError};
@@ -11,7 +12,22 @@ use crate::worker::WorkerThread;
 /// A task's function. It receives the `arg` given at submission, and its
 /// return value is the task's result code: 0 for success, anything else is
 /// the task's own failure code (as with C11 `thrd_start_t`).
+///
+/// The same code means the same in every language: the C++ and Go bindings
+/// return 0 for success and BG_RESULT_BINDING_FAILED for an exception, an
+/// error or a panic, in every construct (spawn, submit, group, serial queue,
+/// batch, continuation).
 pub type bg_fn = Option<unsafe extern "C" fn(arg: *mut c_void) -> c_int>;
+
+/// The result code the C++ and Go bindings give a task that failed with an
+/// exception, an error or a panic (INT_MIN, which C tasks should not use).
+/// It counts as any non-zero code: in bg_stats.failed, BG_EFAILED from waits,
+/// a failure to groups, batches and continuations, and a handler set with
+/// bg_pool_set_error_handler() receives it when nobody observed it. The
+/// default handler does not print it: the binding delivers the details
+/// itself, to whoever waits, else to its own error handler.
+pub const BG_RESULT_BINDING_FAILED: c_int = -0x7fff_ffff - 1;
+const _: () = assert!(BG_RESULT_BINDING_FAILED == crate::error::BINDING_FAILED);
 
 /// Frees a task's `arg` when its function will never run (cancelled, or its
 /// pool shut down in cancel mode). Runs exactly once in that case and never
@@ -33,6 +49,13 @@ pub struct bg_task {
     _private: [u8; 0],
 }
 
+impl Castable for bg_task {
+    type Rust = Task;
+    fn is_live(t: &Task) -> bool {
+        t.is_live()
+    }
+}
+
 /// Flags for bg_wait_ex().
 #[repr(C)]
 pub enum bg_wait_flags {
@@ -43,13 +66,6 @@ pub enum bg_wait_flags {
     /// pool blocks like this on tasks still queued in that pool, nothing runs
     /// them: the pool deadlocks.
     BG_WAIT_NO_HELP = 1,
-}
-
-pub(crate) fn task_ref<'a>(t: *const bg_task) -> Option<&'a Task> {
-    // SAFETY: non-null pointers from C are assumed to be handles we returned;
-    // the magic check then catches most released or foreign pointers.
-    let t = unsafe { (t as *const Task).as_ref()? };
-    t.is_live().then_some(t)
 }
 
 fn set_errno(e: c_int) {
@@ -83,7 +99,8 @@ fn ambient_submit(f: bg_fn, arg: *mut c_void, want_handle: bool) -> Result<*cons
 /// Submits `fn(arg)` and returns a handle to wait on, poll or cancel.
 ///
 /// Runs on the default pool (started on first use), or, when called from
-/// inside a task, on that task's own pool, queued on the calling worker.
+/// inside a task, on that task's own pool (bg_current_pool()), queued on
+/// the calling worker.
 /// Returns NULL if the task was not accepted, with errno set: EINVAL (`fn`
 /// is NULL), ESHUTDOWN (the pool is shut down), EAGAIN (queue full), ECHILD
 /// (default pool of a forked parent), ENOMEM. `arg` stays yours then.
@@ -92,7 +109,7 @@ fn ambient_submit(f: bg_fn, arg: *mut c_void, want_handle: bool) -> Result<*cons
 #[no_mangle]
 pub extern "C" fn bg_submit(func: bg_fn, arg: *mut c_void) -> *mut bg_task {
     boundary(|| match ambient_submit(func, arg, true) {
-        Ok(t) => t as *mut bg_task,
+        Ok(t) => to_c(t),
         Err(s) => {
             set_errno(errno_of(s));
             std::ptr::null_mut()
@@ -114,28 +131,28 @@ pub extern "C" fn bg_spawn(func: bg_fn, arg: *mut c_void) -> bg_status {
     })
 }
 
-/// The status a finished task reports, and its result code.
-fn end_status(end: TaskEnd, result: *mut c_int) -> bg_status {
+/// The status a wait reports for `end`, and the result code (0 unless it ran).
+pub(crate) fn end_code(end: TaskEnd) -> (bg_status, c_int) {
     match end {
-        TaskEnd::Ran(code) => {
-            if !result.is_null() {
-                // SAFETY: the caller passed a writable int (or NULL, checked).
-                unsafe { *result = code };
-            }
-            if code == 0 {
-                BG_OK
-            } else {
-                BG_EFAILED
-            }
-        }
-        TaskEnd::Cancelled => BG_ECANCELLED,
-        TaskEnd::Shutdown => BG_ESHUTDOWN,
-        TaskEnd::Forked => BG_EFORKED,
+        TaskEnd::Ran(0) => (BG_OK, 0),
+        TaskEnd::Ran(code) => (BG_EFAILED, code),
+        TaskEnd::Cancelled => (BG_ECANCELLED, 0),
+        TaskEnd::Shutdown => (BG_ESHUTDOWN, 0),
+        TaskEnd::Forked => (BG_EFORKED, 0),
     }
 }
 
+/// The status a wait reports for `end`; `*result` gets the code if it ran.
+fn end_status(end: TaskEnd, result: *mut c_int) -> bg_status {
+    let (status, code) = end_code(end);
+    if let TaskEnd::Ran(_) = end {
+        put(result, code);
+    }
+    status
+}
+
 fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
-    let Some(task) = task_ref(t) else { return BG_EINVAL };
+    let Some(task) = try_ref(t) else { return BG_EINVAL };
     if flags > 1 {
         return BG_EINVAL;
     }
@@ -193,7 +210,7 @@ pub extern "C" fn bg_wait_ex(task: *mut bg_task, timeout_ns: u64, flags: u32, re
 /// shutdown). Never blocks. False for NULL.
 #[no_mangle]
 pub extern "C" fn bg_done(task: *const bg_task) -> bool {
-    boundary(|| task_ref(task).is_some_and(|t| t.end().is_some()))
+    boundary(|| try_ref(task).is_some_and(|t| t.end().is_some()))
 }
 
 /// Cancels the task if it has not started: its drop runs (on this thread,
@@ -206,7 +223,7 @@ pub extern "C" fn bg_done(task: *const bg_task) -> bool {
 #[no_mangle]
 pub extern "C" fn bg_cancel(task: *mut bg_task) -> bg_status {
     boundary(|| {
-        let Some(t) = task_ref(task) else { return BG_EINVAL };
+        let Some(t) = try_ref(task) else { return BG_EINVAL };
         if t.end() == Some(TaskEnd::Forked) {
             return BG_EFORKED;
         }
@@ -221,7 +238,7 @@ pub extern "C" fn bg_cancel(task: *mut bg_task) -> bg_status {
 /// Adds a reference to the handle and returns it (NULL for NULL).
 #[no_mangle]
 pub extern "C" fn bg_task_retain(task: *mut bg_task) -> *mut bg_task {
-    boundary(|| match task_ref(task) {
+    boundary(|| match try_ref(task) {
         Some(t) => {
             t.retain();
             task
@@ -243,8 +260,8 @@ pub extern "C" fn bg_task_release(task: *mut bg_task) -> bg_status {
         if task.is_null() {
             return BG_OK;
         }
-        let Some(t) = task_ref(task) else { return BG_EINVAL };
-        // SAFETY: task_ref found it live; an over-release is refused, not freed.
+        let Some(t) = try_ref(task) else { return BG_EINVAL };
+        // SAFETY: try_ref found it live; an over-release is refused, not freed.
         match unsafe { Task::release_checked(t) } {
             Ok(()) => BG_OK,
             Err(_) => BG_EINVAL,

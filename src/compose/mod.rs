@@ -1,6 +1,6 @@
 //! Composition: the ways people combine background work, built from the
 //! core's jobs, handles and completion hooks (`task.rs`). One mechanism per
-//! file; the C ABI for all of them is `capi/compose.rs`.
+//! file; the C ABI for all of them is `capi/compose/`, split the same way.
 //!
 //! | file | mechanism |
 //! |---|---|

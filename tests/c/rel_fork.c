@@ -132,6 +132,8 @@ static int fork_inside_task(void *arg) {
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
+        /* This thread ran a task of `inh.pool`; here it is no pool's worker. */
+        CHECK(bg_current_pool() == NULL);
         /* A wait here must not run the parent's queued task `behind`. */
         CHECK_STATUS(bg_wait(behind, NULL), BG_EFORKED);
         CHECK(atomic_load(&ran) == ran_before);
@@ -145,6 +147,7 @@ static int fork_inside_task(void *arg) {
         _exit(0);
     }
     int code = wait_child(pid);
+    CHECK(bg_current_pool() == inh.pool); /* the parent's thread is still its worker */
     CHECK_STATUS(bg_task_release(behind), BG_OK);
     return code; /* the child's exit status */
 }

@@ -149,6 +149,40 @@ TEST(Pool, SubmitInsideATaskStaysOnThatTasksPool) {
   EXPECT_EQ(bg::current_pool().c_pool(), bg_default_pool());  // not leaked to this thread
 }
 
+// The pool comes from the library (bg_current_pool), not from a copy the
+// binding keeps: a C task, a serial queue's task and a keyed task that use
+// bg::submit without naming a pool stay on their pool, as bg_submit() does.
+namespace {
+struct c_task_probe {
+  bg_pool *ran_on = nullptr;
+  static int run(void *arg) noexcept {
+    auto *self = static_cast<c_task_probe *>(arg);
+    try {
+      self->ran_on = bg::submit([] { return bg::current_pool().c_pool(); }).get();
+      return 0;
+    } catch (...) {
+      return 1;
+    }
+  }
+};
+}  // namespace
+
+TEST(Pool, SubmitInsideAnyTaskOfAPoolStaysOnIt) {
+  bg::pool pool(2);
+  c_task_probe probe;
+  bg_task *task = nullptr;
+  ASSERT_EQ(bg_pool_submit(pool.c_pool(), &c_task_probe::run, &probe, nullptr, &task), BG_OK);
+  int rc = -1;
+  ASSERT_EQ(bg_wait(task, &rc), BG_OK);
+  ASSERT_EQ(bg_task_release(task), BG_OK);
+  EXPECT_EQ(probe.ran_on, pool.c_pool());
+
+  bg::serial_queue queue(pool);
+  EXPECT_EQ(queue.submit([] { return bg::submit([] { return bg_current_pool(); }).get(); }).get(), pool.c_pool());
+  EXPECT_EQ(pool.submit_keyed(1, [] { return bg::current_pool().c_pool(); }).get(), pool.c_pool());
+  EXPECT_EQ(bg_current_pool(), nullptr);  // this thread runs no task
+}
+
 TEST(Pool, APoolRefBorrows) {
   bg::pool pool(1);
   const bg::pool_ref ref = pool;

@@ -90,3 +90,55 @@ TEST(Spawn, SetErrorHandlerReturnsThePreviousOne) {
   mine(nullptr);
   EXPECT_EQ(calls, 2);
 }
+
+// One outcome convention: a call that threw is a failure to the C library in
+// every construct (counted in bg_stats.failed), and its exception reaches the
+// C++ error handler when nobody get()s it.
+TEST(Spawn, AThrowingCallCountsAsFailed) {
+  bgtest::scoped_error_handler handler([](std::exception_ptr) {});
+  bg::pool pool(1);
+  pool.spawn([] { throw std::runtime_error("counted"); });
+  pool.spawn([] {});
+  ASSERT_TRUE(pool.shutdown());
+  const bg_stats stats = pool.stats();
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_EQ(stats.completed, 1u);
+}
+
+TEST(Spawn, AnExceptionNoGetTakesGoesToTheHandlerOnce) {
+  std::mutex lock;
+  std::vector<std::string> seen;
+  {
+    bgtest::scoped_error_handler handler([&](std::exception_ptr e) {
+      const std::lock_guard<std::mutex> guard(lock);
+      seen.push_back(bgtest::what_of(e));
+    });
+    bg::pool pool(1);
+    {
+      auto ended = pool.submit([] { throw std::runtime_error("dropped after it threw"); });
+      ended.wait();
+    }
+    gate go;
+    {
+      auto pending = pool.submit([&go] {
+        go.wait();
+        throw std::runtime_error("threw after its future was dropped");
+      });
+    }
+    go.open();
+    auto taken = pool.submit([] { throw std::runtime_error("taken by get"); });
+    EXPECT_THROW(taken.get(), std::runtime_error);
+    auto then_taken = pool.submit([]() -> int { throw std::runtime_error("taken by then"); }).then([](bg::future<int> f) {
+      try {
+        return f.get();
+      } catch (const std::runtime_error &) {
+        return 0;
+      }
+    });
+    EXPECT_EQ(then_taken.get(), 0);
+    ASSERT_TRUE(pool.shutdown());
+    EXPECT_EQ(pool.stats().failed, 4u);  // the four calls that threw
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"dropped after it threw", "threw after its future was dropped"}));
+}

@@ -34,15 +34,17 @@ struct batch_state : outcome<void> {
   std::mutex lock;
 
   void record(std::exception_ptr e) {
-    const std::lock_guard<std::mutex> guard(lock);
-    if (!error) error = std::move(e);
+    {
+      const std::lock_guard<std::mutex> guard(lock);
+      if (error) return;
+      error = std::move(e);
+    }
+    mark_failed();  // the first failure; later ones are not reported apart
   }
 };
 
 struct batch_sink {
   std::shared_ptr<batch_state> state;
-
-  bg_pool *pool() const noexcept { return state->pool; }  // set by submit(), before any call runs
 
   int operator()(std::exception_ptr e) const noexcept {
     try {

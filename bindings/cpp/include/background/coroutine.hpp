@@ -20,11 +20,10 @@
 namespace bg {
 namespace detail {
 
-/// Resumes a suspended coroutine from a C callback, marked as running on
-/// `pool`. The awaiter lives in the coroutine frame, which resuming may
-/// destroy: nothing of it is touched after resume().
-inline void resume_coroutine(std::coroutine_handle<> coroutine, bg_pool *pool) noexcept {
-  const pool_scope scope(pool);
+/// Resumes a suspended coroutine from a C callback. The awaiter lives in
+/// the coroutine frame, which resuming may destroy: nothing of it is
+/// touched after resume().
+inline void resume_coroutine(std::coroutine_handle<> coroutine) noexcept {
   try {
     coroutine.resume();
   } catch (...) {  // only if the promise's unhandled_exception() rethrows
@@ -44,7 +43,6 @@ class future_awaiter {
   // await_resume() waits.
   bool await_suspend(std::coroutine_handle<> coroutine) {
     coroutine_ = coroutine;
-    pool_ = future_.c_pool();
     return bg_then(future_.c_task(), &resumed, this, &dropped, nullptr) == BG_OK;
   }
 
@@ -53,7 +51,7 @@ class future_awaiter {
  private:
   static int resumed(void *arg, bg_status, int) noexcept {
     auto *self = static_cast<future_awaiter *>(arg);
-    resume_coroutine(self->coroutine_, self->pool_);
+    resume_coroutine(self->coroutine_);
     return 0;
   }
 
@@ -62,12 +60,11 @@ class future_awaiter {
   // reports how the task ended.
   static void dropped(void *arg) noexcept {
     auto *self = static_cast<future_awaiter *>(arg);
-    resume_coroutine(self->coroutine_, nullptr);
+    resume_coroutine(self->coroutine_);
   }
 
   future<R> &future_;
   std::coroutine_handle<> coroutine_;
-  bg_pool *pool_ = nullptr;
 };
 
 }  // namespace detail
@@ -111,14 +108,14 @@ class resume_on {
  private:
   static int resumed(void *arg) noexcept {
     auto *self = static_cast<resume_on *>(arg);
-    detail::resume_coroutine(self->coroutine_, self->pool_);
+    detail::resume_coroutine(self->coroutine_);
     return 0;
   }
 
   static void dropped(void *arg) noexcept {
     auto *self = static_cast<resume_on *>(arg);
     self->status_ = BG_ESHUTDOWN;
-    detail::resume_coroutine(self->coroutine_, nullptr);
+    detail::resume_coroutine(self->coroutine_);
   }
 
   bg_pool *pool_;

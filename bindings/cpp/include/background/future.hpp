@@ -6,6 +6,7 @@
 
 #include <background.h>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -17,6 +18,7 @@
 
 #include "detail/call.hpp"
 #include "error.hpp"
+#include "error_handler.hpp"
 
 namespace bg {
 
@@ -30,6 +32,23 @@ namespace detail {
 struct outcome_base {
   std::exception_ptr error;  // the callable threw
   bg_pool *pool = nullptr;   // where the call runs; continuations run there too
+
+  // An exception nobody get()s goes to the error handler: whichever comes
+  // second of "the call failed" and "its future was dropped unread"
+  // reports it, so it is reported exactly once, and never after a get().
+  static constexpr unsigned failed_bit = 1, dropped_bit = 2;
+  std::atomic<unsigned> fate{0};
+
+  /// The call threw; `error` is set (written before this).
+  void mark_failed() noexcept {
+    const unsigned prev = fate.fetch_or(failed_bit, std::memory_order_acq_rel);
+    if (!(prev & failed_bit) && (prev & dropped_bit)) report_exception(error);
+  }
+
+  /// The future is gone without a get().
+  void mark_dropped() noexcept {
+    if (fate.fetch_or(dropped_bit, std::memory_order_acq_rel) & failed_bit) report_exception(error);
+  }
 };
 
 template <class R>
@@ -120,9 +139,9 @@ using then_result_t = typename then_result<R, std::decay_t<F>>::type;
 /// The result of a task: get() returns its value or rethrows its exception.
 ///
 /// Move-only. Destroying a future releases the handle: it neither waits for
-/// nor cancels the task. If the task threw and no wait ever saw it, the C
-/// library reports the failure to the pool's error handler when the last
-/// handle goes (one line on stderr by default, naming code -1).
+/// nor cancels the task. If the task threw and no get() (or then()) took the
+/// exception, it goes to the error handler (bg::set_error_handler), once:
+/// when the future goes, or when the task fails if the future went first.
 ///
 /// wait(), wait_for(), wait_until() and ready() may be called from any
 /// number of threads; get(), then() and assignment may not race with
@@ -135,6 +154,19 @@ class [[nodiscard]] future {
 
   /// An invalid future, as std::future's default.
   future() noexcept = default;
+
+  future(future &&other) noexcept = default;
+
+  future &operator=(future &&other) noexcept {
+    if (this != &other) {
+      drop();
+      task_ = std::move(other.task_);
+      out_ = std::move(other.out_);
+    }
+    return *this;
+  }
+
+  ~future() { drop(); }
 
   /// Whether the future refers to a task (false after get() or then()).
   bool valid() const noexcept { return task_ != nullptr; }
@@ -206,6 +238,11 @@ class [[nodiscard]] future {
  private:
   friend struct detail::future_access;
 
+  void drop() noexcept {
+    if (out_) std::exchange(out_, nullptr)->mark_dropped();
+    task_.reset();
+  }
+
   future(bg_task *task, std::shared_ptr<detail::outcome<R>> out) noexcept : task_(task), out_(std::move(out)) {}
 
   bg_task *handle() const {
@@ -249,12 +286,9 @@ struct future_job final : outcome<R> {
   static int run(void *arg) noexcept {
     auto *job = static_cast<future_job *>(arg);
     const std::shared_ptr<future_job> keep = std::move(job->self);
-    int rc;
-    {
-      pool_scope scope(job->pool);
-      rc = job->capture(*job->fn);
-    }
+    const int rc = job->capture(*job->fn);
     job->fn.reset();
+    if (rc != 0) job->mark_failed();
     return rc;
   }
 
@@ -311,13 +345,10 @@ struct then_job final : outcome<U> {
   static int run(void *arg, bg_status, int) noexcept {
     auto *job = static_cast<then_job *>(arg);
     const std::shared_ptr<then_job> keep = std::move(job->self);
-    int rc;
-    {
-      pool_scope scope(job->pool);
-      rc = job->capture([job]() -> U { return job->call(); });
-    }
+    const int rc = job->capture([job]() -> U { return job->call(); });
     job->fn.reset();
     job->antecedent = future<R>();
+    if (rc != 0) job->mark_failed();
     return rc;
   }
 

@@ -23,11 +23,10 @@ template <class I, class Body>
 struct loop {
   using U = std::make_unsigned_t<I>;
 
-  loop(Body &b, I first_index, bg_pool *on) noexcept : body(b), begin(first_index), pool(on) {}
+  loop(Body &b, I first_index) noexcept : body(b), begin(first_index) {}
 
   Body &body;
   I begin;
-  bg_pool *pool;
   std::atomic<bool> failed{false};
   std::mutex lock;
   std::exception_ptr first;
@@ -46,7 +45,6 @@ struct loop {
   static void chunk(std::size_t lo, std::size_t hi, void *ctx) noexcept {
     auto *self = static_cast<loop *>(ctx);
     if (self->failed.load(std::memory_order_relaxed)) return;
-    const pool_scope scope(self->pool);
     try {
       self->visit(lo, hi);
     } catch (...) {
@@ -65,7 +63,7 @@ void parallel_for(bg_pool *pool, I begin, I end, Body &body, std::size_t grain) 
   if (!(begin < end)) return;
   using U = std::make_unsigned_t<I>;
   const auto count = static_cast<std::size_t>(static_cast<U>(static_cast<U>(end) - static_cast<U>(begin)));
-  loop<I, Body> ctx(body, begin, pool);
+  loop<I, Body> ctx(body, begin);
   check(bg_parallel_for(pool, 0, count, grain, &loop<I, Body>::chunk, &ctx), "bg::parallel_for");
   if (ctx.first) std::rethrow_exception(ctx.first);
 }

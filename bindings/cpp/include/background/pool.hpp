@@ -86,7 +86,7 @@ class pool_ref {
   void spawn(F &&f, Args &&...args) const {
     bg_pool *const pool = pool_;
     detail::submit_detached<detail::bound_t<F, Args...>>(
-        detail::report_sink{pool}, "bg::spawn",
+        detail::report_sink{}, "bg::spawn",
         [pool](bg_fn run, void *arg, bg_drop_fn drop) { return bg_pool_submit(pool, run, arg, drop, nullptr); },
         std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
   }

@@ -55,7 +55,7 @@ class serial_queue {
   void spawn(F &&f, Args &&...args) {
     bg_serial *const queue = queue_;
     detail::submit_detached<detail::bound_t<F, Args...>>(
-        detail::report_sink{pool_}, "bg::serial_queue::spawn",
+        detail::report_sink{}, "bg::serial_queue::spawn",
         [queue](bg_fn run, void *arg, bg_drop_fn drop) { return bg_serial_submit(queue, run, arg, drop, nullptr); },
         std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
   }

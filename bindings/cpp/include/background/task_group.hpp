@@ -28,12 +28,10 @@ namespace detail {
 
 /// Shared by the group and its jobs (which may outlive the group object).
 struct group_state {
-  bg_pool *where;
   std::mutex lock;
   std::exception_ptr first;  // the first exception thrown by a call
   bool delivered = false;    // wait() has rethrown it
 
-  explicit group_state(bg_pool *pool) noexcept : where(pool) {}
 
   void record(std::exception_ptr e) {
     const std::lock_guard<std::mutex> guard(lock);
@@ -43,8 +41,6 @@ struct group_state {
 
 struct group_sink {
   std::shared_ptr<group_state> state;
-
-  bg_pool *pool() const noexcept { return state->where; }
 
   int operator()(std::exception_ptr e) const noexcept {
     try {
@@ -68,7 +64,7 @@ struct group_sink {
 class task_group {
  public:
   explicit task_group(pool_ref pool = current_pool(), group_policy policy = group_policy::run_all)
-      : state_(std::make_shared<detail::group_state>(pool.c_pool())), uncaught_(std::uncaught_exceptions()) {
+      : state_(std::make_shared<detail::group_state>()), uncaught_(std::uncaught_exceptions()) {
     detail::check(bg_group_new(pool.c_pool(), static_cast<std::uint32_t>(policy), &group_), "bg::task_group");
   }
 

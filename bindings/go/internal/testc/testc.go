@@ -110,3 +110,7 @@ func SubmitFromC(pool unsafe.Pointer, n int) int { return int(C.submit_from_c(po
 
 // Free frees C memory from NewGate.
 func Free(p unsafe.Pointer) { C.free(p) }
+
+// CurrentPool is bg_current_pool() on the calling thread: inside a Go task,
+// the pool running it (a task's goroutine stays on its worker thread).
+func CurrentPool() unsafe.Pointer { return unsafe.Pointer(C.bg_current_pool()) }

@@ -17,10 +17,12 @@
 namespace bg {
 namespace detail {
 
-/// The C result code of a task whose callable threw. The exception itself
-/// travels in C++ state; the code tells the C library the task failed, so
-/// statistics, groups, batches and bg_then see a failure.
-inline constexpr int exception_result = -1;
+/// The C result code of a task whose callable threw, in every construct
+/// (the same code Go uses). The exception itself travels in C++ state; the
+/// code tells the C library the task failed, so statistics, groups, batches
+/// and bg_then see a failure, and a C error handler set on the pool hears of
+/// it; the library's default handler leaves the printing to this binding.
+inline constexpr int exception_result = BG_RESULT_BINDING_FAILED;
 
 template <class F, class... Args>
 class bound_call {
@@ -58,29 +60,12 @@ std::uint64_t to_timeout_ns(const std::chrono::duration<Rep, Period> &d) {
   return static_cast<std::uint64_t>(n);
 }
 
-/// The pool whose task the calling thread is running, so that bg::submit()
-/// from inside a task stays on that task's pool (as bg_submit() does in C).
-inline bg_pool *&running_pool() noexcept {
-  thread_local bg_pool *pool = nullptr;
-  return pool;
-}
-
-/// Marks the calling thread as running a task of `pool` for its lifetime.
-/// Nests: a worker that helps while waiting runs other tasks inside a task.
-class pool_scope {
- public:
-  explicit pool_scope(bg_pool *pool) noexcept : saved_(running_pool()) { running_pool() = pool; }
-  ~pool_scope() { running_pool() = saved_; }
-  pool_scope(const pool_scope &) = delete;
-  pool_scope &operator=(const pool_scope &) = delete;
-
- private:
-  bg_pool *saved_;
-};
-
-/// The running task's pool, or else the default pool (started on first use).
+/// The running task's pool (the library's bg_current_pool(), whatever
+/// submitted the task: C, C++ or Go), or else the default pool (started on
+/// first use). bg::submit() from inside a task thus stays on its pool, as
+/// bg_submit() does in C.
 inline bg_pool *current_pool_ptr() {
-  if (bg_pool *pool = running_pool()) return pool;
+  if (bg_pool *pool = bg_current_pool()) return pool;
   if (bg_pool *pool = bg_default_pool()) return pool;
   throw_status(BG_ENOMEM, "bg::default_pool");
 }

@@ -16,23 +16,18 @@
 namespace bg {
 namespace detail {
 
-/// Sink of bg::spawn: the error handler. Returns 0 so that the C library
-/// does not report the same failure a second time, less readably.
+/// Sink of bg::spawn: the error handler. The task still counts as failed.
 struct report_sink {
-  bg_pool *where;
-
-  bg_pool *pool() const noexcept { return where; }
-
   int operator()(std::exception_ptr e) const noexcept {
     report_exception(std::move(e));
-    return 0;
+    return exception_result;
   }
 };
 
 /// Exactly once: the library owns the job from a successful submit until
 /// run() or drop(), each of which deletes it (captured state included)
-/// before returning. Sink: `bg_pool *pool()` and `int operator()(exception_ptr)`
-/// returning the C result code.
+/// before returning. Sink: `int operator()(exception_ptr)` returning the C
+/// result code.
 template <class Fn, class Sink>
 struct detached_job {
   template <class... A>
@@ -43,7 +38,6 @@ struct detached_job {
 
   static int run(void *arg) noexcept {
     const std::unique_ptr<detached_job> job(static_cast<detached_job *>(arg));
-    const pool_scope scope(job->sink.pool());
     try {
       static_cast<void>(job->fn());
       return 0;
