@@ -131,9 +131,10 @@ static void *produce(void *arg) {
             submit_via(new_rec(r, 0), NULL, (int)(next_rand(&p->seed) % 3));
         } else if (c == 6 && n > 0 && next_rand(&p->seed) % 2) {
             struct rec *x = new_rec(r, 0);
+            int id = x->id; /* once accepted, x may already be freed by then_rec */
             bg_status s = bg_then(held[next_rand(&p->seed) % (uint64_t)n], then_rec, x, drop_rec, NULL);
             if (s == BG_OK) {
-                atomic_store(&r->accepted[x->id], 1);
+                atomic_store(&r->accepted[id], 1);
             } else {
                 CHECK(s == BG_ESHUTDOWN);
                 free(x);
