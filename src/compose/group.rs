@@ -43,8 +43,22 @@ pub(crate) enum GroupRefusal {
     Pool(SubmitError),
 }
 
+/// Why a wait on a group returned before its tasks ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum GroupWaitError {
+    /// The deadline passed first.
+    TimedOut,
+    /// The group's pool belongs to the parent of this forked process.
+    Forked,
+}
+
+/// The group's pool belongs to the parent of this forked process: its
+/// lock may have been held by a parent thread, so it is not touched.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Forked;
+
 pub(crate) struct Group {
-    pub(crate) reg: Arc<Registry>,
+    reg: Arc<Registry>,
     cancel_on_error: bool,
     state: Mutex<State>,
 }
@@ -100,6 +114,10 @@ impl Group {
         drop: Option<RawDrop>,
         handle: bool,
     ) -> Result<*const Task, GroupRefusal> {
+        if self.reg.is_forked() {
+            // Before taking a lock a parent thread may have held.
+            return Err(GroupRefusal::Pool(SubmitError::Forked));
+        }
         let slot = {
             let mut st = lock(&self.state);
             if st.cancelled {
@@ -166,7 +184,7 @@ impl Group {
             (latch, failed && self.cancel_on_error && !st.cancelled)
         };
         if cancel {
-            self.cancel();
+            self.cancel_members();
         }
         if let Some(latch) = latch {
             latch.set();
@@ -175,7 +193,15 @@ impl Group {
 
     /// Cancels every member that has not started (their drops run here) and
     /// refuses later submits.
-    pub(crate) fn cancel(&self) {
+    pub(crate) fn cancel(&self) -> Result<(), Forked> {
+        if self.reg.is_forked() {
+            return Err(Forked);
+        }
+        self.cancel_members();
+        Ok(())
+    }
+
+    fn cancel_members(&self) {
         let tasks: Vec<*const Task> = {
             let mut st = lock(&self.state);
             st.cancelled = true;
@@ -198,17 +224,22 @@ impl Group {
         }
     }
 
-    /// Waits until no member is pending (None: the deadline passed first).
-    pub(crate) fn wait(&self, deadline: Option<u64>) -> Option<GroupEnd> {
+    /// Waits until no member is pending, or until `deadline`.
+    pub(crate) fn wait(&self, deadline: Option<u64>) -> Result<GroupEnd, GroupWaitError> {
+        if self.reg.is_forked() {
+            return Err(GroupWaitError::Forked);
+        }
         let latch = {
             let st = lock(&self.state);
             match &st.latch {
                 Some(latch) if st.pending != 0 => latch.clone(),
-                _ => return Some(st.end()),
+                _ => return Ok(st.end()),
             }
         };
-        let ended = latch.wait(deadline);
-        ended.then(|| lock(&self.state).end())
+        if !latch.wait(deadline) {
+            return Err(GroupWaitError::TimedOut);
+        }
+        Ok(lock(&self.state).end())
     }
 }
 
@@ -225,7 +256,7 @@ impl State {
 /// A member ended: update its group.
 unsafe fn member_ended(h: *mut Hook, task: &Task) {
     // SAFETY: `submit` made this node a Box<Member> with the Hook first (repr(C)).
-    let m = Box::from_raw(h as *mut Member);
+    let m = unsafe { Box::from_raw(h as *mut Member) };
     let end = task.end().unwrap_or(TaskEnd::Forked);
     // The group reports failures through its wait: they are observed.
     task.observe(end);

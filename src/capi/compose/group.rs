@@ -8,7 +8,7 @@ use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
 use crate::capi::{boundary, put};
-use crate::compose::group::{Group, GroupEnd, GroupRefusal};
+use crate::compose::group::{Group, GroupEnd, GroupRefusal, GroupWaitError};
 use crate::sync::deadline_after;
 
 /// A set of tasks submitted together and waited for, failed and cancelled
@@ -76,9 +76,6 @@ pub extern "C" fn bg_group_submit(
     boundary(|| {
         let Some(g) = try_ref(group) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
-        if g.reg.is_forked() {
-            return BG_EFORKED; // before taking a lock a parent thread may have held
-        }
         match g.submit(f, arg, drop, !out.is_null()) {
             Ok(t) => {
                 put(out, to_c(t));
@@ -105,14 +102,12 @@ pub extern "C" fn bg_group_submit(
 pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_error: *mut c_int) -> bg_status {
     boundary(|| {
         let Some(g) = try_ref(group) else { return BG_EINVAL };
-        if g.reg.is_forked() {
-            return BG_EFORKED;
-        }
         match g.wait(deadline_after(timeout_ns)) {
-            None => BG_ETIMEDOUT,
-            Some(GroupEnd::AllOk) => BG_OK,
-            Some(GroupEnd::NotRun) => BG_ECANCELLED,
-            Some(GroupEnd::Failed(code)) => {
+            Err(GroupWaitError::TimedOut) => BG_ETIMEDOUT,
+            Err(GroupWaitError::Forked) => BG_EFORKED,
+            Ok(GroupEnd::AllOk) => BG_OK,
+            Ok(GroupEnd::NotRun) => BG_ECANCELLED,
+            Ok(GroupEnd::Failed(code)) => {
                 put(first_error, code);
                 BG_EFAILED
             }
@@ -128,11 +123,10 @@ pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_err
 pub extern "C" fn bg_group_cancel(group: *mut bg_group) -> bg_status {
     boundary(|| {
         let Some(g) = try_ref(group) else { return BG_EINVAL };
-        if g.reg.is_forked() {
-            return BG_EFORKED;
+        match g.cancel() {
+            Ok(()) => BG_OK,
+            Err(_forked) => BG_EFORKED,
         }
-        g.cancel();
-        BG_OK
     })
 }
 
