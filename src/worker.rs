@@ -124,6 +124,11 @@ impl WorkerThread {
         &self.registry
     }
 
+    /// This worker's pool, to keep.
+    pub(crate) fn registry_arc(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
     /// True if this worker's deque holds nothing: whatever it queued has
     /// been run or stolen.
     pub(crate) fn deque_is_empty(&self) -> bool {

@@ -9,62 +9,84 @@
 //! refuses the job when it falls due (shut down), the continuation ends
 //! as a shutdown: its drop runs and its handle reports `Shutdown`.
 //!
-//! The core stores the continuation's C function as the task's `func` (for
-//! failure reports) and calls it through a `ThenCall` supplied by the C
-//! layer, which alone knows how a status is passed to C.
+//! The continuation's function is typed by the layer that attaches it (a
+//! `ThenCall`: the C layer alone knows how a status is passed to C); its
+//! task's `func` only names it in failure reports and is never called.
 
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
+use crate::default_pool;
 use crate::job::{Job, JobBody, Outcome, RawDrop, RawFn};
 use crate::lifecycle::Work;
-use crate::registry::{Registry, SubmitError};
+use crate::registry::{self, Registry, SubmitError};
 use crate::task::{Hook, Task, TaskEnd};
 use crate::worker::WorkerThread;
 
-/// Calls a continuation's function `func` (as stored in its task) with its
-/// `arg` and the antecedent's end; returns the continuation's result code.
-pub(crate) type ThenCall = unsafe fn(func: RawFn, arg: *mut c_void, antecedent: TaskEnd) -> c_int;
+/// A continuation's function, with the argument passing of the layer that
+/// attached it.
+pub(crate) trait ThenCall: Copy + Send + 'static {
+    /// Calls it with its `arg` and how the antecedent ended; returns the
+    /// continuation's result code.
+    ///
+    /// # Safety
+    /// As calling the function: `arg` is the one it was attached with,
+    /// passed once.
+    unsafe fn call(self, arg: *mut c_void, antecedent: TaskEnd) -> c_int;
+}
 
 /// The hook that queues the continuation when the antecedent ends.
 #[repr(C)]
-struct ThenHook {
+struct ThenHook<C: ThenCall> {
     hook: Hook,
     reg: Arc<Registry>,
     /// The continuation; the hook owns its job's reference until it queues the job.
     cont: *const Task,
-    call: ThenCall,
+    call: C,
 }
 
-/// Whether `reg` takes a continuation from this thread now (asked when it
-/// is attached; when it falls due, a closed pool ends it as a shutdown).
-pub(crate) fn admits(reg: &Registry) -> Result<(), SubmitError> {
-    reg.admit(Work::Now).map(drop)
+/// The pool `t` was submitted to, while it exists. Inside a task of that
+/// pool (the common case: chaining from a running task), or on the default
+/// pool, no global lookup: the worker or the default pool holds it.
+fn pool_of(t: &Task) -> Option<Arc<Registry>> {
+    let id = t.pool_id();
+    if let Some(w) = WorkerThread::current().filter(|w| w.registry().id == id) {
+        return Some(Arc::clone(w.registry_arc()));
+    }
+    if let Some(p) = default_pool::get_if_started().filter(|p| p.registry().id == id) {
+        return Some(Arc::clone(p.registry()));
+    }
+    registry::by_id(id)
 }
 
-/// Attaches a continuation to `ante` on `reg` and returns its handle (one
-/// user reference). `func` is only stored: `call` is what invokes it.
+/// Attaches a continuation `call(arg, end)` to `ante`, on `ante`'s pool,
+/// and returns its handle (one user reference). `report` names it in
+/// failure reports. Refused (nothing attached, `arg` still the caller's)
+/// if that pool is gone or does not take work from this thread now (asked
+/// here; when it falls due, a closed pool ends it as a shutdown).
 ///
 /// # Safety
-/// `ante` must be a live task of `reg`; `func` must be what `call` expects.
-pub(crate) unsafe fn then(
-    reg: Arc<Registry>,
+/// `ante` must be a live task.
+pub(crate) unsafe fn then<C: ThenCall>(
     ante: &Task,
-    func: RawFn,
-    call: ThenCall,
+    call: C,
+    report: RawFn,
     arg: *mut c_void,
     drop: Option<RawDrop>,
-) -> *const Task {
-    let cont = Task::new_unqueued(func, arg, drop, reg.id, true);
-    let hook = Box::into_raw(Box::new(ThenHook { hook: Hook::new(fire), reg, cont, call }));
-    ante.add_hook(hook as *mut Hook);
-    cont
+) -> Result<*const Task, SubmitError> {
+    let reg = pool_of(ante).ok_or(SubmitError::Shutdown)?;
+    reg.admit(Work::Now).map(std::mem::drop)?;
+    let cont = Task::new_unqueued(report, arg, drop, reg.id, true);
+    let hook = Box::into_raw(Box::new(ThenHook { hook: Hook::new(fire::<C>), reg, cont, call }));
+    // SAFETY: the hook is fresh and attached once; `fire` consumes it.
+    unsafe { ante.add_hook(hook as *mut Hook) };
+    Ok(cont)
 }
 
 /// The antecedent ended: queue the continuation's job on the pool.
-unsafe fn fire(h: *mut Hook, ante: &Task) {
-    // SAFETY: `then` made this node a Box<ThenHook> with the Hook first (repr(C)).
-    let h = Box::from_raw(h as *mut ThenHook);
+unsafe fn fire<C: ThenCall>(h: *mut Hook, ante: &Task) {
+    // SAFETY: `then` made this node a Box<ThenHook<C>> with the Hook first (repr(C)).
+    let h = unsafe { Box::from_raw(h as *mut ThenHook<C>) };
     ante.retain(); // for the job, which reads how the antecedent ended
     let job = Job::new(ThenJob { cont: h.cont, ante, call: h.call });
     if let Err((_, job)) = h.reg.submit_accepted(job) {
@@ -76,13 +98,13 @@ unsafe fn fire(h: *mut Hook, ante: &Task) {
 
 /// A continuation that fell due; owns the continuation's `JOB_REF` and a
 /// reference to the antecedent, whose end it passes on.
-struct ThenJob {
+struct ThenJob<C: ThenCall> {
     cont: *const Task,
     ante: *const Task,
-    call: ThenCall,
+    call: C,
 }
 
-impl ThenJob {
+impl<C: ThenCall> ThenJob<C> {
     fn release(self) {
         // SAFETY: the job owns both references, dropped once here.
         unsafe {
@@ -92,16 +114,16 @@ impl ThenJob {
     }
 }
 
-impl JobBody for ThenJob {
+impl<C: ThenCall> JobBody for ThenJob<C> {
     fn run(self, _: &WorkerThread) -> Outcome {
         // SAFETY: the job's references keep both tasks alive.
         let outcome = unsafe {
             let ante = &*self.ante;
-            (*self.cont).run_with(|func, arg| {
+            (*self.cont).run_with(|_report, arg| {
                 // The hook fired, so the antecedent has ended.
                 let end = ante.end().unwrap_or(TaskEnd::Forked);
                 // Handing the status to a continuation counts as observing it.
-                (self.call)(func, arg, ante.observe(end))
+                self.call.call(arg, ante.observe(end))
             })
         };
         self.release();

@@ -7,9 +7,8 @@ use crate::capi::pool::submit_error_status;
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_task, end_code};
 use crate::capi::{boundary, put};
-use crate::compose::continuation;
+use crate::compose::continuation::{self, ThenCall};
 use crate::job::RawFn;
-use crate::registry;
 use crate::task::{Task, TaskEnd};
 
 /// A continuation's function: runs once its antecedent task has ended.
@@ -21,12 +20,16 @@ pub type bg_then_fn = Option<unsafe extern "C" fn(arg: *mut c_void, status: bg_s
 
 type ThenFn = unsafe extern "C" fn(arg: *mut c_void, status: bg_status, result: c_int) -> c_int;
 
-/// How the core calls a continuation: the C function type lives here.
-unsafe fn call_then(func: RawFn, arg: *mut c_void, antecedent: TaskEnd) -> c_int {
-    // SAFETY: bg_then stored a ThenFn as the task's RawFn; this is its type.
-    let f = std::mem::transmute::<RawFn, ThenFn>(func);
-    let (status, result) = end_code(antecedent);
-    f(arg, status, result)
+/// A continuation's C function: how the core calls it.
+#[derive(Clone, Copy)]
+struct CThen(ThenFn);
+
+impl ThenCall for CThen {
+    unsafe fn call(self, arg: *mut c_void, antecedent: TaskEnd) -> c_int {
+        let (status, result) = end_code(antecedent);
+        // SAFETY: the caller's promise: `arg` is the one bg_then took, passed once.
+        unsafe { (self.0)(arg, status, result) }
+    }
 }
 
 /// Runs `fn(arg, status, result)` on `task`'s pool once `task` ends; if it
@@ -62,15 +65,15 @@ pub extern "C" fn bg_then(
     boundary(|| {
         let Some(t) = try_ref(task) else { return BG_EINVAL };
         let Some(f) = func else { return BG_EINVAL };
-        let Some(reg) = registry::by_id(t.pool_id()) else { return BG_ESHUTDOWN };
-        if let Err(e) = continuation::admits(&reg) {
-            return submit_error_status(e);
-        }
-        // SAFETY: fn pointers of any type may be stored as another; only
-        // call_then calls it, as a ThenFn again.
-        let func = unsafe { std::mem::transmute::<ThenFn, RawFn>(f) };
-        // SAFETY: `t` is live and belongs to `reg`; `func` is what call_then expects.
-        let c = unsafe { continuation::then(reg, t, func, call_then, arg, drop) };
+        // SAFETY: fn pointers of any type may be stored as another; the
+        // core never calls a continuation's stored `func`, only reports its
+        // address (the task's `func` field is a RawFn).
+        let report = unsafe { std::mem::transmute::<ThenFn, RawFn>(f) };
+        // SAFETY: `t` is live (try_ref checked it).
+        let c = match unsafe { continuation::then(t, CThen(f), report, arg, drop) } {
+            Ok(c) => c,
+            Err(e) => return submit_error_status(e),
+        };
         if out.is_null() {
             // SAFETY: the reference `then` returned is ours to drop.
             unsafe { Task::release(c) };
