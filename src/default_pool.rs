@@ -54,6 +54,16 @@ pub fn get_if_started() -> Option<&'static Pool> {
     (pool.reg.fork_gen() == fork::generation()).then_some(pool)
 }
 
+/// The pool a submit that names none goes to: the calling worker's own
+/// inside a task (so its jobs go on that worker's deque), the default pool
+/// (started if needed) elsewhere.
+pub(crate) fn ambient() -> std::io::Result<&'static Registry> {
+    match crate::worker::WorkerThread::current() {
+        Some(w) => Ok(w.registry()),
+        None => Ok(get()?.registry()),
+    }
+}
+
 /// The default pool, started if needed.
 pub fn get() -> std::io::Result<&'static Pool> {
     if let Some(p) = get_if_started() {

@@ -7,7 +7,6 @@ use crate::capi::{boundary, put};
 use crate::default_pool;
 use crate::sync::deadline_after;
 use crate::task::{CancelError, Task, TaskEnd, WaitError};
-use crate::worker::WorkerThread;
 
 /// A task's function. It receives the `arg` given at submission, and its
 /// return value is the task's result code: 0 for success, anything else is
@@ -87,10 +86,7 @@ fn errno_of(s: bg_status) -> c_int {
 /// inside a task (queued on its own deque), the default pool elsewhere.
 fn ambient_submit(f: bg_fn, arg: *mut c_void, want_handle: bool) -> Result<*const Task, bg_status> {
     let Some(f) = f else { return Err(BG_EINVAL) };
-    let reg = match WorkerThread::current() {
-        Some(w) => w.registry(),
-        None => &**default_pool::get().map_err(|_| BG_ENOMEM)?.registry(),
-    };
+    let reg = default_pool::ambient().map_err(|_| BG_ENOMEM)?;
     let r =
         if want_handle { reg.submit_fn(f, arg, None) } else { reg.spawn_fn(f, arg, None).map(|_| std::ptr::null()) };
     r.map_err(submit_error_status)
