@@ -41,6 +41,7 @@
 //! pool hangs off the registry as an `Extension` that shutdown closes.
 
 #![allow(clippy::missing_safety_doc)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod capi;
 pub mod compose;

@@ -70,7 +70,8 @@ unsafe fn put(slab: *mut u8, n: usize) {
     if n == 0 {
         return;
     }
-    let h = &*(slab as *const Header);
+    // SAFETY: the caller's promise: `slab` is live, so its header is too.
+    let h = unsafe { &*(slab as *const Header) };
     if h.live.fetch_sub(n, Ordering::Release) == n {
         fence(Ordering::Acquire);
         depot::give(slab);
@@ -108,7 +109,9 @@ pub(crate) fn alloc_slot<T>() -> *mut T {
 /// # Safety
 /// `p` must come from `alloc_slot::<T>()`, be dropped already, and be freed once.
 pub(crate) unsafe fn free_slot<T>(p: *mut T) {
-    put((p as usize & !(SLAB_BYTES - 1)) as *mut u8, 1);
+    // SAFETY: `p` lies in a live slab (the caller's promise) whose start is
+    // SLAB_BYTES-aligned, and holds one counted slot that is freed once.
+    unsafe { put((p as usize & !(SLAB_BYTES - 1)) as *mut u8, 1) };
 }
 
 #[cfg(test)]

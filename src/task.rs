@@ -192,9 +192,13 @@ impl Task {
     /// `t` and `job` must be the pair returned by `new`, unshared.
     pub(crate) unsafe fn discard_unsubmitted(t: *const Task, job: Job) {
         job.abandon();
-        (*t).state.store(DEAD, Ordering::Relaxed);
-        std::ptr::drop_in_place(t as *mut Task);
-        crate::slab::free_slot(t as *mut Task);
+        // SAFETY: the caller's promise: nobody else knows `t`, a slab slot
+        // holding a Task, so it may be dropped and its slot freed here, once.
+        unsafe {
+            (*t).state.store(DEAD, Ordering::Relaxed);
+            std::ptr::drop_in_place(t as *mut Task);
+            crate::slab::free_slot(t as *mut Task);
+        }
     }
 
     /// The id of the pool the task was submitted to.

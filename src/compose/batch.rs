@@ -167,7 +167,7 @@ fn drop_items(items: Vec<Item>) {
 /// The batch task's function: runs the items in order.
 unsafe extern "C" fn run_batch(arg: *mut c_void) -> c_int {
     // SAFETY: `submit` leaked one Arc as the task's arg; running consumes it.
-    let b = Arc::from_raw(arg as *const Batch);
+    let b = unsafe { Arc::from_raw(arg as *const Batch) };
     let (items, stop_on_error) = {
         let mut st = lock(&b.state);
         (std::mem::take(&mut st.items), st.stop_on_error)
@@ -182,7 +182,8 @@ unsafe extern "C" fn run_batch(arg: *mut c_void) -> c_int {
             // The pool is dropping queued work: so are we.
             ItemEnd::Shutdown
         } else {
-            let code = (it.f)(it.arg);
+            // SAFETY: the item's submitter promised `f(arg)` may run once; it runs once here.
+            let code = unsafe { (it.f)(it.arg) };
             if first_error == 0 {
                 first_error = code;
             }
@@ -190,7 +191,8 @@ unsafe extern "C" fn run_batch(arg: *mut c_void) -> c_int {
             continue;
         };
         if let Some(d) = it.drop {
-            d(it.arg);
+            // SAFETY: the item will never run: its drop owns `arg`, once.
+            unsafe { d(it.arg) };
         }
         ends.push(end);
     }
@@ -201,7 +203,7 @@ unsafe extern "C" fn run_batch(arg: *mut c_void) -> c_int {
 /// The batch task's drop: the batch never ran, so no item does.
 unsafe extern "C" fn drop_batch(arg: *mut c_void) {
     // SAFETY: as in run_batch; exactly one of the two consumes the Arc.
-    let b = Arc::from_raw(arg as *const Batch);
+    let b = unsafe { Arc::from_raw(arg as *const Batch) };
     let items = std::mem::take(&mut lock(&b.state).items);
     drop_items(items);
 }

@@ -104,7 +104,7 @@ impl Drop for Cq {
 /// A watched task ended: append its record.
 unsafe fn deliver(h: *mut Hook, task: &Task) {
     // SAFETY: `watch` made this node a Box<Watch> with the Hook first (repr(C)).
-    let w = Box::from_raw(h as *mut Watch);
+    let w = unsafe { Box::from_raw(h as *mut Watch) };
     let end = task.end().unwrap_or(TaskEnd::Forked);
     let mut st = lock(&w.cq.state);
     if st.closed {
@@ -118,6 +118,6 @@ unsafe fn deliver(h: *mut Hook, task: &Task) {
     if st.records.len() == 1 {
         let one = 1u64;
         // SAFETY: writes 8 bytes to our own open eventfd (not closed: checked under the lock).
-        libc::write(w.cq.fd, &one as *const u64 as *const c_void, 8);
+        unsafe { libc::write(w.cq.fd, &one as *const u64 as *const c_void, 8) };
     }
 }

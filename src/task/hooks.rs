@@ -78,14 +78,17 @@ impl Task {
     pub(crate) unsafe fn add_hook(&self, hook: *mut Hook) {
         if self.fork_gen != fork::generation() {
             // Inherited across fork(): nothing in this process will end it.
-            return ((*hook).run)(hook, self);
+            // SAFETY: the caller's promise: `hook` is valid, and its `run` owns it.
+            return unsafe { ((*hook).run)(hook, self) };
         }
         let mut head = self.hooks.load(Ordering::Acquire);
         loop {
             if head == SEALED {
-                return ((*hook).run)(hook, self);
+                // SAFETY: as above.
+                return unsafe { ((*hook).run)(hook, self) };
             }
-            (*hook).next = head;
+            // SAFETY: `hook` is valid and not yet published: only we touch it.
+            unsafe { (*hook).next = head };
             match self.hooks.compare_exchange_weak(head, hook, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => break,
                 Err(now) => head = now,

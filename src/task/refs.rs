@@ -20,7 +20,8 @@ impl Task {
     /// # Safety
     /// `t` must be a live task and the caller must own the reference it drops.
     pub unsafe fn release(t: *const Task) {
-        Task::drop_refs(t, 1)
+        // SAFETY: the caller's promise.
+        unsafe { Task::drop_refs(t, 1) }
     }
 
     /// `release` for a caller that may be wrong about owning a reference (a
@@ -30,10 +31,12 @@ impl Task {
     /// # Safety
     /// `t` must be a live task.
     pub unsafe fn release_checked(t: *const Task) -> Result<(), OverRelease> {
-        if (*t).refs.load(Ordering::Relaxed) & !JOB_REF == 0 {
+        // SAFETY: `t` is live (the caller's promise)...
+        if unsafe { (*t).refs.load(Ordering::Relaxed) } & !JOB_REF == 0 {
             return Err(OverRelease);
         }
-        Task::drop_refs(t, 1);
+        // ...and holds a user reference, which is the caller's to drop.
+        unsafe { Task::drop_refs(t, 1) };
         Ok(())
     }
 
@@ -42,24 +45,30 @@ impl Task {
     /// # Safety
     /// `t` must be a live task whose job (or hook) held `JOB_REF` until now.
     pub(crate) unsafe fn release_job(t: *const Task) {
-        Task::drop_refs(t, JOB_REF)
+        // SAFETY: the caller's promise.
+        unsafe { Task::drop_refs(t, JOB_REF) }
     }
 
+    /// # Safety
+    /// `t` must be a live task on which the caller owns the references `n`.
     unsafe fn drop_refs(t: *const Task, n: u32) {
         // Holding the only reference, nobody else can change the count: a
         // load does (its acquire pairs with every earlier release's), and a
         // waiter releasing what it waited for skips a locked instruction,
         // which would also hold back its next handle's cache miss (the wait
         // loop of bench/ went from 25 to 18 ns a handle).
-        if (*t).refs.load(Ordering::Acquire) != n {
-            if (*t).refs.fetch_sub(n, Ordering::Release) != n {
+        // SAFETY: `t` is live until the last of its references is dropped.
+        let task = unsafe { &*t };
+        if task.refs.load(Ordering::Acquire) != n {
+            if task.refs.fetch_sub(n, Ordering::Release) != n {
                 return;
             }
             crate::sync::fence(Ordering::Acquire);
         }
-        let task = &*t;
+        // We dropped the last reference: the task is ours alone. `result`
+        // was written before the release that made its state terminal.
         let s = task.state.load(Ordering::Relaxed);
-        let result = *task.result.get();
+        let result = unsafe { *task.result.get() };
         if s & LIFE == DONE && result != 0 && s & OBSERVED == 0 {
             crate::registry::report_by_id(
                 task.pool_id,
@@ -72,7 +81,10 @@ impl Task {
             );
         }
         task.state.store(DEAD, Ordering::Relaxed);
-        std::ptr::drop_in_place(t as *mut Task);
-        crate::slab::free_slot(t as *mut Task);
+        // SAFETY: no reference is left: the slab slot is dropped and freed once.
+        unsafe {
+            std::ptr::drop_in_place(t as *mut Task);
+            crate::slab::free_slot(t as *mut Task);
+        }
     }
 }
