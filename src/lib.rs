@@ -43,23 +43,24 @@
 #![allow(clippy::missing_safety_doc)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// Only the C ABI is public: everything else is reached through it.
 pub mod capi;
-pub mod compose;
-pub mod default_pool;
+mod compose;
+mod default_pool;
 mod depot;
 mod reclaim;
-pub mod error;
+mod error;
 mod fork;
-pub mod job;
+mod job;
 mod latch;
 mod lifecycle;
-pub mod pool;
-pub mod registry;
+mod pool;
+mod registry;
 mod resize;
 mod slab;
 mod sleep;
 mod stack;
 mod stats;
 mod sync;
-pub mod task;
+mod task;
 mod worker;

@@ -26,7 +26,6 @@ use crate::worker::{self, WorkerThread};
 
 pub use crate::lifecycle::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
 pub(crate) use crate::stats::bump;
-pub use crate::stats::Stats;
 
 /// The most threads a pool can have.
 pub const MAX_THREADS: usize = 1024;

@@ -51,7 +51,6 @@ mod refs;
 mod wait;
 
 pub(crate) use hooks::Hook;
-pub use refs::OverRelease;
 pub use wait::WaitError;
 pub(crate) use wait::{set_wait_rule, WaitRule};
 

@@ -61,7 +61,42 @@ impl Lanes {
     }
 
     /// Lanes in the map: one per busy key.
+    #[cfg(test)]
     pub(crate) fn busy(&self) -> usize {
         self.shards.iter().map(|s| lock(s).len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::{c_int, c_void};
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::compose::UserJob;
+    use crate::registry::{Config, ShutdownMode};
+
+    unsafe extern "C" fn count(arg: *mut c_void) -> c_int {
+        // SAFETY: `arg` is the test's counter, alive until every task ran.
+        unsafe { &*(arg as *const AtomicUsize) }.fetch_add(1, SeqCst);
+        0
+    }
+
+    #[test]
+    fn an_idle_key_leaves_the_lane_map() {
+        let reg = Registry::new(Config { threads: 4, ..Config::default() }).unwrap();
+        let ran = AtomicUsize::new(0);
+        const TASKS: usize = 4_000;
+        for i in 0..TASKS {
+            let uj = UserJob::new(&reg, count, &ran as *const AtomicUsize as *mut c_void, None, false);
+            assert!(Lanes::submit(&reg, i as u64 % 16, uj.job, uj.task).is_ok());
+        }
+        let give_up = Instant::now() + Duration::from_secs(60);
+        while ran.load(SeqCst) < TASKS || ext(&reg).lanes.busy() != 0 {
+            assert!(Instant::now() < give_up, "lanes still busy after every task ran");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        reg.shutdown(ShutdownMode::Drain, None).unwrap();
     }
 }

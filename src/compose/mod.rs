@@ -61,12 +61,6 @@ pub(crate) fn ext(reg: &Registry) -> &PoolExt {
     reg.extension(|| PoolExt { lanes: lanes::Lanes::new(), timer: timer::TimerSlot::new() })
 }
 
-/// How many keyed lanes `pool` keeps now: one per key with tasks queued or
-/// running, none for an idle key.
-pub fn busy_lanes(pool: &crate::pool::Pool) -> usize {
-    ext(pool.registry()).lanes.busy()
-}
-
 /// A user callback made into a job, with a handle if one was asked for.
 pub(crate) struct UserJob {
     /// The handle (one user reference), or null for fire-and-forget.
