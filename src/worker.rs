@@ -1,11 +1,11 @@
-//! A worker thread: where it looks for work, how it runs it, how it idles,
-//! and how it waits for a task while running others (helping).
+//! A worker thread: how it runs work, how it idles, and how it waits for a
+//! task while running others (helping). Where it looks for work: `find.rs`.
 
 use std::cell::Cell;
 use std::ptr;
 use std::sync::Arc;
 
-use crossbeam_deque::{Steal, Worker};
+use crossbeam_deque::Worker;
 
 use crate::job::{Job, Outcome};
 use crate::registry::{bump, Registry};
@@ -14,6 +14,8 @@ use crate::sleep::Woken;
 use crate::stack;
 use crate::sync::now_ns;
 use crate::task::{Task, TaskEnd};
+
+mod find;
 
 thread_local! {
     static CURRENT: Cell<*const WorkerThread> = const { Cell::new(std::ptr::null()) };
@@ -27,13 +29,6 @@ thread_local! {
 pub(crate) fn is_own_thread(reg: &Registry) -> bool {
     WorkerThread::current().is_some_and(|w| ptr::eq(w.registry(), reg)) || STOPPING.with(|s| ptr::eq(s.get(), reg))
 }
-
-/// Every 61st look for work starts at the injector, so work submitted from
-/// outside is not starved by a worker that keeps feeding its own deque (the
-/// Go scheduler's constant: prime, so it does not beat with task patterns),
-/// unless the deque still holds jobs of the last batch taken from the
-/// injector: those are older, and must start first (see `find_work`).
-const INJECTOR_EVERY: u32 = 61;
 
 /// How long an idle searcher keeps looking before it parks: adaptive, per
 /// worker, between these bounds. Work that arrives within the window is
@@ -311,103 +306,6 @@ impl WorkerThread {
         if !self.deque.is_empty() {
             self.registry.notify_new_work();
         }
-    }
-
-    /// Own deque first, then the injector, then the other workers. Every
-    /// INJECTOR_EVERY-th call starts at the injector (fairness).
-    ///
-    /// Outside submissions start in submission order on a one-thread pool:
-    /// a batch from the injector lands in the deque so that pops take it
-    /// oldest first, and no newer batch is taken while any of it is left
-    /// (the fairness look is skipped then; an empty deque has none left).
-    /// Tracking costs a length read per pop while a batch is left, nothing
-    /// per task on the injector.
-    pub(crate) fn find_work(&self) -> Option<Job> {
-        let tick = self.tick.get().wrapping_add(1);
-        self.tick.set(tick);
-        let job = if tick % INJECTOR_EVERY == 0 && self.batch_hi.get() <= self.batch_lo.get() {
-            self.steal_injector().or_else(|| self.pop())
-        } else {
-            self.pop().or_else(|| self.steal_injector())
-        };
-        let job = job.or_else(|| self.steal_others())?;
-        bump(&self.slot().stats.popped);
-        self.registry.dequeued();
-        Some(job)
-    }
-
-    /// Pops the deque, keeping track of what is left of the injector batch:
-    /// a pop that brings the deque below `batch_hi` consumed one of it, and
-    /// work pushed afterwards sits above it.
-    fn pop(&self) -> Option<Job> {
-        let job = self.deque.pop();
-        let hi = self.batch_hi.get();
-        if hi > self.batch_lo.get() {
-            self.batch_hi.set(hi.min(self.deque.len()));
-        }
-        job
-    }
-
-    fn steal_injector(&self) -> Option<Job> {
-        let lo = self.deque.len();
-        loop {
-            match self.registry.injector.steal_batch_and_pop(&self.deque) {
-                Steal::Success(j) => {
-                    self.batch_lo.set(lo);
-                    self.batch_hi.set(self.deque.len());
-                    return Some(j);
-                }
-                Steal::Empty => return None,
-                Steal::Retry => std::hint::spin_loop(),
-            }
-        }
-    }
-
-    fn steal_others(&self) -> Option<Job> {
-        let reg = &*self.registry;
-        let n = reg.slots_hi();
-        if n <= 1 {
-            return None;
-        }
-        loop {
-            let mut retry = false;
-            let start = self.next_random() as usize % n;
-            for k in 0..n {
-                let victim = (start + k) % n;
-                if victim == self.idx {
-                    continue;
-                }
-                match reg.slot(victim).stealer.steal_batch_and_pop(&self.deque) {
-                    Steal::Success(j) => {
-                        bump(&self.slot().stats.steals);
-                        return Some(j);
-                    }
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
-                }
-            }
-            if !retry {
-                return None;
-            }
-        }
-    }
-
-    /// Whether any queue holds work (the last check before parking).
-    pub(crate) fn has_visible_work(&self) -> bool {
-        let reg = &*self.registry;
-        !self.deque.is_empty()
-            || !reg.injector.is_empty()
-            || (0..reg.slots_hi()).any(|i| i != self.idx && !reg.slot(i).stealer.is_empty())
-    }
-
-    fn next_random(&self) -> u64 {
-        // xorshift64*
-        let mut x = self.rng.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng.set(x);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
     /// Waits for `task` while running other work of this pool, so that a task
