@@ -1,6 +1,7 @@
 //! A pool's shared state: the queues, the worker slots, admission (asked of
 //! `lifecycle.rs`), shutdown and the error handler. Resizing and worker
-//! slots are in `resize.rs`, the statistics in `stats.rs`.
+//! slots are in `resize.rs`, the statistics in `stats.rs`, the table of
+//! all pools in `registry/table.rs`.
 //!
 //! Queues: one crossbeam `Injector` for work submitted from outside the pool
 //! and one LIFO `Worker` deque per slot for work a worker submits itself.
@@ -10,12 +11,11 @@
 
 use std::any::Any;
 use std::ffi::c_void;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 
 use crossbeam_deque::{Injector, Steal};
 
 use crate::error::{self, ErrorHandler, Failure};
-use crate::fork::GenLock;
 use crate::job::{Job, RawDrop, RawFn};
 use crate::lifecycle::{Lifecycle, State, Ticket, Work};
 use crate::resize::{Control, Slot};
@@ -24,8 +24,11 @@ use crate::sync::{futex, lock, AtomicU32, AtomicU64, AtomicUsize, CachePadded, M
 use crate::task::Task;
 use crate::worker::{self, WorkerThread};
 
+mod table;
+
 pub use crate::lifecycle::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
 pub(crate) use crate::stats::bump;
+pub(crate) use table::{by_id, report_by_id};
 
 /// The most threads a pool can have.
 pub const MAX_THREADS: usize = 1024;
@@ -86,34 +89,6 @@ pub struct Registry {
     pub(crate) owner: std::sync::atomic::AtomicPtr<c_void>,
 }
 
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-static POOLS: GenLock<Vec<(u64, Weak<Registry>)>> = GenLock::new(Vec::new());
-
-/// Reports a failure to the error handler of pool `id`, or to stderr if that
-/// pool is gone. Used when the last reference to a failed handle is released.
-pub(crate) fn report_by_id(id: u64, f: Failure) {
-    match by_id(id) {
-        Some(r) => r.report_failure(f),
-        None => error::default_report("(gone)", &f),
-    }
-}
-
-/// The pool with this id, while it exists.
-pub(crate) fn by_id(id: u64) -> Option<Arc<Registry>> {
-    POOLS.lock().iter().find(|(i, _)| *i == id).and_then(|(_, w)| w.upgrade())
-}
-
-/// Wakes one parked worker of some pool for no work: it parks again, and
-/// parking is when a worker sees to freed handle memory (`depot.rs`).
-pub(crate) fn nudge_a_parked_worker() {
-    // Upgraded under the lock, dropped after it: dropping a pool's last
-    // reference takes the lock.
-    let pools: Vec<Arc<Registry>> = POOLS.lock().iter().filter_map(|(_, w)| w.upgrade()).collect();
-    if let Some(r) = pools.iter().find(|r| !r.is_forked() && r.sleep.counts().1 > 0) {
-        r.notify_new_work();
-    }
-}
-
 /// A submitter admitted by the pool's lifecycle (`Registry::admit`): queue
 /// jobs through it. From outside the pool it keeps the submitter counted
 /// in flight until dropped, so a shutdown waits for what it queues.
@@ -164,8 +139,8 @@ impl Registry {
             return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
         }
         crate::fork::install();
-        crate::depot::set_wake_one(nudge_a_parked_worker);
-        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::depot::set_wake_one(table::nudge_a_parked_worker);
+        let id = table::next_id();
         let reg = Arc::new(Registry {
             id,
             name: if config.name.is_empty() { "bg".into() } else { config.name.clone() },
@@ -186,7 +161,7 @@ impl Registry {
             ext: OnceLock::new(),
             owner: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
-        POOLS.lock().push((id, Arc::downgrade(&reg)));
+        table::add(&reg);
         if let Err(e) = reg.set_threads(reg.config.threads) {
             let _ = reg.shutdown(ShutdownMode::Cancel, None);
             return Err(match e {
@@ -397,13 +372,7 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        let last = {
-            let mut pools = POOLS.lock();
-            pools.retain(|(id, _)| *id != self.id);
-            // The last pool gone: the table's storage goes too.
-            pools.is_empty() && std::mem::take(&mut *pools).capacity() != 0
-        };
-        if last {
+        if table::remove(self.id) {
             crate::reclaim::reap();
         }
     }
