@@ -35,7 +35,7 @@ impl Task {
         if unsafe { (*t).refs.load(Ordering::Relaxed) } & !JOB_REF == 0 {
             return Err(OverRelease);
         }
-        // ...and holds a user reference, which is the caller's to drop.
+        // SAFETY: ...and holds a user reference, which is the caller's to drop.
         unsafe { Task::drop_refs(t, 1) };
         Ok(())
     }
@@ -65,9 +65,10 @@ impl Task {
             }
             crate::sync::fence(Ordering::Acquire);
         }
-        // We dropped the last reference: the task is ours alone. `result`
-        // was written before the release that made its state terminal.
+        // We dropped the last reference: the task is ours alone.
         let s = task.state.load(Ordering::Relaxed);
+        // SAFETY: `result` was written before the release that made the state
+        // terminal, and nobody else holds the task now.
         let result = unsafe { *task.result.get() };
         if s & LIFE == DONE && result != 0 && s & OBSERVED == 0 {
             crate::registry::report_by_id(
