@@ -22,7 +22,8 @@ struct CountingHook {
 }
 
 unsafe fn count_run(h: *mut Hook, task: &Task) {
-    let h = Box::from_raw(h as *mut CountingHook);
+    // SAFETY: the model made this node a Box<CountingHook> with the Hook first.
+    let h = unsafe { Box::from_raw(h as *mut CountingHook) };
     assert!(task.end().is_some(), "a hook ran before its task's end was visible");
     h.runs.fetch_add(1, Ordering::Relaxed);
 }
