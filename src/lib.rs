@@ -12,9 +12,9 @@
 //! | `depot.rs` | where slabs come from: mapped regions, a free list, memory given back when unused |
 //! | `reclaim.rs` | what the threads of pools that are gone leave behind in crossbeam-epoch, given back |
 //! | `lifecycle.rs` | a pool's states and the one admission rule every submit path asks |
-//! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook |
+//! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook; `registry/table.rs`: the table of all pools |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
-//! | `worker.rs` | a worker thread: finding work, idling, helping while waiting |
+//! | `worker.rs` | a worker thread: running work, idling, helping while waiting; `worker/find.rs`: finding work |
 //! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
 //! | `error.rs` | failures nobody waits for go to an error handler |
