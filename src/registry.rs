@@ -85,6 +85,8 @@ pub struct Registry {
     /// The object users hold for this pool (`pool.rs` sets it), so that a
     /// task can name its own pool (`bg_current_pool`); null if none.
     pub(crate) owner: std::sync::atomic::AtomicPtr<c_void>,
+    /// The high and low queues, made on first use (`priority.rs`).
+    pub(crate) prio: OnceLock<crate::priority::Priorities>,
 }
 
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -125,6 +127,12 @@ pub(crate) struct Admission<'a> {
     ticket: Ticket<'a>,
 }
 
+impl<'a> Admission<'a> {
+    pub(crate) fn registry(&self) -> &'a Registry {
+        self.reg
+    }
+}
+
 impl Admission<'_> {
     /// Queues a job: on the calling worker's own deque if it is one of
     /// ours, on the injector otherwise. `bounded`: refuse with `Full` when
@@ -142,6 +150,22 @@ impl Admission<'_> {
             self.ticket.injected();
             self.reg.notify_new_work();
         }
+        Ok(())
+    }
+
+    /// `queue` on the shared queue `inj` of this pool (a priority's), even
+    /// from a worker.
+    pub(crate) fn queue_shared(&mut self, job: Job, bounded: bool, inj: &Injector<Job>) -> Result<(), (SubmitError, Job)> {
+        if let Err(e) = self.reg.reserve(bounded) {
+            return Err((e, job));
+        }
+        inj.push(job);
+        if self.ticket.is_local() {
+            self.reg.requeued.fetch_add(1, Ordering::Relaxed); // counted as queued (stats.rs)
+        } else {
+            self.ticket.injected();
+        }
+        self.reg.notify_new_work();
         Ok(())
     }
 
@@ -186,6 +210,7 @@ impl Registry {
             config,
             ext: OnceLock::new(),
             owner: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            prio: OnceLock::new(),
         });
         POOLS.lock().push((id, Arc::downgrade(&reg)));
         if let Err(e) = reg.set_threads(reg.config.threads) {
@@ -375,6 +400,9 @@ impl Registry {
                     n += 1;
                 }
             }
+        }
+        if let Some(p) = self.priorities() {
+            n += p.sweep(self);
         }
         self.swept.fetch_add(n, Ordering::Relaxed);
     }

@@ -143,6 +143,7 @@ impl WorkerThread {
                 // them, counted in flight so that a drain waits for them.
                 while let Some(job) = self.deque.pop() {
                     bump(&self.slot().stats.popped);
+                    bump(&self.slot().stats.ended);
                     reg.requeue(job);
                 }
                 reg.notify_new_work();
@@ -150,7 +151,7 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
-                self.execute(job);
+                self.execute_popped(job);
                 continue;
             }
             if self.is_surplus() && !reg.is_open() {
@@ -221,7 +222,7 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
-                self.execute(job);
+                self.execute_popped(job);
                 return true;
             }
             if !reg.is_open() || round % 8 == 0 && now_ns() - start > self.spin_ns.get() {
@@ -254,11 +255,24 @@ impl WorkerThread {
         }
         let job = self.find_work()?;
         if self.is_surplus() && reg.is_open() {
+            bump(&self.slot().stats.ended);
             reg.undequeue(job);
             reg.notify_new_work();
             return None;
         }
         Some(job)
+    }
+
+    /// Runs one job of this pool's queues, if one may be taken now (a
+    /// worker waiting for room in its own full pool makes room itself).
+    pub(crate) fn help_once(&self) -> bool {
+        match self.find_work() {
+            Some(job) => {
+                self.execute_popped(job);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Leaves the searching role, if this worker has it (see Sleep::stop_searching).
@@ -290,8 +304,17 @@ impl WorkerThread {
             Outcome::Ok => bump(&st.completed),
             Outcome::Failed => bump(&st.failed),
             Outcome::Cancelled | Outcome::Skipped => bump(&st.cancelled),
+            Outcome::Expired => bump(&st.expired),
             Outcome::Internal => {}
         }
+    }
+
+    /// `execute` for a job this worker took off a queue (`find_work`):
+    /// counted as ended, so `Registry::wait_idle` sees no job between its
+    /// take and its end (`control.rs`).
+    fn execute_popped(&self, job: Job) {
+        self.execute(job);
+        bump(&self.slot().stats.ended);
     }
 
     pub(crate) fn push_local(&self, job: Job) {
@@ -318,17 +341,31 @@ impl WorkerThread {
     /// Tracking costs a length read per pop while a batch is left, nothing
     /// per task on the injector.
     pub(crate) fn find_work(&self) -> Option<Job> {
+        let reg = &*self.registry;
+        if reg.life.is_paused() {
+            return None; // paused: take nothing new (control.rs)
+        }
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
+        let job = match reg.priorities() {
+            None => self.find_normal(tick),
+            // Only pools that ever queued a high or low task look further.
+            Some(p) => p.pick(tick, || self.find_normal(tick)),
+        }?;
+        bump(&self.slot().stats.popped);
+        reg.dequeued();
+        Some(job)
+    }
+
+    /// Normal-priority work: the deques and the shared queue.
+    #[inline]
+    fn find_normal(&self, tick: u32) -> Option<Job> {
         let job = if tick % INJECTOR_EVERY == 0 && self.batch_hi.get() <= self.batch_lo.get() {
             self.steal_injector().or_else(|| self.pop())
         } else {
             self.pop().or_else(|| self.steal_injector())
         };
-        let job = job.or_else(|| self.steal_others())?;
-        bump(&self.slot().stats.popped);
-        self.registry.dequeued();
-        Some(job)
+        job.or_else(|| self.steal_others())
     }
 
     /// Pops the deque, keeping track of what is left of the injector batch:
@@ -387,11 +424,16 @@ impl WorkerThread {
         }
     }
 
-    /// Whether any queue holds work (the last check before parking).
+    /// Whether any queue holds work this worker may take now (the last
+    /// check before parking): none while the pool is paused.
     pub(crate) fn has_visible_work(&self) -> bool {
         let reg = &*self.registry;
+        if reg.life.is_paused() {
+            return false;
+        }
         !self.deque.is_empty()
             || !reg.injector.is_empty()
+            || reg.priorities().is_some_and(|p| p.has_work())
             || (0..reg.slots_hi()).any(|i| i != self.idx && !reg.slot(i).stealer.is_empty())
     }
 
@@ -430,7 +472,7 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work() {
                 self.stop_searching();
-                self.execute(job);
+                self.execute_popped(job);
                 continue;
             }
             // Park until the task completes or new work appears. If another
