@@ -74,9 +74,9 @@ TEST(Control, SubmitWaitWaitsForRoom) {
   opts.max_queued = 1;
   held_pool held(opts);
   auto first = held.pool.submit([] { return 1; });
-  EXPECT_THROW(held.pool.submit([] { return 2; }), bg::error);
+  EXPECT_THROW((void)held.pool.submit([] { return 2; }), bg::error);
   try {
-    held.pool.submit_wait(5ms, [] { return 2; });
+    (void)held.pool.submit_wait(5ms, [] { return 2; });
     ADD_FAILURE() << "no room, yet accepted";
   } catch (const bg::error &e) {
     EXPECT_EQ(e.code(), bg::errc::timed_out);

@@ -180,7 +180,7 @@ class pool_ref {
           o.drop = drop;
           return bg_pool_submit_ex(pool, run, arg, &o, out);
         },
-        std::forward<F>(f), std::forward<Args>(args)...);
+        std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
   }
 
   /// submit(), waiting up to `timeout` for room when the pool's max_queued
