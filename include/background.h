@@ -105,6 +105,11 @@ typedef enum {
      * An internal error was caught at the library boundary (a bug: please report it).
      */
     BG_EPANIC = 12,
+    /**
+     * The task had a start deadline (bg_submit_options.deadline_ns) and no
+     * worker took it by then: it never ran, and its drop ran.
+     */
+    BG_EEXPIRED = 13,
 } bg_status;
 
 /**
@@ -168,6 +173,43 @@ typedef enum {
 } bg_batch_policy;
 
 /**
+ * A task's priority within its pool (bg_submit_options.priority).
+ */
+typedef enum {
+    /**
+     * The default: the pool's deques and work stealing.
+     */
+    BG_PRIORITY_NORMAL = 0,
+    /**
+     * Taken before normal and low tasks, except that every 4th take of a
+     * worker looks at normal tasks first and every 16th at low ones first,
+     * so high tasks never starve the others.
+     */
+    BG_PRIORITY_HIGH = 1,
+    /**
+     * Taken when nothing else is queued, and on every 16th take of a worker.
+     */
+    BG_PRIORITY_LOW = 2,
+} bg_priority;
+
+/**
+ * Flags for bg_submit_options.flags.
+ */
+typedef enum {
+    BG_SUBMIT_DEFAULT = 0,
+    /**
+     * Use `key`: run on the keyed lane of `key` (see bg_pool_submit_keyed()).
+     */
+    BG_SUBMIT_KEYED = 1,
+    /**
+     * When the pool's `max_queued` bound is reached, wait up to
+     * `wait_timeout_ns` for room instead of returning BG_EFULL (BG_ETIMEDOUT
+     * then). See bg_pool_submit_wait().
+     */
+    BG_SUBMIT_WAIT = 2,
+} bg_submit_flags;
+
+/**
  * A batch: tasks collected now and run later, one after another in
  * insertion order, as one unit (Starlette's and FastAPI's BackgroundTasks:
  * queued while the request is handled, run after the response, or
@@ -214,6 +256,31 @@ typedef struct bg_cq bg_cq;
  * bg_group_cancel(), bg_group_free().
  */
 typedef struct bg_group bg_group;
+
+/**
+ * A limiter: of the tasks submitted through it, at most `n` run at once,
+ * started in submission order; the others wait in the limiter, holding no
+ * thread (Taskflow's semaphores, Go errgroup's SetLimit). A serial queue is
+ * the ordered special case n = 1 with deadlock detection; a limiter of
+ * width 1 runs its tasks one at a time in order too.
+ *
+ * A task leaves its slot when it ends in any way: it ran, was cancelled
+ * (bg_cancel() on a task waiting in the limiter takes it out at once, its
+ * drop runs; on one queued on the pool frees its slot for the next),
+ * expired (start deadline), or was dropped by a shutdown. Tasks waiting in
+ * a limiter are not counted by the pool's `max_queued`. When the pool shuts
+ * down draining, waiting tasks still run; in cancel mode they never run:
+ * their drops run and their handles report BG_ESHUTDOWN.
+ *
+ * Ownership: bg_limit_new() gives you the limiter; bg_limit_free() lets go
+ * of it (tasks already submitted still run, within the limit). Thread
+ * safety: any number of threads may submit at once; nothing may use it
+ * during or after bg_limit_free().
+ *
+ * Functions: bg_limit_new(), bg_limit_submit(), bg_limit_free(); or set
+ * bg_submit_options.limit for bg_pool_submit_ex().
+ */
+typedef struct bg_limit bg_limit;
 
 /**
  * A pool of worker threads with its own queues, size and error handler.
@@ -371,7 +438,11 @@ typedef struct {
      */
     uint64_t steals;
     /**
-     * Reserved for later counters; zero.
+     * Later counters, by index (zero where unused):
+     * [2] tasks that expired: no worker took them by their start deadline
+     * (bg_submit_options.deadline_ns), so they never ran and their drops ran
+     * (not counted in `cancelled`); [3] 1 while the pool is paused
+     * (bg_pool_pause()), else 0.
      */
     uint64_t reserved[9];
 } bg_stats;
@@ -410,6 +481,65 @@ typedef void (*bg_error_fn)(void *ctx, const bg_failure *failure);
  * result code.
  */
 typedef int (*bg_then_fn)(void *arg, bg_status status, int result);
+
+/**
+ * What a task submitted with bg_pool_submit_ex() needs. Always initialise
+ * with bg_submit_options_init() and then change fields: the struct grows
+ * at the end in later versions, and `struct_size` tells the library which
+ * version you compiled against.
+ *
+ * Combinations: `deadline_ns` and `group` go with every other option.
+ * At most one of `limit`, `BG_SUBMIT_KEYED` and `delay_ns` may be set (each
+ * decides when the task is queued; together they are BG_EINVAL). A
+ * `priority` other than normal, and `BG_SUBMIT_WAIT`, apply to a task
+ * queued straight on the pool: with `limit`, a key or a delay they are
+ * BG_EINVAL.
+ */
+typedef struct {
+    /**
+     * sizeof(bg_submit_options) as your program sees it; set by bg_submit_options_init().
+     */
+    size_t struct_size;
+    /**
+     * Frees `arg` if the task never runs (as bg_pool_submit()'s `drop`); may be NULL.
+     */
+    bg_drop_fn drop;
+    /**
+     * bg_submit_flags, or-ed.
+     */
+    uint32_t flags;
+    /**
+     * With BG_SUBMIT_KEYED: the keyed lane.
+     */
+    uint64_t key;
+    /**
+     * Queue the task this many nanoseconds from now (as bg_pool_submit_after()); 0: now.
+     */
+    uint64_t delay_ns;
+    /**
+     * A start deadline, in nanoseconds from now: a task no worker has taken
+     * by then never runs; its drop runs and its waiters get BG_EEXPIRED
+     * (counted in bg_stats.reserved[2]). 0: none. Checked when a worker
+     * takes the task, wherever it waited first (a delay, a lane, a limiter).
+     */
+    uint64_t deadline_ns;
+    /**
+     * bg_priority.
+     */
+    uint32_t priority;
+    /**
+     * Join this group (as bg_group_submit()); NULL: none. It must belong to the same pool.
+     */
+    bg_group *group;
+    /**
+     * Run within this limiter (as bg_limit_submit()); NULL: none. It must belong to the same pool.
+     */
+    bg_limit *limit;
+    /**
+     * With BG_SUBMIT_WAIT: how long to wait for room (BG_FOREVER: as long as it takes).
+     */
+    uint64_t wait_timeout_ns;
+} bg_submit_options;
 
 /**
  * A parallel loop's body: handles the items `[lo, hi)`, with the `ctx`
@@ -644,6 +774,48 @@ void bg_error_ignore(void *ctx, const bg_failure *failure);
 bg_status bg_pool_set_error_handler(bg_pool *pool, bg_error_fn handler, void *ctx);
 
 /**
+ * Pauses `pool`: tasks running now finish, queued tasks wait, and workers
+ * take nothing new until bg_pool_resume(); idle workers sleep (no CPU).
+ * Submits are still accepted (within `max_queued`); delayed tasks that fall
+ * due meanwhile are queued and wait too; a serial queue or keyed lane
+ * stops between two of its tasks. A task that waits, inside the pool, for
+ * a task still queued waits until the resume. bg_stats.reserved[3] is 1
+ * while paused.
+ *
+ * Shutting a paused pool down resumes it first: a drain runs what is
+ * queued, a cancel shutdown cancels it (drops run, waiters get
+ * BG_ESHUTDOWN). Resizing a paused pool is allowed; new workers stay idle.
+ *
+ * Pausing a paused pool is allowed. Returns BG_OK, BG_ESHUTDOWN (shutdown
+ * has begun), BG_EFORKED or BG_EINVAL.
+ */
+bg_status bg_pool_pause(bg_pool *pool);
+
+/**
+ * Lets the workers of a paused pool take queued tasks again. Resuming a
+ * pool that is not paused does nothing. Returns BG_OK, BG_EFORKED or BG_EINVAL.
+ */
+bg_status bg_pool_resume(bg_pool *pool);
+
+/**
+ * Waits until `pool` is idle: nothing queued and nothing running (there
+ * was an instant with neither), without shutting it down, so it can be
+ * used again (zstd's POOL_joinJobs, thpool_wait). Tasks still waiting for
+ * their delay, or in a limiter behind a running task, are not queued yet;
+ * a task ending queues the next of its serial queue, lane or limiter
+ * before it counts as ended. Tasks submitted meanwhile are waited for too:
+ * with producers still submitting it may never return.
+ *
+ * The wait polls, with a backoff from 10 µs to 1 ms, and costs the pool
+ * nothing while nobody waits. A paused pool with tasks queued is not idle.
+ *
+ * Returns BG_OK; BG_ETIMEDOUT when `timeout_ns` passed first (BG_FOREVER:
+ * no limit); BG_EDEADLK from one of the pool's own workers (it is never
+ * idle while that worker runs a task); BG_EFORKED; BG_EINVAL.
+ */
+bg_status bg_pool_wait_idle(bg_pool *pool, uint64_t timeout_ns);
+
+/**
  * The default pool, started on first use (one worker per available CPU,
  * or BG_THREADS, or what bg_set_threads() asked for). Owned by the library:
  * never pass it to bg_pool_free(). NULL only if its threads could not start.
@@ -826,6 +998,93 @@ bg_status bg_pool_submit_keyed(bg_pool *pool,
                                void *arg,
                                bg_drop_fn drop,
                                bg_task **out);
+
+/**
+ * Creates a limiter of width `n` (at least 1) on `pool`. Returns BG_OK and
+ * the limiter in `*out`, or BG_EINVAL (NULL or dead pool, `n` = 0, NULL `out`).
+ */
+BG_NODISCARD bg_status bg_limit_new(bg_pool *pool, size_t n, bg_limit **out);
+
+/**
+ * Submits `fn(arg)` through the limiter: it starts once fewer than `n` of
+ * the limiter's tasks run and every task submitted before it has started.
+ * Ownership of `arg` and `drop`, and `out`, as bg_pool_submit(). Returns
+ * BG_OK, or (nothing queued, `arg` still yours) BG_EINVAL, BG_ESHUTDOWN,
+ * BG_EFORKED. The same as bg_pool_submit_ex() with only `drop` and
+ * `limit` set.
+ */
+BG_NODISCARD
+bg_status bg_limit_submit(bg_limit *limit,
+                          bg_fn func,
+                          void *arg,
+                          bg_drop_fn drop,
+                          bg_task **out);
+
+/**
+ * Tasks of the limiter running (started and not ended) and waiting, as a
+ * snapshot; either pointer may be NULL. Returns BG_OK or BG_EINVAL.
+ */
+bg_status bg_limit_counts(const bg_limit *limit, size_t *running, size_t *waiting);
+
+/**
+ * Lets go of the limiter without waiting: tasks already submitted still
+ * run, within the limit, and it is freed after the last. Returns BG_OK or
+ * BG_EINVAL.
+ */
+bg_status bg_limit_free(bg_limit *limit);
+
+/**
+ * Fills `options` with the defaults (a plain submit) and sets its `struct_size`.
+ */
+void bg_submit_options_init(bg_submit_options *options);
+
+/**
+ * Submits `fn(arg)` to `pool` with `options` (NULL: as bg_pool_submit()
+ * with no drop). `out` is optional, as for bg_pool_submit(); ownership of
+ * `arg` and `options->drop` too: on BG_OK the library owns `arg` until
+ * `fn` runs or, if it never runs, `drop(arg)` runs exactly once; on any
+ * error nothing was queued and `arg` is still yours.
+ *
+ * Returns BG_OK, or BG_EINVAL (bad arguments, a wrong `struct_size`, an
+ * unknown flag or priority, a group or limiter of another pool, or an
+ * unsupported combination: see bg_submit_options), BG_ESHUTDOWN,
+ * BG_EFULL, BG_ETIMEDOUT (BG_SUBMIT_WAIT: still full at the timeout),
+ * BG_ECANCELLED (the group was cancelled), BG_EFORKED, BG_ENOMEM (the
+ * delay timer could not start).
+ *
+ * A task with a deadline, a group or a limiter always has a handle inside
+ * (the mechanism needs it); without `out`, a failure of it reaches the
+ * pool's error handler as an unobserved handle's (`unobserved_handle` = 1),
+ * unless it is a group's member.
+ */
+BG_NODISCARD
+bg_status bg_pool_submit_ex(bg_pool *pool,
+                            bg_fn func,
+                            void *arg,
+                            const bg_submit_options *options,
+                            bg_task **out);
+
+/**
+ * Submits `fn(arg)` to `pool`, waiting up to `timeout_ns` (BG_FOREVER: as
+ * long as it takes) while the pool's `max_queued` bound is reached, where
+ * bg_pool_submit() would return BG_EFULL. Ownership and `out` as
+ * bg_pool_submit(). Returns BG_OK, or (nothing queued, `arg` still yours)
+ * BG_ETIMEDOUT, BG_EINVAL, BG_ESHUTDOWN, BG_EFORKED.
+ *
+ * `max_queued` counts tasks waiting in the pool's queues, never running
+ * ones; an idle worker is not room by itself, but it takes a queued task
+ * within microseconds, and that makes room (so with `max_queued` = 1 and
+ * N workers, N tasks run and one waits). The wait polls with a backoff
+ * from 10 µs to 1 ms. Called from a worker of `pool`, it runs queued tasks
+ * of the pool itself while it waits, so it cannot deadlock the pool.
+ */
+BG_NODISCARD
+bg_status bg_pool_submit_wait(bg_pool *pool,
+                              bg_fn func,
+                              void *arg,
+                              bg_drop_fn drop,
+                              uint64_t timeout_ns,
+                              bg_task **out);
 
 /**
  * Creates an empty batch. Returns BG_OK and the batch in `*out`, or BG_EINVAL.

@@ -36,6 +36,8 @@ pub(crate) enum Outcome {
     Cancelled,
     /// Nothing ran here: the job's task had already been cancelled elsewhere.
     Skipped,
+    /// The callback never ran: its start deadline had passed; its drop ran.
+    Expired,
     /// A job of a composition mechanism (a serial queue's drain, a slice of a
     /// parallel loop): the tasks it runs are counted one by one instead.
     Internal,

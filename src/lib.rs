@@ -18,6 +18,8 @@
 //! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
 //! | `error.rs` | failures nobody waits for go to an error handler |
+//! | `control.rs` | pause and resume, waiting for room and for idle |
+//! | `deadline.rs`, `priority.rs` | start deadlines (a job kind); high and low queues |
 //! | `fork.rs` | what a forked child inherits |
 //! | `pool.rs`, `default_pool.rs` | pools as users hold them; the default pool |
 //! | `compose/` | continuations, groups, serial queues, lanes, batches, delays, parallel loops, completion queues |
@@ -30,7 +32,8 @@
 //! capi/          the C ABI: translates arguments and statuses, decides nothing
 //!   compose/     composition, built on the jobs, handles and hooks of the core
 //!     core       job, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
-//!                stats, worker, stack, sleep, sync, fork, error, pool, default_pool
+//!                stats, worker, stack, sleep, sync, fork, error, pool, default_pool,
+//!                control, deadline, priority
 //! ```
 //!
 //! Each layer may import the ones below it, never one above. Within the
@@ -46,6 +49,8 @@
 // Only the C ABI is public: everything else is reached through it.
 pub mod capi;
 mod compose;
+mod control;
+mod deadline;
 mod default_pool;
 mod depot;
 mod reclaim;
@@ -55,6 +60,7 @@ mod job;
 mod latch;
 mod lifecycle;
 mod pool;
+mod priority;
 mod registry;
 mod resize;
 mod slab;

@@ -14,6 +14,12 @@
 //! and, across all of them, *forked*: a pool created in an earlier fork
 //! generation has no threads in this process and answers `Forked`.
 //!
+//! *Paused* is a flag beside `Open` (`pause`, `resume`; `control.rs`):
+//! admission is unchanged (submits are accepted, within `max_queued`), but
+//! workers take no queued job. Only an open pool pauses; closing clears the
+//! flag, so a drain runs what is queued and a cancel shutdown's workers
+//! cancel it, and no closed pool stays paused.
+//!
 //! An admitted outside submitter stays counted in flight (`Admission`,
 //! below) until its jobs are queued: shutdown closes the gate and waits for
 //! those in flight, and draining workers do not exit while any is, so
@@ -25,7 +31,7 @@
 //! `SubmitError`.
 
 use crate::fork;
-use crate::sync::{AtomicU32, AtomicU64, CachePadded, Ordering};
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, CachePadded, Ordering};
 
 /// Why a submission was refused. Ownership of the job goes back to the caller.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -106,6 +112,8 @@ pub(crate) const COUNT_MASK: u64 = (1 << (64 - GATE_COUNT_SHIFT)) - 1;
 
 pub(crate) struct Lifecycle {
     state: AtomicU32,
+    /// Workers take no queued job while set (see the module docs).
+    paused: AtomicBool,
     gate: CachePadded<AtomicU64>,
     fork_gen: u32,
 }
@@ -142,6 +150,7 @@ impl Lifecycle {
     pub(crate) fn new() -> Lifecycle {
         Lifecycle {
             state: AtomicU32::new(State::Open as u32),
+            paused: AtomicBool::new(false),
             gate: CachePadded(AtomicU64::new(0)),
             fork_gen: fork::generation(),
         }
@@ -191,6 +200,33 @@ impl Lifecycle {
     pub(crate) fn close(&self, want: State) {
         self.state.fetch_max(want as u32, Ordering::AcqRel);
         self.gate.fetch_or(GATE_CLOSED, Ordering::AcqRel);
+        self.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// Pauses an open pool. Serialised with `close` by the caller (the
+    /// registry's control lock), so a closed pool is never left paused.
+    pub(crate) fn pause(&self) -> Result<(), SubmitError> {
+        if self.is_forked() {
+            return Err(SubmitError::Forked);
+        }
+        if self.state() != State::Open {
+            return Err(SubmitError::Shutdown);
+        }
+        self.paused.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Clears the pause; true if the pool was paused. The caller wakes the
+    /// workers after this store (see `Registry::resume`).
+    pub(crate) fn resume(&self) -> bool {
+        self.paused.swap(false, Ordering::SeqCst)
+    }
+
+    /// Whether workers may take queued jobs now (one load of a word written
+    /// only by pause, resume and close).
+    #[inline]
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
     }
 
     /// Every worker is joined and the queues swept.

@@ -87,6 +87,8 @@ pub struct Registry {
     /// The object users hold for this pool (`pool.rs` sets it), so that a
     /// task can name its own pool (`bg_current_pool`); null if none.
     pub(crate) owner: std::sync::atomic::AtomicPtr<c_void>,
+    /// The high and low queues, made on first use (`priority.rs`).
+    pub(crate) prio: OnceLock<crate::priority::Priorities>,
 }
 
 /// A submitter admitted by the pool's lifecycle (`Registry::admit`): queue
@@ -97,6 +99,12 @@ pub(crate) struct Admission<'a> {
     /// The calling worker, when it is one of this pool's.
     local: Option<&'a WorkerThread>,
     ticket: Ticket<'a>,
+}
+
+impl<'a> Admission<'a> {
+    pub(crate) fn registry(&self) -> &'a Registry {
+        self.reg
+    }
 }
 
 impl Admission<'_> {
@@ -116,6 +124,22 @@ impl Admission<'_> {
             self.ticket.injected();
             self.reg.notify_new_work();
         }
+        Ok(())
+    }
+
+    /// `queue` on the shared queue `inj` of this pool (a priority's), even
+    /// from a worker.
+    pub(crate) fn queue_shared(&mut self, job: Job, bounded: bool, inj: &Injector<Job>) -> Result<(), (SubmitError, Job)> {
+        if let Err(e) = self.reg.reserve(bounded) {
+            return Err((e, job));
+        }
+        inj.push(job);
+        if self.ticket.is_local() {
+            self.reg.requeued.fetch_add(1, Ordering::Relaxed); // counted as queued (stats.rs)
+        } else {
+            self.ticket.injected();
+        }
+        self.reg.notify_new_work();
         Ok(())
     }
 
@@ -160,6 +184,7 @@ impl Registry {
             config,
             ext: OnceLock::new(),
             owner: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            prio: OnceLock::new(),
         });
         table::add(&reg);
         if let Err(e) = reg.set_threads(reg.config.threads) {
@@ -349,6 +374,9 @@ impl Registry {
                     n += 1;
                 }
             }
+        }
+        if let Some(p) = self.priorities() {
+            n += p.sweep(self);
         }
         self.swept.fetch_add(n, Ordering::Relaxed);
     }

@@ -14,6 +14,11 @@ pub(crate) struct SlotStats {
     pub(crate) steals: AtomicU64,
     pub(crate) pushed: AtomicU64,
     pub(crate) popped: AtomicU64,
+    /// Popped jobs that ended (or went back): `popped - ended` are between
+    /// their take and their end (`control.rs`, wait_idle).
+    pub(crate) ended: AtomicU64,
+    /// Tasks taken after their start deadline (`deadline.rs`).
+    pub(crate) expired: AtomicU64,
     pub(crate) running: AtomicBool,
 }
 
@@ -31,6 +36,10 @@ pub struct Stats {
     pub failed: u64,
     pub cancelled: u64,
     pub steals: u64,
+    /// Tasks that never ran because no worker took them by their start deadline.
+    pub expired: u64,
+    /// 1 while the pool is paused.
+    pub paused: u64,
 }
 
 impl Registry {
@@ -43,10 +52,12 @@ impl Registry {
             s.failed += st.failed.load(Ordering::Relaxed);
             s.cancelled += st.cancelled.load(Ordering::Relaxed);
             s.steals += st.steals.load(Ordering::Relaxed);
+            s.expired += st.expired.load(Ordering::Relaxed);
             s.running += st.running.load(Ordering::Relaxed) as u64;
             pushed = pushed.wrapping_add(st.pushed.load(Ordering::Relaxed));
             popped = popped.wrapping_add(st.popped.load(Ordering::Relaxed));
         }
+        s.paused = self.life.is_paused() as u64;
         let swept = self.swept.load(Ordering::Relaxed);
         s.cancelled += swept;
         if self.is_shut_down() && self.live() == 0 {

@@ -71,6 +71,8 @@ const CANCELLING: u32 = 2;
 const DONE: u32 = 3;
 const CANCELLED: u32 = 4;
 const SHUTDOWN: u32 = 5;
+/// Not started by its start deadline (`deadline.rs`); its drop ran.
+const EXPIRED: u32 = 6;
 const HAS_WAITER: u32 = 1 << 3;
 const HAS_HELPER: u32 = 1 << 4;
 const OBSERVED: u32 = 1 << 5;
@@ -105,6 +107,8 @@ pub enum TaskEnd {
     Shutdown,
     /// The handle was inherited across fork(): the task belongs to the parent.
     Forked,
+    /// No worker took it before its start deadline; its drop ran instead.
+    Expired,
 }
 
 /// Why `cancel` did not cancel.
@@ -284,6 +288,15 @@ impl Task {
         }
     }
 
+    /// Ends a still-queued task that missed its start deadline: its drop
+    /// runs and its waiters see `Expired`. `Skipped` if it already left the queue.
+    pub(crate) fn expire(&self) -> Outcome {
+        match self.cancel_as(EXPIRED) {
+            Ok(()) => Outcome::Expired,
+            Err(_) => Outcome::Skipped,
+        }
+    }
+
     /// How the task ended, if it has.
     pub fn end(&self) -> Option<TaskEnd> {
         let s = self.state.load(Ordering::Acquire);
@@ -292,6 +305,7 @@ impl Task {
             DONE => Some(TaskEnd::Ran(unsafe { *self.result.get() })),
             CANCELLED => Some(TaskEnd::Cancelled),
             SHUTDOWN => Some(TaskEnd::Shutdown),
+            EXPIRED => Some(TaskEnd::Expired),
             _ if self.fork_gen != fork::generation() => Some(TaskEnd::Forked),
             _ => None,
         }

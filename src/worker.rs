@@ -143,6 +143,7 @@ impl WorkerThread {
                 // them, counted in flight so that a drain waits for them.
                 while let Some(job) = self.deque.pop() {
                     bump(&self.slot().stats.popped);
+                    bump(&self.slot().stats.ended);
                     reg.requeue(job);
                 }
                 reg.notify_new_work();
@@ -150,7 +151,7 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
-                self.execute(job);
+                self.execute_popped(job);
                 continue;
             }
             if self.is_surplus() && !reg.is_open() {
@@ -221,7 +222,7 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
-                self.execute(job);
+                self.execute_popped(job);
                 return true;
             }
             if !reg.is_open() || round % 8 == 0 && now_ns() - start > self.spin_ns.get() {
@@ -254,11 +255,24 @@ impl WorkerThread {
         }
         let job = self.find_work()?;
         if self.is_surplus() && reg.is_open() {
+            bump(&self.slot().stats.ended);
             reg.undequeue(job);
             reg.notify_new_work();
             return None;
         }
         Some(job)
+    }
+
+    /// Runs one job of this pool's queues, if one may be taken now (a
+    /// worker waiting for room in its own full pool makes room itself).
+    pub(crate) fn help_once(&self) -> bool {
+        match self.find_work() {
+            Some(job) => {
+                self.execute_popped(job);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Leaves the searching role, if this worker has it (see Sleep::stop_searching).
@@ -290,8 +304,17 @@ impl WorkerThread {
             Outcome::Ok => bump(&st.completed),
             Outcome::Failed => bump(&st.failed),
             Outcome::Cancelled | Outcome::Skipped => bump(&st.cancelled),
+            Outcome::Expired => bump(&st.expired),
             Outcome::Internal => {}
         }
+    }
+
+    /// `execute` for a job this worker took off a queue (`find_work`):
+    /// counted as ended, so `Registry::wait_idle` sees no job between its
+    /// take and its end (`control.rs`).
+    fn execute_popped(&self, job: Job) {
+        self.execute(job);
+        bump(&self.slot().stats.ended);
     }
 
     pub(crate) fn push_local(&self, job: Job) {
@@ -333,7 +356,7 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work() {
                 self.stop_searching();
-                self.execute(job);
+                self.execute_popped(job);
                 continue;
             }
             // Park until the task completes or new work appears. If another

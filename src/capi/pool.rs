@@ -68,7 +68,11 @@ pub struct bg_stats {
     pub cancelled: u64,
     /// Times a worker took work from another worker's deque.
     pub steals: u64,
-    /// Reserved for later counters; zero.
+    /// Later counters, by index (zero where unused):
+    /// [2] tasks that expired: no worker took them by their start deadline
+    /// (bg_submit_options.deadline_ns), so they never ran and their drops ran
+    /// (not counted in `cancelled`); [3] 1 while the pool is paused
+    /// (bg_pool_pause()), else 0.
     pub reserved: [u64; 9],
 }
 
@@ -282,7 +286,7 @@ pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_
             failed: s.failed,
             cancelled: s.cancelled,
             steals: s.steals,
-            reserved: [0; 9],
+            reserved: [0, 0, s.expired, s.paused, 0, 0, 0, 0, 0],
         };
         put(out, v);
         BG_OK

@@ -35,6 +35,9 @@ pub enum bg_status {
     BG_EFORKED = 11,
     /// An internal error was caught at the library boundary (a bug: please report it).
     BG_EPANIC = 12,
+    /// The task had a start deadline (bg_submit_options.deadline_ns) and no
+    /// worker took it by then: it never ran, and its drop ran.
+    BG_EEXPIRED = 13,
 }
 
 impl bg_status {
@@ -54,6 +57,7 @@ impl bg_status {
             BG_ENOMEM => b"out of memory or threads\0",
             BG_EFORKED => b"the object belongs to the parent process (fork)\0",
             BG_EPANIC => b"internal error in the background library\0",
+            BG_EEXPIRED => b"the task's start deadline passed before it started\0",
         }
     }
 
@@ -73,6 +77,7 @@ impl bg_status {
             10 => BG_ENOMEM,
             11 => BG_EFORKED,
             12 => BG_EPANIC,
+            13 => BG_EEXPIRED,
             _ => return None,
         })
     }

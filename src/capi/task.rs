@@ -135,6 +135,7 @@ pub(crate) fn end_code(end: TaskEnd) -> (bg_status, c_int) {
         TaskEnd::Cancelled => (BG_ECANCELLED, 0),
         TaskEnd::Shutdown => (BG_ESHUTDOWN, 0),
         TaskEnd::Forked => (BG_EFORKED, 0),
+        TaskEnd::Expired => (BG_EEXPIRED, 0),
     }
 }
 

@@ -58,7 +58,7 @@ pub(crate) enum GroupWaitError {
 pub(crate) struct Forked;
 
 pub(crate) struct Group {
-    reg: Arc<Registry>,
+    pub(crate) reg: Arc<Registry>,
     cancel_on_error: bool,
     state: Mutex<State>,
 }
@@ -118,48 +118,70 @@ impl Group {
             // Before taking a lock a parent thread may have held.
             return Err(GroupRefusal::Pool(SubmitError::Forked));
         }
-        let slot = {
-            let mut st = lock(&self.state);
-            if st.cancelled {
-                return Err(GroupRefusal::Cancelled);
-            }
-            st.pending += 1;
-            if st.latch.is_none() {
-                st.latch = Some(Latch::new(self.reg.id));
-            }
-            match st.free.pop() {
-                Some(i) => i,
-                None => {
-                    st.members.push(ptr::null());
-                    st.members.len() - 1
-                }
-            }
-        };
+        let slot = self.reserve().map_err(|()| GroupRefusal::Cancelled)?;
         let t = match self.reg.submit_fn(f, arg, drop) {
             Ok(t) => t,
             Err(e) => {
-                self.member_left(slot, None);
+                self.refused(slot);
                 return Err(GroupRefusal::Pool(e));
             }
         };
-        let cancelled = {
-            let mut st = lock(&self.state);
-            st.members[slot] = t;
-            st.cancelled
-        };
         // SAFETY: we hold the user reference from submit_fn.
         unsafe {
-            if cancelled {
-                let _ = (*t).cancel(); // the group was cancelled while we queued it
-            }
-            let m = Box::into_raw(Box::new(Member { hook: Hook::new(member_ended), group: Arc::clone(self), slot }));
-            (*t).add_hook(m as *mut Hook);
+            self.joined(slot, t);
             if !handle {
                 Task::release(t);
                 return Ok(ptr::null());
             }
         }
         Ok(t)
+    }
+
+    /// The first step of adding a member queued some other way (a submit
+    /// with options): a place in the group, pending. Then `joined` once the
+    /// member's task is queued, or `refused` if it was not. Err if the group
+    /// was cancelled.
+    pub(crate) fn reserve(&self) -> Result<usize, ()> {
+        let mut st = lock(&self.state);
+        if st.cancelled {
+            return Err(());
+        }
+        st.pending += 1;
+        if st.latch.is_none() {
+            st.latch = Some(Latch::new(self.reg.id));
+        }
+        Ok(match st.free.pop() {
+            Some(i) => i,
+            None => {
+                st.members.push(ptr::null());
+                st.members.len() - 1
+            }
+        })
+    }
+
+    /// The member's task `t` for place `slot` was queued.
+    ///
+    /// # Safety
+    /// The caller holds a reference to `t`.
+    pub(crate) unsafe fn joined(self: &Arc<Self>, slot: usize, t: *const Task) {
+        let cancelled = {
+            let mut st = lock(&self.state);
+            st.members[slot] = t;
+            st.cancelled
+        };
+        // SAFETY: the caller holds a reference to `t`, so it is live.
+        let task = unsafe { &*t };
+        if cancelled {
+            let _ = task.cancel(); // the group was cancelled while we queued it
+        }
+        let m = Box::into_raw(Box::new(Member { hook: Hook::new(member_ended), group: Arc::clone(self), slot }));
+        // SAFETY: `m` is a fresh node, attached nowhere; its `run` owns it.
+        unsafe { task.add_hook(m as *mut Hook) };
+    }
+
+    /// The member for place `slot` was not queued after all.
+    pub(crate) fn refused(&self, slot: usize) {
+        self.member_left(slot, None);
     }
 
     /// A member left the group (it ended, or its submit was refused: `None`).

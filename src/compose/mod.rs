@@ -8,6 +8,7 @@
 //! | `group.rs` | many tasks waited for, failed and cancelled together |
 //! | `serial.rs` | serial queues: one task at a time, in submission order |
 //! | `lanes.rs` | keyed lanes: a serial queue per busy key, none per idle key |
+//! | `limit.rs` | limiters: at most N tasks of a set run at once, in submission order |
 //! | `batch.rs` | tasks collected now, run later in order as one unit |
 //! | `timer.rs` | delayed tasks: one timer thread per pool |
 //! | `parallel_for.rs` | a range split recursively over the work-stealing deques |
@@ -21,6 +22,7 @@ pub(crate) mod completion;
 pub(crate) mod continuation;
 pub(crate) mod group;
 pub(crate) mod lanes;
+pub(crate) mod limit;
 pub(crate) mod parallel_for;
 pub(crate) mod serial;
 pub(crate) mod timer;

@@ -130,6 +130,9 @@ impl Queue {
         {
             let _running = RunningGuard::enter(&self);
             for _ in 0..DRAIN_BATCH {
+                if self.reg.is_paused() {
+                    break; // a paused pool starts nothing new: yield to the back
+                }
                 match self.next_or_idle() {
                     Some(item) => w.execute(item.job),
                     None => return,

@@ -25,17 +25,31 @@ impl WorkerThread {
     /// Tracking costs a length read per pop while a batch is left, nothing
     /// per task on the injector.
     pub(crate) fn find_work(&self) -> Option<Job> {
+        let reg = &*self.registry;
+        if reg.life.is_paused() {
+            return None; // paused: take nothing new (control.rs)
+        }
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
+        let job = match reg.priorities() {
+            None => self.find_normal(tick),
+            // Only pools that ever queued a high or low task look further.
+            Some(p) => p.pick(tick, || self.find_normal(tick)),
+        }?;
+        bump(&self.slot().stats.popped);
+        reg.dequeued();
+        Some(job)
+    }
+
+    /// Normal-priority work: the deques and the shared queue.
+    #[inline]
+    fn find_normal(&self, tick: u32) -> Option<Job> {
         let job = if tick % INJECTOR_EVERY == 0 && self.batch_hi.get() <= self.batch_lo.get() {
             self.steal_injector().or_else(|| self.pop())
         } else {
             self.pop().or_else(|| self.steal_injector())
         };
-        let job = job.or_else(|| self.steal_others())?;
-        bump(&self.slot().stats.popped);
-        self.registry.dequeued();
-        Some(job)
+        job.or_else(|| self.steal_others())
     }
 
     /// Pops the deque, keeping track of what is left of the injector batch:
@@ -94,11 +108,16 @@ impl WorkerThread {
         }
     }
 
-    /// Whether any queue holds work (the last check before parking).
+    /// Whether any queue holds work this worker may take now (the last
+    /// check before parking): none while the pool is paused.
     pub(crate) fn has_visible_work(&self) -> bool {
         let reg = &*self.registry;
+        if reg.life.is_paused() {
+            return false;
+        }
         !self.deque.is_empty()
             || !reg.injector.is_empty()
+            || reg.priorities().is_some_and(|p| p.has_work())
             || (0..reg.slots_hi()).any(|i| i != self.idx && !reg.slot(i).stealer.is_empty())
     }
 

@@ -13,6 +13,7 @@
 //   parallel_for.hpp   bg::parallel_for
 //   task_group.hpp     bg::task_group
 //   serial_queue.hpp   bg::serial_queue
+//   limiter.hpp        bg::limiter (and pool_ref::submit_with's limit option)
 //   batch.hpp          bg::batch
 //   coroutine.hpp      co_await on a future, bg::resume_on (C++20)
 #ifndef BACKGROUND_HPP
@@ -23,6 +24,7 @@
 #include "background/error.hpp"
 #include "background/error_handler.hpp"
 #include "background/future.hpp"
+#include "background/limiter.hpp"
 #include "background/parallel_for.hpp"
 #include "background/pool.hpp"
 #include "background/serial_queue.hpp"

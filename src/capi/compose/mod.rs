@@ -19,6 +19,8 @@ mod continuation;
 mod group;
 mod serial;
 mod lanes;
+mod limit;
+mod submit_options;
 mod batch;
 mod timer;
 mod parallel_for;
@@ -29,8 +31,10 @@ pub use completion::*;
 pub use continuation::*;
 pub use group::*;
 pub use lanes::*;
+pub use limit::*;
 pub use parallel_for::*;
 pub use serial::*;
+pub use submit_options::*;
 pub use timer::*;
 
 /// Makes `fn(arg)` a job (with a handle if `out` asks for one) and hands it

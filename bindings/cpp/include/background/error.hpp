@@ -25,6 +25,7 @@ enum class errc {
   no_memory = BG_ENOMEM,
   forked = BG_EFORKED,
   internal = BG_EPANIC,
+  expired = BG_EEXPIRED,  // its start deadline passed before a worker took it
 };
 
 namespace detail {

@@ -256,6 +256,7 @@ class [[nodiscard]] future {
       case BG_EFAILED:
       case BG_ECANCELLED:
       case BG_ESHUTDOWN:
+      case BG_EEXPIRED:
         return;
       default:
         detail::throw_status(status, "bg::future::wait");

@@ -12,6 +12,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -27,6 +28,44 @@ namespace bg {
 /// A future of `f(args...)`: its result type, references kept, cv removed.
 template <class F, class... Args>
 using future_of = future<detail::value_t<detail::call_result_t<F, Args...>>>;
+
+/// A call's priority within its pool (bg_priority).
+enum class priority { normal = BG_PRIORITY_NORMAL, high = BG_PRIORITY_HIGH, low = BG_PRIORITY_LOW };
+
+/// Options of pool_ref::submit_with (bg_submit_options). Durations of zero
+/// mean "none". At most one of `key`, `limit` and `delay` may be set, and a
+/// non-normal priority or `wait_for_room` only without them (else
+/// errc::invalid_argument).
+struct submit_options {
+  bg::priority priority = bg::priority::normal;
+  /// Never start later than this from now: the call is dropped instead.
+  std::chrono::nanoseconds start_deadline{0};
+  std::chrono::nanoseconds delay{0};
+  /// Run in the keyed lane of this key (as submit_keyed).
+  std::optional<std::uint64_t> key;
+  /// Run within this limiter (bg::limiter::c_limit(); of the same pool).
+  bg_limit *limit = nullptr;
+  /// When the pool is full, wait this long for room instead of throwing errc::full.
+  std::optional<std::chrono::nanoseconds> wait_for_room;
+
+  bg_submit_options c_options() const {
+    bg_submit_options o;
+    bg_submit_options_init(&o);
+    o.priority = static_cast<std::uint32_t>(priority);
+    o.deadline_ns = static_cast<std::uint64_t>(start_deadline.count() > 0 ? start_deadline.count() : 0);
+    o.delay_ns = static_cast<std::uint64_t>(delay.count() > 0 ? delay.count() : 0);
+    if (key) {
+      o.flags |= BG_SUBMIT_KEYED;
+      o.key = *key;
+    }
+    o.limit = limit;
+    if (wait_for_room) {
+      o.flags |= BG_SUBMIT_WAIT;
+      o.wait_timeout_ns = detail::to_timeout_ns(*wait_for_room);
+    }
+    return o;
+  }
+};
 
 /// A borrowed pool: copyable, owns nothing. Every member may be called from
 /// any thread, including from the pool's own tasks.
@@ -108,6 +147,49 @@ class pool_ref {
     bg_stats out{};
     detail::check(bg_pool_stats(pool_, &out), "bg::pool::stats");
     return out;
+  }
+
+  /// Pauses the pool: running calls finish, queued ones wait, submits are
+  /// still accepted (bg_pool_pause). Throws errc::shutdown once it closes.
+  void pause() const { detail::check(bg_pool_pause(pool_), "bg::pool::pause"); }
+
+  /// Lets a paused pool take queued work again (bg_pool_resume).
+  void resume() const { detail::check(bg_pool_resume(pool_), "bg::pool::resume"); }
+
+  /// True once nothing is queued or running (the pool stays open); false
+  /// if `timeout` passed first. Throws errc::deadlock from a worker of the pool.
+  template <class Rep = std::int64_t, class Period = std::nano>
+  bool wait_idle(std::chrono::duration<Rep, Period> timeout = std::chrono::duration<Rep, Period>::max()) const {
+    const bg_status status = bg_pool_wait_idle(pool_, detail::to_timeout_ns(timeout));
+    if (status == BG_ETIMEDOUT) return false;
+    detail::check(status, "bg::pool::wait_idle");
+    return true;
+  }
+
+  /// submit() with options (bg_submit_options: priority, start deadline,
+  /// delay, key, limiter, waiting for room; see submit_options). A call
+  /// whose start deadline passes first never runs: get() throws errc::expired.
+  template <class F, class... Args>
+  future_of<F, Args...> submit_with(const submit_options &options, F &&f, Args &&...args) const {
+    using R = detail::value_t<detail::call_result_t<F, Args...>>;
+    bg_pool *const pool = pool_;
+    return detail::submit_future<R, detail::bound_t<F, Args...>>(
+        pool, "bg::submit_with",
+        [pool, &options](bg_fn run, void *arg, bg_drop_fn drop, bg_task **out) {
+          bg_submit_options o = options.c_options();
+          o.drop = drop;
+          return bg_pool_submit_ex(pool, run, arg, &o, out);
+        },
+        std::in_place, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// submit(), waiting up to `timeout` for room when the pool's max_queued
+  /// bound is reached (bg_pool_submit_wait); throws errc::timed_out then.
+  template <class Rep, class Period, class F, class... Args>
+  future_of<F, Args...> submit_wait(std::chrono::duration<Rep, Period> timeout, F &&f, Args &&...args) const {
+    submit_options o;
+    o.wait_for_room = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout);
+    return submit_with(o, std::forward<F>(f), std::forward<Args>(args)...);
   }
 
   bg_pool *c_pool() const noexcept { return pool_; }

@@ -1,0 +1,71 @@
+//! Control of a running pool: pause and resume, waiting until it is idle.
+
+use crate::capi::boundary;
+use crate::capi::castable::try_ref;
+use crate::capi::pool::{bg_pool, submit_error_status};
+use crate::capi::status::bg_status::{self, *};
+use crate::control::IdleError;
+use crate::sync::deadline_after;
+
+/// Pauses `pool`: tasks running now finish, queued tasks wait, and workers
+/// take nothing new until bg_pool_resume(); idle workers sleep (no CPU).
+/// Submits are still accepted (within `max_queued`); delayed tasks that fall
+/// due meanwhile are queued and wait too; a serial queue or keyed lane
+/// stops between two of its tasks. A task that waits, inside the pool, for
+/// a task still queued waits until the resume. bg_stats.reserved[3] is 1
+/// while paused.
+///
+/// Shutting a paused pool down resumes it first: a drain runs what is
+/// queued, a cancel shutdown cancels it (drops run, waiters get
+/// BG_ESHUTDOWN). Resizing a paused pool is allowed; new workers stay idle.
+///
+/// Pausing a paused pool is allowed. Returns BG_OK, BG_ESHUTDOWN (shutdown
+/// has begun), BG_EFORKED or BG_EINVAL.
+#[no_mangle]
+pub extern "C" fn bg_pool_pause(pool: *mut bg_pool) -> bg_status {
+    boundary(|| {
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
+        p.registry().pause().map_or_else(submit_error_status, |_| BG_OK)
+    })
+}
+
+/// Lets the workers of a paused pool take queued tasks again. Resuming a
+/// pool that is not paused does nothing. Returns BG_OK, BG_EFORKED or BG_EINVAL.
+#[no_mangle]
+pub extern "C" fn bg_pool_resume(pool: *mut bg_pool) -> bg_status {
+    boundary(|| {
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
+        if p.registry().is_forked() {
+            return BG_EFORKED;
+        }
+        p.registry().resume();
+        BG_OK
+    })
+}
+
+/// Waits until `pool` is idle: nothing queued and nothing running (there
+/// was an instant with neither), without shutting it down, so it can be
+/// used again (zstd's POOL_joinJobs, thpool_wait). Tasks still waiting for
+/// their delay, or in a limiter behind a running task, are not queued yet;
+/// a task ending queues the next of its serial queue, lane or limiter
+/// before it counts as ended. Tasks submitted meanwhile are waited for too:
+/// with producers still submitting it may never return.
+///
+/// The wait polls, with a backoff from 10 µs to 1 ms, and costs the pool
+/// nothing while nobody waits. A paused pool with tasks queued is not idle.
+///
+/// Returns BG_OK; BG_ETIMEDOUT when `timeout_ns` passed first (BG_FOREVER:
+/// no limit); BG_EDEADLK from one of the pool's own workers (it is never
+/// idle while that worker runs a task); BG_EFORKED; BG_EINVAL.
+#[no_mangle]
+pub extern "C" fn bg_pool_wait_idle(pool: *mut bg_pool, timeout_ns: u64) -> bg_status {
+    boundary(|| {
+        let Some(p) = try_ref(pool) else { return BG_EINVAL };
+        match p.registry().wait_idle(deadline_after(timeout_ns)) {
+            Ok(()) => BG_OK,
+            Err(IdleError::Timeout) => BG_ETIMEDOUT,
+            Err(IdleError::WouldDeadlock) => BG_EDEADLK,
+            Err(IdleError::Forked) => BG_EFORKED,
+        }
+    })
+}
