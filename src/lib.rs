@@ -14,6 +14,7 @@
 //! | `lifecycle.rs` | a pool's states and the one admission rule every submit path asks |
 //! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
+//! | `observe.rs`, `probe.rs` | task timing and hooks for tracers; USDT probes |
 //! | `worker.rs` | a worker thread: finding work, idling, helping while waiting |
 //! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
@@ -30,7 +31,8 @@
 //! capi/          the C ABI: translates arguments and statuses, decides nothing
 //!   compose/     composition, built on the jobs, handles and hooks of the core
 //!     core       job, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
-//!                stats, worker, stack, sleep, sync, fork, error, pool, default_pool
+//!                stats, observe, probe, worker, stack, sleep, sync, fork, error, pool,
+//!                default_pool
 //! ```
 //!
 //! Each layer may import the ones below it, never one above. Within the
@@ -52,7 +54,9 @@ mod fork;
 pub mod job;
 mod latch;
 mod lifecycle;
+pub mod observe;
 pub mod pool;
+mod probe;
 pub mod registry;
 mod resize;
 mod slab;
