@@ -24,6 +24,7 @@ pub mod status;
 pub mod task;
 pub mod options;
 pub mod pool;
+pub mod observe;
 pub mod default_pool;
 pub mod compose;
 pub mod version;
