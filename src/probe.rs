@@ -14,7 +14,7 @@
 //!
 //! | probe | arguments | where |
 //! |---|---|---|
-//! | `submit` | pool id, fn, arg, task (0 for fire-and-forget) | a task was queued (`bg_submit`, `bg_spawn`, `bg_pool_submit`) |
+//! | `submit` | pool id, fn, arg, task (0 for fire-and-forget) | a task is being queued (`bg_submit`, `bg_spawn`, `bg_pool_submit`); before the queue, so that it comes before `start`: a refused submission fires it too |
 //! | `start` | pool id, worker index, fn, arg, task | a task's function is about to be called |
 //! | `end` | pool id, worker index, fn, arg, result code | it returned (same thread as `start`, nested LIFO) |
 //! | `steal` | pool id, thief's index, victim's index | a worker took work from another's deque |

@@ -291,22 +291,20 @@ impl Registry {
     /// Queues a fire-and-forget callback. On refusal nothing ran and nothing
     /// was dropped: `arg` is still the caller's.
     pub fn spawn_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<(), SubmitError> {
+        // Before queueing: after, a worker may start the task first.
+        probe!("submit", self.id, f as usize, arg as usize, 0u64);
         self.submit(self.spawn_job(f, arg, drop)).map_err(|(e, job)| {
             job.abandon(); // never queued: the caller keeps arg, drop must not run
             e
-        })?;
-        probe!("submit", self.id, f as usize, arg as usize, 0u64);
-        Ok(())
+        })
     }
 
     /// Queues a callback with a handle carrying one user reference.
     pub fn submit_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<*const Task, SubmitError> {
         let (task, job) = self.task_job(f, arg, drop);
+        probe!("submit", self.id, f as usize, arg as usize, task as usize);
         match self.submit(job) {
-            Ok(()) => {
-                probe!("submit", self.id, f as usize, arg as usize, task as usize);
-                Ok(task)
-            }
+            Ok(()) => Ok(task),
             Err((e, job)) => {
                 // SAFETY: the pair came from Task::new just above and was never shared.
                 unsafe { Task::discard_unsubmitted(task, job) };
