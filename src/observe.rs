@@ -60,6 +60,7 @@ pub(crate) struct Observe {
     /// The hooks, or null. Replaced hooks stay allocated in `retired` until
     /// the pool goes away: a worker may still be calling them.
     hooks: AtomicPtr<TaskHooks>,
+    #[allow(clippy::vec_box)] // workers may hold pointers to them: they must not move
     retired: Mutex<Vec<Box<TaskHooks>>>,
 }
 
