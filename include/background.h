@@ -47,6 +47,20 @@
 #define BG_RESULT_BINDING_FAILED (-2147483647 - 1)
 
 /**
+ * Buckets of a bg_timing histogram: bucket `i` counts durations from
+ * 2^i ns up to (not including) 2^(i+1) ns; bucket 0 also counts 0 ns and
+ * the last bucket everything from 2^39 ns (about 9 minutes) up.
+ */
+#define BG_TIMING_BUCKETS 40
+
+/**
+ * Buckets of a timing histogram: bucket `i` counts durations in
+ * `[2^i, 2^(i+1))` ns (bucket 0 also counts 0 ns); the last one counts
+ * everything from `2^39` ns (about 9 minutes) up.
+ */
+#define BUCKETS 40
+
+/**
  * The status every fallible function returns. 0 means success; values are
  * never renumbered, new ones are only added at the end.
  */
@@ -295,7 +309,8 @@ typedef struct bg_limit bg_limit;
  * Functions: bg_pool_options_init(), bg_pool_new(), bg_pool_submit(),
  * bg_pool_shutdown(), bg_pool_free(), bg_pool_set_threads(),
  * bg_pool_threads(), bg_pool_stats(), bg_pool_set_error_handler(),
- * bg_default_pool(), bg_current_pool().
+ * bg_pool_timing(), bg_pool_set_task_hooks(), bg_default_pool(),
+ * bg_current_pool().
  */
 typedef struct bg_pool bg_pool;
 
@@ -394,6 +409,11 @@ typedef struct {
      * Passed to both hooks.
      */
     void *hook_ctx;
+    /**
+     * Non-zero: time each task's queue wait and run (bg_pool_timing(),
+     * bg_stats.queue_wait_ns and run_ns): three clock reads per task more.
+     */
+    int timing;
 } bg_pool_options;
 
 /**
@@ -418,7 +438,8 @@ typedef struct {
      */
     uint64_t queued;
     /**
-     * Tasks running right now.
+     * Tasks running right now (a worker that waits inside a task while
+     * it helps by running another counts both).
      */
     uint64_t running;
     /**
@@ -438,13 +459,41 @@ typedef struct {
      */
     uint64_t steals;
     /**
-     * Later counters, by index (zero where unused):
-     * [2] tasks that expired: no worker took them by their start deadline
-     * (bg_submit_options.deadline_ns), so they never ran and their drops ran
-     * (not counted in `cancelled`); [3] 1 while the pool is paused
-     * (bg_pool_pause()), else 0.
+     * Reserved for the blocked-worker counters; zero.
      */
-    uint64_t reserved[9];
+    uint64_t reserved[2];
+    /**
+     * Tasks that expired: no worker took them by their start deadline
+     * (bg_submit_options.deadline_ns), so they never ran and their drops ran
+     * (not counted in `cancelled`).
+     */
+    uint64_t expired;
+    /**
+     * 1 while the pool is paused (bg_pool_pause()), else 0.
+     */
+    uint64_t paused;
+    /**
+     * Worker threads inside a task right now (running it, or waiting in it).
+     */
+    uint64_t busy;
+    /**
+     * Tasks timed, when the pool times its tasks (bg_pool_options.timing or
+     * task hooks; zero otherwise): counted when they return.
+     */
+    uint64_t timed;
+    /**
+     * Total nanoseconds the timed tasks waited in the queue, from
+     * submission to start (percentiles: bg_pool_timing()).
+     */
+    uint64_t queue_wait_ns;
+    /**
+     * Total nanoseconds the timed tasks ran.
+     */
+    uint64_t run_ns;
+    /**
+     * Reserved for later counters; zero.
+     */
+    uint64_t reserved_end[1];
 } bg_stats;
 
 /**
@@ -472,6 +521,78 @@ typedef struct {
  * became unobservable (a worker, or the thread releasing the last handle).
  */
 typedef void (*bg_error_fn)(void *ctx, const bg_failure *failure);
+
+/**
+ * How long a pool's timed tasks waited in the queue and ran (see
+ * bg_pool_timing()). Durations in nanoseconds; percentiles are estimates
+ * from the histograms: the upper end of the bucket the percentile falls
+ * in, so at most twice the true value, never below it.
+ */
+typedef struct {
+    /**
+     * Tasks timed (they ran; counted when they returned).
+     */
+    uint64_t timed;
+    /**
+     * Total time those tasks waited from submission to start.
+     */
+    uint64_t queue_wait_ns;
+    /**
+     * Total time they ran.
+     */
+    uint64_t run_ns;
+    uint64_t queue_wait_p50_ns;
+    uint64_t queue_wait_p99_ns;
+    uint64_t run_p50_ns;
+    uint64_t run_p99_ns;
+    /**
+     * Queue waits and run times, by bucket (see BG_TIMING_BUCKETS).
+     */
+    uint64_t queue_wait_hist[BG_TIMING_BUCKETS];
+    uint64_t run_hist[BG_TIMING_BUCKETS];
+} bg_timing;
+
+/**
+ * What a task hook is told about a task.
+ */
+typedef struct {
+    /**
+     * The pool running the task (the pointer given to bg_pool_set_task_hooks()).
+     */
+    bg_pool *pool;
+    /**
+     * The index of the worker thread running it.
+     */
+    size_t worker;
+    /**
+     * The task's function and argument.
+     */
+    bg_fn func;
+    void *arg;
+    /**
+     * The task's handle, valid during the call only; NULL for a
+     * fire-and-forget task.
+     */
+    bg_task *task;
+    /**
+     * Nanoseconds from submission to the start of `func`.
+     */
+    uint64_t queue_wait_ns;
+    /**
+     * Nanoseconds `func` ran (0 in on_task_start).
+     */
+    uint64_t run_ns;
+    /**
+     * What `func` returned (0 in on_task_start).
+     */
+    int result;
+} bg_task_info;
+
+/**
+ * A hook around each task: `ctx` as given to bg_pool_set_task_hooks(),
+ * `info` valid during the call only.
+ */
+typedef void (*bg_task_hook)(void *ctx, const bg_task_info *info);
 
 /**
  * A continuation's function: runs once its antecedent task has ended.
@@ -519,7 +640,7 @@ typedef struct {
     /**
      * A start deadline, in nanoseconds from now: a task no worker has taken
      * by then never runs; its drop runs and its waiters get BG_EEXPIRED
-     * (counted in bg_stats.reserved[2]). 0: none. Checked when a worker
+     * (counted in bg_stats.expired). 0: none. Checked when a worker
      * takes the task, wherever it waited first (a delay, a lane, a limiter).
      */
     uint64_t deadline_ns;
@@ -779,7 +900,7 @@ bg_status bg_pool_set_error_handler(bg_pool *pool, bg_error_fn handler, void *ct
  * Submits are still accepted (within `max_queued`); delayed tasks that fall
  * due meanwhile are queued and wait too; a serial queue or keyed lane
  * stops between two of its tasks. A task that waits, inside the pool, for
- * a task still queued waits until the resume. bg_stats.reserved[3] is 1
+ * a task still queued waits until the resume. bg_stats.paused is 1
  * while paused.
  *
  * Shutting a paused pool down resumes it first: a drain runs what is
@@ -814,6 +935,35 @@ bg_status bg_pool_resume(bg_pool *pool);
  * idle while that worker runs a task); BG_EFORKED; BG_EINVAL.
  */
 bg_status bg_pool_wait_idle(bg_pool *pool, uint64_t timeout_ns);
+
+/**
+ * Writes the pool's task timing to `*out`: all zero unless the pool times
+ * its tasks (bg_pool_options.timing, or task hooks set). Returns BG_OK or
+ * BG_EINVAL.
+ */
+bg_status bg_pool_timing(const bg_pool *pool, bg_timing *out);
+
+/**
+ * Sets hooks called around each task of `pool`, for feeding a tracer
+ * (OpenTelemetry, perfetto): `on_task_start` just before the task's
+ * function, `on_task_end` just after it, both on the worker running it,
+ * with the task's queue wait, and at the end its run time and result. A
+ * task's end comes on the thread of its start, and tasks a worker runs
+ * nested (helping while it waits) start and end in LIFO order.
+ *
+ * Setting hooks turns on timing (bg_pool_timing()). They see the tasks
+ * submitted with bg_submit(), bg_spawn() and bg_pool_submit() after this
+ * call; tasks that never run (cancelled, dropped by a cancelling shutdown)
+ * get no hooks. Either hook may be NULL; both NULL removes them (timing
+ * then stays on only if the pool was created with it). A hook running
+ * while this is called may still get the old `ctx`: keep it valid until
+ * the pool is shut down. Hooks must not block for long: they delay the
+ * task and its waiters. Returns BG_OK or BG_EINVAL.
+ */
+bg_status bg_pool_set_task_hooks(bg_pool *pool,
+                                 bg_task_hook on_task_start,
+                                 bg_task_hook on_task_end,
+                                 void *ctx);
 
 /**
  * The default pool, started on first use (one worker per available CPU,

@@ -18,6 +18,7 @@
 use std::ffi::{c_int, c_void};
 use std::mem::{align_of, size_of, MaybeUninit};
 
+use crate::probe::probe;
 use crate::worker::WorkerThread;
 
 /// A user callback: its return value is the task's result code (0 = success).
@@ -142,20 +143,47 @@ pub(crate) struct SpawnJob {
     drop: Option<RawDrop>,
 }
 
+impl SpawnJob {
+    pub(crate) fn new(f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> SpawnJob {
+        SpawnJob { f, arg, drop }
+    }
+
+    /// Runs the callback with `call` (which calls it, and may observe it).
+    pub(crate) fn run_with(self, w: &WorkerThread, call: impl FnOnce(RawFn, *mut c_void) -> c_int) -> Outcome {
+        spawn_outcome(w, self.f, self.arg, call(self.f, self.arg))
+    }
+}
+
+/// What a fire-and-forget callback's result code means: a failure goes to
+/// the pool's error handler, since nobody waits for it.
+pub(crate) fn spawn_outcome(w: &WorkerThread, f: RawFn, arg: *mut c_void, code: c_int) -> Outcome {
+    if code == 0 {
+        return Outcome::Ok;
+    }
+    w.registry().report_failure(crate::error::Failure {
+        func: f as usize,
+        arg: arg as usize,
+        code,
+        kind: crate::error::FailureKind::FireAndForget,
+    });
+    Outcome::Failed
+}
+
+/// Calls a task's function, firing the `start` and `end` probes around it.
+/// `task` is the handle's address (0 for fire-and-forget).
+#[inline(always)]
+pub(crate) fn call_probed(w: &WorkerThread, f: RawFn, arg: *mut c_void, task: usize) -> c_int {
+    let _ = task; // the probe's argument, on targets that have probes
+    probe!("start", w.registry().id, w.index(), f as usize, arg as usize, task);
+    // SAFETY: the user's callback with the user's arg, as submitted.
+    let code = unsafe { f(arg) };
+    probe!("end", w.registry().id, w.index(), f as usize, arg as usize, code as i64);
+    code
+}
+
 impl JobBody for SpawnJob {
     fn run(self, w: &WorkerThread) -> Outcome {
-        // SAFETY: the user's callback with the user's arg, as submitted.
-        let code = unsafe { (self.f)(self.arg) };
-        if code == 0 {
-            return Outcome::Ok;
-        }
-        w.registry().report_failure(crate::error::Failure {
-            func: self.f as usize,
-            arg: self.arg as usize,
-            code,
-            kind: crate::error::FailureKind::FireAndForget,
-        });
-        Outcome::Failed
+        self.run_with(w, |f, arg| call_probed(w, f, arg, 0))
     }
 
     fn cancel(self) -> Outcome {

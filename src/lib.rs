@@ -14,6 +14,7 @@
 //! | `lifecycle.rs` | a pool's states and the one admission rule every submit path asks |
 //! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook; `registry/table.rs`: the table of all pools |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
+//! | `observe.rs`, `probe.rs` | task timing and hooks for tracers; USDT probes |
 //! | `worker.rs` | a worker thread: running work, idling, helping while waiting; `worker/find.rs`: finding work |
 //! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
@@ -32,8 +33,8 @@
 //! capi/          the C ABI: translates arguments and statuses, decides nothing
 //!   compose/     composition, built on the jobs, handles and hooks of the core
 //!     core       job, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
-//!                stats, worker, stack, sleep, sync, fork, error, pool, default_pool,
-//!                control, deadline, priority
+//!                stats, observe, probe, worker, stack, sleep, sync, fork, error, pool,
+//!                default_pool, control, deadline, priority
 //! ```
 //!
 //! Each layer may import the ones below it, never one above. Within the
@@ -59,8 +60,10 @@ mod fork;
 mod job;
 mod latch;
 mod lifecycle;
+mod observe;
 mod pool;
 mod priority;
+mod probe;
 mod registry;
 mod resize;
 mod slab;

@@ -18,6 +18,7 @@ use crossbeam_deque::{Injector, Steal};
 use crate::error::{self, ErrorHandler, Failure};
 use crate::job::{Job, RawDrop, RawFn};
 use crate::lifecycle::{Lifecycle, State, Ticket, Work};
+use crate::probe::probe;
 use crate::resize::{Control, Slot};
 use crate::sleep::{Parker, Sleep};
 use crate::sync::{futex, lock, AtomicU32, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering};
@@ -49,6 +50,8 @@ pub struct Config {
     pub on_thread_stop: Option<ThreadHook>,
     /// Refuse submissions once this many tasks are queued; 0 for no bound.
     pub max_queued: usize,
+    /// Time every task's queue wait and run (see `observe.rs`).
+    pub timing: bool,
 }
 
 /// What a layer above the core keeps per pool (composition keeps its keyed
@@ -75,6 +78,8 @@ pub struct Registry {
     /// Exact count of queued jobs, kept only when `max_queued` is set.
     queued: CachePadded<AtomicUsize>,
     max_queued: usize,
+    /// Task timing and hooks (`observe.rs`).
+    pub(crate) observe: crate::observe::Observe,
     /// Jobs moved back to the injector by retiring workers and yielding jobs.
     pub(crate) requeued: AtomicU64,
     /// Jobs cancelled by the shutdown sweep.
@@ -176,6 +181,7 @@ impl Registry {
             live: AtomicU32::new(0),
             queued: CachePadded(AtomicUsize::new(0)),
             max_queued: config.max_queued,
+            observe: crate::observe::Observe::new(config.timing),
             requeued: AtomicU64::new(0),
             swept: AtomicU64::new(0),
             sleep: Sleep::new(),
@@ -284,7 +290,9 @@ impl Registry {
     /// Queues a fire-and-forget callback. On refusal nothing ran and nothing
     /// was dropped: `arg` is still the caller's.
     pub fn spawn_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<(), SubmitError> {
-        self.submit(Job::spawn(f, arg, drop)).map_err(|(e, job)| {
+        // Before queueing: after, a worker may start the task first.
+        probe!("submit", self.id, f as usize, arg as usize, 0u64);
+        self.submit(self.spawn_job(f, arg, drop)).map_err(|(e, job)| {
             job.abandon(); // never queued: the caller keeps arg, drop must not run
             e
         })
@@ -292,7 +300,8 @@ impl Registry {
 
     /// Queues a callback with a handle carrying one user reference.
     pub fn submit_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<*const Task, SubmitError> {
-        let (task, job) = Task::new(f, arg, drop, self.id);
+        let (task, job) = self.task_job(f, arg, drop);
+        probe!("submit", self.id, f as usize, arg as usize, task as usize);
         match self.submit(job) {
             Ok(()) => Ok(task),
             Err((e, job)) => {

@@ -349,10 +349,10 @@ struct TaskJob {
 }
 
 impl JobBody for TaskJob {
-    fn run(self, _: &WorkerThread) -> Outcome {
+    fn run(self, w: &WorkerThread) -> Outcome {
         // SAFETY: the job's reference keeps the task alive until released here.
         unsafe {
-            let outcome = (*self.task).run_with(|f, arg| f(arg));
+            let outcome = (*self.task).run_with(|f, arg| crate::job::call_probed(w, f, arg, self.task as usize));
             Task::release_job(self.task);
             outcome
         }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crossbeam_deque::Worker;
 
 use crate::job::{Job, Outcome};
+use crate::probe::probe;
 use crate::registry::{bump, Registry};
 use crate::resize::Slot;
 use crate::sleep::Woken;
@@ -134,6 +135,16 @@ impl WorkerThread {
         self.registry.slot(self.idx)
     }
 
+    /// This worker's index in its pool.
+    pub(crate) fn index(&self) -> usize {
+        self.idx
+    }
+
+    /// Where this worker records the timing of the tasks it runs.
+    pub(crate) fn timing(&self) -> &crate::stats::SlotTiming {
+        &self.slot().stats.timing
+    }
+
     fn run(&self) {
         let reg = &*self.registry;
         loop {
@@ -172,9 +183,11 @@ impl WorkerThread {
             // Freed handle memory goes back to the system once unused for a
             // while; this worker may be the one to wake and see to it.
             let trim_at = self.trim_memory(parked_at);
+            probe!("park", reg.id, self.idx);
             let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), trim_at, &|| {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
+            probe!("wake", reg.id, self.idx);
             self.searching.set(woken == Woken::AsSearcher);
             let window = self.spin_ns.get();
             self.spin_ns.set(if now_ns() - parked_at < SHORT_SLEEP_NS {
@@ -289,7 +302,9 @@ impl WorkerThread {
         let outcome = if self.registry.is_cancelling() {
             job.cancel()
         } else {
-            st.running.store(true, crate::sync::Ordering::Relaxed);
+            // A count, not a flag: a task that waits may run others nested.
+            let depth = st.depth.load(crate::sync::Ordering::Relaxed);
+            st.depth.store(depth + 1, crate::sync::Ordering::Relaxed);
             let o = job.run(self);
             if self.registry.is_forked() {
                 // A child forked inside the job returned from it. This thread
@@ -297,7 +312,7 @@ impl WorkerThread {
                 // child as exit(0) would rather than run the parent's work.
                 std::process::exit(0);
             }
-            st.running.store(false, crate::sync::Ordering::Relaxed);
+            st.depth.store(depth, crate::sync::Ordering::Relaxed);
             o
         };
         match outcome {

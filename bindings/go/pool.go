@@ -244,6 +244,12 @@ type Stats struct {
 	Failed    uint64 // tasks that ran and returned non-zero
 	Cancelled uint64 // tasks that never ran: cancelled, or dropped by a cancel shutdown
 	Steals    uint64 // times a worker took work from another worker's deque
+
+	// Task timing (zero unless the pool times its tasks) and busy workers.
+	Busy      uint64        // worker threads inside a task now (running it or waiting in it)
+	Timed     uint64        // tasks timed: the count behind QueueWait and Run
+	QueueWait time.Duration // total time timed tasks waited from submission to start
+	Run       time.Duration // total time timed tasks ran
 }
 
 // Stats returns the pool's counters.
@@ -260,6 +266,8 @@ func (p *Pool) Stats() (Stats, error) {
 		Threads: uint64(s.threads), Queued: uint64(s.queued), Running: uint64(s.running),
 		Completed: uint64(s.completed), Failed: uint64(s.failed), Cancelled: uint64(s.cancelled),
 		Steals: uint64(s.steals),
+		Busy:   uint64(s.busy), Timed: uint64(s.timed),
+		QueueWait: time.Duration(s.queue_wait_ns), Run: time.Duration(s.run_ns),
 	}, err
 }
 

@@ -12,7 +12,7 @@ use crate::sync::deadline_after;
 /// Submits are still accepted (within `max_queued`); delayed tasks that fall
 /// due meanwhile are queued and wait too; a serial queue or keyed lane
 /// stops between two of its tasks. A task that waits, inside the pool, for
-/// a task still queued waits until the resume. bg_stats.reserved[3] is 1
+/// a task still queued waits until the resume. bg_stats.paused is 1
 /// while paused.
 ///
 /// Shutting a paused pool down resumes it first: a drain runs what is

@@ -25,6 +25,7 @@ pub mod task;
 pub mod options;
 pub mod pool;
 pub mod control;
+pub mod observe;
 pub mod default_pool;
 pub mod compose;
 pub mod version;

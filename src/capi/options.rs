@@ -1,6 +1,6 @@
 //! How a pool is built: bg_pool_options, read from C with its size checked.
 
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::Arc;
 
 use crate::capi::boundary;
@@ -38,6 +38,10 @@ pub struct bg_pool_options {
     pub on_thread_stop: bg_thread_hook,
     /// Passed to both hooks.
     pub hook_ctx: *mut c_void,
+    // Fields appended by later versions follow, each after its own comment.
+    /// Non-zero: time each task's queue wait and run (bg_pool_timing(),
+    /// bg_stats.queue_wait_ns and run_ns): three clock reads per task more.
+    pub timing: c_int,
 }
 
 /// Fills `options` with the defaults and sets its `struct_size`.
@@ -55,6 +59,7 @@ pub extern "C" fn bg_pool_options_init(options: *mut bg_pool_options) {
                 on_thread_start: None,
                 on_thread_stop: None,
                 hook_ctx: std::ptr::null_mut(),
+                timing: 0,
             };
         }
     })
@@ -95,6 +100,7 @@ pub(crate) fn read_options(o: *const bg_pool_options) -> Result<Config, bg_statu
     }
     cfg.stack_size = o.stack_size;
     cfg.max_queued = o.max_queued;
+    cfg.timing = o.timing != 0;
     let ctx = o.hook_ctx as usize;
     if let Some(h) = o.on_thread_start {
         // SAFETY (when called): the user's hook with the user's context, as documented.

@@ -26,7 +26,8 @@ pub use crate::capi::options::*;
 /// Functions: bg_pool_options_init(), bg_pool_new(), bg_pool_submit(),
 /// bg_pool_shutdown(), bg_pool_free(), bg_pool_set_threads(),
 /// bg_pool_threads(), bg_pool_stats(), bg_pool_set_error_handler(),
-/// bg_default_pool(), bg_current_pool().
+/// bg_pool_timing(), bg_pool_set_task_hooks(), bg_default_pool(),
+/// bg_current_pool().
 pub struct bg_pool {
     _private: [u8; 0],
 }
@@ -58,7 +59,8 @@ pub struct bg_stats {
     pub threads: u64,
     /// Tasks waiting in the queues (including cancelled ones not yet skipped).
     pub queued: u64,
-    /// Tasks running right now.
+    /// Tasks running right now (a worker that waits inside a task while
+    /// it helps by running another counts both).
     pub running: u64,
     /// Tasks that ran and returned 0.
     pub completed: u64,
@@ -68,13 +70,29 @@ pub struct bg_stats {
     pub cancelled: u64,
     /// Times a worker took work from another worker's deque.
     pub steals: u64,
-    /// Later counters, by index (zero where unused):
-    /// [2] tasks that expired: no worker took them by their start deadline
+    /// Reserved for the blocked-worker counters; zero.
+    pub reserved: [u64; 2],
+    /// Tasks that expired: no worker took them by their start deadline
     /// (bg_submit_options.deadline_ns), so they never ran and their drops ran
-    /// (not counted in `cancelled`); [3] 1 while the pool is paused
-    /// (bg_pool_pause()), else 0.
-    pub reserved: [u64; 9],
+    /// (not counted in `cancelled`).
+    pub expired: u64,
+    /// 1 while the pool is paused (bg_pool_pause()), else 0.
+    pub paused: u64,
+    /// Worker threads inside a task right now (running it, or waiting in it).
+    pub busy: u64,
+    /// Tasks timed, when the pool times its tasks (bg_pool_options.timing or
+    /// task hooks; zero otherwise): counted when they return.
+    pub timed: u64,
+    /// Total nanoseconds the timed tasks waited in the queue, from
+    /// submission to start (percentiles: bg_pool_timing()).
+    pub queue_wait_ns: u64,
+    /// Total nanoseconds the timed tasks ran.
+    pub run_ns: u64,
+    /// Reserved for later counters; zero.
+    pub reserved_end: [u64; 1],
 }
+
+const _: () = assert!(std::mem::size_of::<bg_stats>() == 16 * 8, "bg_stats keeps its size");
 
 /// What the error handler is told about a failure nobody waited for.
 #[repr(C)]
@@ -286,7 +304,14 @@ pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_
             failed: s.failed,
             cancelled: s.cancelled,
             steals: s.steals,
-            reserved: [0, 0, s.expired, s.paused, 0, 0, 0, 0, 0],
+            reserved: [0; 2],
+            expired: s.expired,
+            paused: s.paused,
+            busy: s.busy,
+            timed: s.timed,
+            queue_wait_ns: s.wait_ns,
+            run_ns: s.run_ns,
+            reserved_end: [0; 1],
         };
         put(out, v);
         BG_OK

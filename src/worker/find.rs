@@ -5,6 +5,7 @@ use crossbeam_deque::Steal;
 
 use super::WorkerThread;
 use crate::job::Job;
+use crate::probe::probe;
 use crate::registry::bump;
 
 /// Every 61st look for work starts at the injector, so work submitted from
@@ -96,6 +97,7 @@ impl WorkerThread {
                 match reg.slot(victim).stealer.steal_batch_and_pop(&self.deque) {
                     Steal::Success(j) => {
                         bump(&self.slot().stats.steals);
+                        probe!("steal", reg.id, self.idx, victim);
                         return Some(j);
                     }
                     Steal::Retry => retry = true,

@@ -113,6 +113,23 @@ TEST(Pool, SetThreadsResizesAndStatsCount) {
   EXPECT_THROW(pool.set_threads(0), bg::error);
 }
 
+TEST(Pool, TimingAndTaskHooks) {
+  bg::pool_options options;
+  options.threads = 2;
+  options.timing = true;
+  bg::pool pool(options);
+  static std::atomic<int> starts{0}, ends{0};
+  pool.set_task_hooks([](void *, const bg_task_info *) { ++starts; },
+                      [](void *, const bg_task_info *info) { ends += info->result == 0; }, nullptr);
+  for (int i = 0; i < 10; ++i) pool.submit([] {}).get();
+  EXPECT_TRUE(pool.shutdown());
+  const bg_timing timing = pool.timing();
+  EXPECT_EQ(timing.timed, 10u);
+  EXPECT_EQ(pool.stats().timed, 10u);
+  EXPECT_EQ(starts.load(), 10);
+  EXPECT_EQ(ends.load(), 10);
+}
+
 TEST(Pool, MovingAPoolMovesOwnership) {
   bg::pool a(1);
   bg_pool *const raw = a.c_pool();

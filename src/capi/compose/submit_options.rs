@@ -78,7 +78,7 @@ pub struct bg_submit_options {
     pub delay_ns: u64,
     /// A start deadline, in nanoseconds from now: a task no worker has taken
     /// by then never runs; its drop runs and its waiters get BG_EEXPIRED
-    /// (counted in bg_stats.reserved[2]). 0: none. Checked when a worker
+    /// (counted in bg_stats.expired). 0: none. Checked when a worker
     /// takes the task, wherever it waited first (a delay, a lane, a limiter).
     pub deadline_ns: u64,
     /// bg_priority.

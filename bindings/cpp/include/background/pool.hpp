@@ -192,6 +192,21 @@ class pool_ref {
     return submit_with(o, std::forward<F>(f), std::forward<Args>(args)...);
   }
 
+  /// Queue-wait and run-time totals, percentiles and histograms of the
+  /// pool's timed tasks (pool_options::timing, or task hooks set); zeros otherwise.
+  bg_timing timing() const {
+    bg_timing out{};
+    detail::check(bg_pool_timing(pool_, &out), "bg::pool::timing");
+    return out;
+  }
+
+  /// Hooks around each task, for a tracer (see bg_pool_set_task_hooks());
+  /// C functions so that they cost no allocation and cannot throw into the
+  /// pool. `ctx` must stay valid until the pool is shut down.
+  void set_task_hooks(bg_task_hook on_start, bg_task_hook on_end, void *ctx) const {
+    detail::check(bg_pool_set_task_hooks(pool_, on_start, on_end, ctx), "bg::pool::set_task_hooks");
+  }
+
   bg_pool *c_pool() const noexcept { return pool_; }
 
  protected:
@@ -230,6 +245,7 @@ struct pool_options {
   // (after its last task), with its index; an exception goes to the error handler.
   std::function<void(std::size_t)> on_thread_start;
   std::function<void(std::size_t)> on_thread_stop;
+  bool timing = false;  // time each task's queue wait and run (pool::timing())
 };
 
 /// What shutdown() does with tasks still queued.
@@ -255,6 +271,7 @@ class pool : public pool_ref {
     c.name_prefix = options.name.empty() ? nullptr : options.name.c_str();
     c.stack_size = options.stack_size;
     c.max_queued = options.max_queued;
+    c.timing = options.timing ? 1 : 0;
     if (options.on_thread_start || options.on_thread_stop) {
       hooks_ = std::make_unique<hooks>(hooks{options.on_thread_start, options.on_thread_stop});
       c.on_thread_start = &hooks::start;
