@@ -48,7 +48,8 @@ type hubState struct {
 	file *os.File // the eventfd, read through the poller
 
 	mu    sync.Mutex
-	tasks []*Task                // Go tasks completed while watched
+	tasks []*Task                 // Go tasks completed while watched
+	chans []chan struct{}         // channels to close (a group's idle)
 	cells map[*C.bg_go_cell]*Task // watched C tasks
 }
 
@@ -80,11 +81,14 @@ func (h *hubState) run() {
 			time.Sleep(time.Millisecond)
 		}
 		h.mu.Lock()
-		tasks := h.tasks
-		h.tasks = nil
+		tasks, chans := h.tasks, h.chans
+		h.tasks, h.chans = nil, nil
 		h.mu.Unlock()
 		for _, t := range tasks {
 			t.closeDone()
+		}
+		for _, ch := range chans {
+			close(ch)
 		}
 		for c := C.bg_go_hub_take(); c != nil; {
 			next := c.next
@@ -105,7 +109,18 @@ func (h *hubState) run() {
 func (h *hubState) post(t *Task) {
 	h.mu.Lock()
 	h.tasks = append(h.tasks, t)
-	first := len(h.tasks) == 1
+	first := len(h.tasks)+len(h.chans) == 1
+	h.mu.Unlock()
+	if first {
+		C.bg_go_hub_signal()
+	}
+}
+
+// postClose has the hub close ch, which a goroutine is parked on.
+func (h *hubState) postClose(ch chan struct{}) {
+	h.mu.Lock()
+	h.chans = append(h.chans, ch)
+	first := len(h.tasks)+len(h.chans) == 1
 	h.mu.Unlock()
 	if first {
 		C.bg_go_hub_signal()

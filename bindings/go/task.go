@@ -39,8 +39,8 @@ type taskRef struct {
 	mu      sync.Mutex
 	p       *C.bg_task
 	cell    *C.bg_go_cell // a C task's cell: the Go Task's reference
-	failed  error // the Go function's error or panic
-	read    bool  // a Wait returned the outcome
+	failed  error         // the Go function's error or panic
+	read    bool          // a Wait returned the outcome
 	onError func(error)
 }
 
@@ -243,12 +243,14 @@ func (t *Task) settle() error {
 
 // goJob runs a Go closure submitted with a handle.
 type goJob struct {
-	t   *Task
-	ref *taskRef
-	fn  func() error
+	t    *Task
+	ref  *taskRef
+	fn   func() error
+	room *room // the pool's, to signal SubmitWait's waiters; or nil
 }
 
 func (j *goJob) run() int {
+	j.room.made()
 	err := call(j.fn)
 	if err != nil {
 		j.ref.fail(err)
@@ -262,7 +264,10 @@ func (j *goJob) run() int {
 	return 0
 }
 
-func (j *goJob) drop() { j.t.complete() }
+func (j *goJob) drop() {
+	j.room.made()
+	j.t.complete()
+}
 
 // Submit runs f on the current pool (see Default) and returns its handle.
 func Submit(f func()) *Task { return ambient.Submit(f) }
@@ -277,7 +282,7 @@ func (p *Pool) Submit(f func()) *Task {
 }
 
 func (p *Pool) submit(fn func() error) *Task {
-	return submitTask(fn, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+	return submitTaskTo(&p.core.room, fn, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
 		err = p.core.use(func(ptr *C.bg_pool) error {
 			s = C.bg_go_submit(ptr, h, 1)
 			return statusError(s.status)
@@ -289,9 +294,14 @@ func (p *Pool) submit(fn func() error) *Task {
 // submitTask hands fn, as a handle, to submit (which queues it somewhere)
 // and returns its Task; a refused task is done with the refusal.
 func submitTask(fn func() error, onError func(error), submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
+	return submitTaskTo(nil, fn, onError, submit)
+}
+
+// submitTaskTo is submitTask whose job signals r when it leaves the queue.
+func submitTaskTo(r *room, fn func() error, onError func(error), submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
 	t := newTask()
 	ref := &taskRef{onError: onError}
-	h := newHandle(&goJob{t: t, ref: ref, fn: fn})
+	h := newHandle(&goJob{t: t, ref: ref, fn: fn, room: r})
 	s, err := submit(C.uintptr_t(h))
 	if err != nil {
 		forgetHandle(h)
