@@ -44,3 +44,29 @@ func BenchmarkRTCDriver(b *testing.B) {
 		b.Fatalf("%d of %d ran", n, b.N)
 	}
 }
+
+// Go(f).Wait in batches of 1024: throughput with a handle per task.
+func BenchmarkGoWaitBatch(b *testing.B) {
+	ctx := context.Background()
+	futs := make([]*background.Future[int], 0, 1024)
+	for i := 0; i < b.N; i++ {
+		futs = append(futs, background.Go(func() (int, error) { return 0, nil }))
+		if len(futs) == cap(futs) || i == b.N-1 {
+			for _, f := range futs {
+				if _, err := f.Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			futs = futs[:0]
+		}
+	}
+}
+
+// The C driver's fire and forget of the same empty C task as SpawnC.
+func BenchmarkCDriverSpawn(b *testing.B) {
+	p := background.Default().C()
+	b.ResetTimer()
+	if n := testc.Spawns(p, b.N); n != b.N {
+		b.Fatalf("%d of %d accepted", n, b.N)
+	}
+}
