@@ -186,7 +186,7 @@ func (c *batchCore) end() {
 		t.ran = true // all ran, all returned nil
 	}
 	// Otherwise some never ran and none failed: settle asks the library why.
-	close(t.done)
+	t.complete()
 }
 
 func slicesContain(s []bool, v bool) bool {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Go binding's benchmarks COUNT times (default 5) and prints the
 # median ns per task of each, and its ratio to `go f()` + WaitGroup for the
-# same task size (the numbers bindings/go/README.md reports). Each round runs
+# same task size (the numbers bindings/go/README.md reports), and the
+# one-at-a-time round trips (BenchmarkRT*) against go f() + a channel and
+# against a C driver's bg_pool_submit + bg_wait. Each round runs
 # every benchmark once, so that a change in the machine's load during the
 # run falls on all of them alike.
 set -euo pipefail
@@ -31,5 +33,13 @@ END {
 		if (base == "") base = med["BenchmarkGoroutineWaitGroup/empty"]
 		printf "%-36s %12.1f %9.2fx\n", name, med[name], med[name] / base
 	}
+	# One-at-a-time round trips against go f() + a channel and the C driver.
+	ch = med["BenchmarkRTGoroutineChan"]; c = med["BenchmarkRTCDriver"]; cs = med["BenchmarkCDriverSpawn"]
+	if (ch != "" && c != "") {
+		printf "ratio Go(f).Wait one at a time / go f()+chan      %6.2fx (goal <= 3)\n", med["BenchmarkRTGoWait"] / ch
+		printf "ratio Go(f).Wait one at a time / C round trip     %6.2fx (goal <= 2)\n", med["BenchmarkRTGoWait"] / c
+		printf "ratio SubmitC+Wait one at a time / C round trip   %6.2fx (goal <= 1.5)\n", med["BenchmarkRTSubmitCWait"] / c
+	}
+	if (cs != "") printf "ratio SpawnC / C driver bg_spawn                   %6.2fx\n", med["BenchmarkPoolSpawnC"] / cs
 }' | sort
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

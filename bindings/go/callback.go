@@ -38,15 +38,3 @@ func bgGoDrop(h C.uintptr_t) {
 	}()
 	takeHandle(cgo.Handle(h)).drop()
 }
-
-// bgGoNotify tells the Go task behind h that its C function has returned.
-//
-//export bgGoNotify
-func bgGoNotify(h C.uintptr_t) {
-	defer func() {
-		if r := recover(); r != nil {
-			log.Printf("background: internal error in a notify trampoline: %v", r)
-		}
-	}()
-	takeHandle(cgo.Handle(h)).run()
-}

@@ -5,14 +5,6 @@ import "C"
 
 import "unsafe"
 
-// cJob is told when a C task's function has returned (run) or that it
-// never will (drop). What the function returned stays in the library until
-// the task is settled.
-type cJob struct{ t *Task }
-
-func (j cJob) run() int { close(j.t.done); return 0 }
-func (j cJob) drop()    { close(j.t.done) }
-
 // SubmitC runs the C function fn(arg) on the current pool (see Default) (see Pool.SubmitC).
 func SubmitC(fn, arg, drop unsafe.Pointer) *Task { return ambient.SubmitC(fn, arg, drop) }
 
@@ -29,24 +21,25 @@ func SpawnC(fn, arg, drop unsafe.Pointer) error { return ambient.SpawnC(fn, arg,
 // (or nil): C keeps it after this call returns, which cgo forbids for Go
 // memory. If the pool refuses the task, arg stays the caller's.
 //
-// Only the completion crosses into Go, once, so that Wait can wait on a
-// channel; SpawnC does not enter Go at all.
+// Nothing of it enters Go: fn's end is marked in C memory that Wait polls
+// briefly and, once it parks, a C-side signal to this package's hub (see
+// hub.go) closes its channel. SpawnC does not enter Go at all.
 func (p *Pool) SubmitC(fn, arg, drop unsafe.Pointer) *Task {
 	if fn == nil {
 		return failedTask(ErrInvalid)
 	}
-	t := newTask()
-	h := newHandle(cJob{t})
-	var s C.bg_go_submitted
+	var s C.bg_go_submitted_c
 	err := p.core.use(func(ptr *C.bg_pool) error {
-		s = C.bg_go_submit_c(ptr, C.bg_fn(fn), arg, C.bg_drop_fn(drop), C.uintptr_t(h))
+		s = C.bg_go_submit_c(ptr, C.bg_fn(fn), arg, C.bg_drop_fn(drop))
 		return statusError(s.status)
 	})
 	if err != nil {
-		forgetHandle(h)
 		return failedTask(err)
 	}
-	t.attach(&taskRef{}, s.task)
+	t := newTask()
+	t.cell = s.cell
+	t.state = cellState(s.cell)
+	t.attach(&taskRef{cell: s.cell}, s.task)
 	return t
 }
 

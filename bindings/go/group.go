@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 )
@@ -27,9 +28,18 @@ type Group struct {
 // group, and the outcome, kept in Go so that Wait waits on a channel.
 type groupCore struct {
 	ptr    *C.bg_group
-	cancel context.CancelFunc // nil unless made by GroupWithContext
+	cancel context.CancelCauseFunc // nil unless made by GroupWithContext
+
+	// cmu orders bg_group_cancel (from a failing task) before the cleanup's
+	// bg_group_free; freed is set by the latter.
+	cmu   sync.Mutex
+	freed bool
+
+	// sem holds a slot per running task when SetLimit set a limit.
+	sem chan struct{}
 
 	mu      sync.Mutex
+	waiting bool // a Wait is parked on idle: close it through the hub
 	pending int
 	idle    chan struct{} // closed while pending == 0
 	err     error         // the first error
@@ -58,16 +68,16 @@ func (p *Pool) GroupWithContext(ctx context.Context) (*Group, context.Context, e
 	if ctx == nil {
 		return nil, nil, errNilContext
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
 	g, err := p.newGroup(C.BG_GROUP_CANCEL_ON_ERROR, cancel)
 	if err != nil {
-		cancel()
+		cancel(err)
 		return nil, nil, err
 	}
 	return g, ctx, nil
 }
 
-func (p *Pool) newGroup(flags C.uint32_t, cancel context.CancelFunc) (*Group, error) {
+func (p *Pool) newGroup(flags C.uint32_t, cancel context.CancelCauseFunc) (*Group, error) {
 	var ptr *C.bg_group
 	err := p.core.use(func(pp *C.bg_pool) error {
 		pp, err := p.core.cptr(pp)
@@ -84,7 +94,7 @@ func (p *Pool) newGroup(flags C.uint32_t, cancel context.CancelFunc) (*Group, er
 	return g, nil
 }
 
-func newGroupCore(ptr *C.bg_group, cancel context.CancelFunc) *groupCore {
+func newGroupCore(ptr *C.bg_group, cancel context.CancelCauseFunc) *groupCore {
 	idle := make(chan struct{})
 	close(idle)
 	return &groupCore{ptr: ptr, cancel: cancel, idle: idle}
@@ -116,24 +126,70 @@ func (g *Group) c() *groupCore {
 
 // Go runs f on the group's pool as a member of the group. If the group
 // refuses it (cancelled, or its pool shut down or full) f never runs and the
-// refusal is recorded as the group's error if it has none yet.
+// refusal is recorded as the group's error if it has none yet. With a limit
+// (SetLimit), Go first blocks until a slot is free, as errgroup's does.
 func (g *Group) Go(f func() error) {
 	c := g.c()
-	if f == nil {
-		c.fail(ErrInvalid)
+	if c.sem != nil {
+		c.sem <- struct{}{}
+	}
+	g.submit(c, f)
+}
+
+// TryGo runs f as Go does only if the group is below its limit (SetLimit)
+// and reports whether it did: false if the limit is reached (f is not
+// run), or if the group refused f (its error then records why, as in Go).
+func (g *Group) TryGo(f func() error) bool {
+	c := g.c()
+	if c.sem != nil {
+		select {
+		case c.sem <- struct{}{}:
+		default:
+			return false
+		}
+	}
+	return g.submit(c, f)
+}
+
+// SetLimit bounds the group's tasks in flight (queued or running) to n; a
+// negative n removes the bound. As in errgroup, it panics if tasks of the
+// group are in flight; n == 0 makes Go block for ever and TryGo fail.
+func (g *Group) SetLimit(n int) {
+	c := g.c()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending != 0 {
+		panic(fmt.Errorf("background: modify limit while %v tasks in the group are still in flight", c.pending))
+	}
+	if n < 0 {
+		c.sem = nil
 		return
 	}
+	c.sem = make(chan struct{}, n)
+}
+
+// submit hands f to the library; a slot of sem, if any, is already taken.
+func (g *Group) submit(c *groupCore, f func() error) bool {
+	if f == nil {
+		c.fail(ErrInvalid)
+		c.release()
+		return false
+	}
 	if c.ptr == nil { // the zero Group could not make its library group
-		return
+		c.release()
+		return false
 	}
 	c.add()
 	h := newHandle(&groupJob{g: c, fn: f})
-	if s := C.bg_go_group_submit(c.ptr, C.uintptr_t(h)); s.status != C.BG_OK {
+	s := C.bg_go_group_submit(c.ptr, C.uintptr_t(h))
+	runtime.KeepAlive(g) // the cleanup must not free the group during the call
+	if s.status != C.BG_OK {
 		forgetHandle(h)
 		c.fail(Status(s.status))
 		c.finish()
+		return false
 	}
-	runtime.KeepAlive(g) // the cleanup must not free the group during the call
+	return true
 }
 
 // Wait waits until every task given to Go so far has ended and returns the
@@ -149,18 +205,22 @@ func (g *Group) Wait() error {
 	}
 	c.mu.Lock()
 	idle := c.idle
+	if c.pending != 0 && hub.start() {
+		c.waiting = true // the last task closes idle through the hub
+	}
 	c.mu.Unlock()
 	<-idle
 	runtime.KeepAlive(g)
-	if c.cancel != nil {
-		c.cancel()
-	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil && c.dropped {
-		return ErrCancelled
+	err := c.err
+	if err == nil && c.dropped {
+		err = ErrCancelled
 	}
-	return c.err
+	c.mu.Unlock()
+	if c.cancel != nil {
+		c.cancel(err) // the cause is the first error, as errgroup's
+	}
+	return err
 }
 
 // Cancel cancels the group: its tasks that have not started never run,
@@ -168,17 +228,36 @@ func (g *Group) Wait() error {
 // Running tasks finish.
 func (g *Group) Cancel() {
 	c := g.c()
-	if c.ptr != nil {
-		C.bg_group_cancel(c.ptr)
-	}
+	c.cancelC()
 	runtime.KeepAlive(g)
 	if c.cancel != nil {
-		c.cancel()
+		c.cancel(context.Canceled)
+	}
+}
+
+// cancelC cancels the library's group unless the cleanup has freed it.
+func (c *groupCore) cancelC() {
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	if c.ptr != nil && !c.freed {
+		C.bg_group_cancel(c.ptr)
 	}
 }
 
 // free frees the library's group; its tasks do not need it.
-func (c *groupCore) free() { C.bg_group_free(c.ptr) }
+func (c *groupCore) free() {
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	c.freed = true
+	C.bg_group_free(c.ptr)
+}
+
+// release frees a task's slot (SetLimit).
+func (c *groupCore) release() {
+	if c.sem != nil {
+		<-c.sem
+	}
+}
 
 func (c *groupCore) add() {
 	c.mu.Lock()
@@ -194,7 +273,12 @@ func (c *groupCore) finish() {
 	defer c.mu.Unlock()
 	c.pending--
 	if c.pending == 0 {
-		close(c.idle)
+		if c.waiting {
+			c.waiting = false
+			hub.postClose(c.idle)
+		} else {
+			close(c.idle)
+		}
 	}
 }
 
@@ -207,7 +291,10 @@ func (c *groupCore) fail(err error) {
 	}
 	c.mu.Unlock()
 	if first && c.cancel != nil {
-		c.cancel()
+		// The library's group first, so that no Go call gets a task in
+		// once the context says the group has failed.
+		c.cancelC()
+		c.cancel(err)
 	}
 }
 
@@ -222,6 +309,7 @@ func (j *groupJob) run() int {
 	if err != nil {
 		j.g.fail(err)
 	}
+	j.g.release()
 	j.g.finish()
 	if err != nil {
 		return failedCode // the library cancels a cancel-on-error group on it
@@ -233,5 +321,6 @@ func (j *groupJob) drop() {
 	j.g.mu.Lock()
 	j.g.dropped = true
 	j.g.mu.Unlock()
+	j.g.release()
 	j.g.finish()
 }

@@ -22,8 +22,13 @@ type Options struct {
 	// StackSize is each worker's stack size in bytes; 0 means the system default.
 	StackSize int
 	// MaxQueued makes submissions fail with ErrFull once this many tasks are
-	// queued (back-pressure); 0 means no bound.
+	// queued (back-pressure); 0 means no bound. SubmitWait waits for room
+	// instead. (A task submitted but not yet taken by an idle worker counts
+	// as queued.)
 	MaxQueued int
+	// MaxWaiting bounds the callers waiting in SubmitWait; beyond it
+	// SubmitWait returns ErrFull at once. 0 means no bound.
+	MaxWaiting int
 	// ErrorHandler receives the failures of this pool's spawned tasks; nil
 	// means the package's handler (see SetErrorHandler).
 	ErrorHandler func(error)
@@ -65,6 +70,9 @@ type poolCore struct {
 	isDefault bool
 	ambient   bool // the package-level functions' pool: see ambient
 	onError   func(error)
+
+	maxWaiting int
+	room       room // SubmitWait's waiters and their signal
 }
 
 var defaultPool = &Pool{core: &poolCore{isDefault: true}}
@@ -87,7 +95,7 @@ func Default() *Pool { return defaultPool }
 
 // NewPool starts a pool with its own threads.
 func NewPool(opts Options) (*Pool, error) {
-	if opts.Threads < 0 || opts.StackSize < 0 || opts.MaxQueued < 0 {
+	if opts.Threads < 0 || opts.StackSize < 0 || opts.MaxQueued < 0 || opts.MaxWaiting < 0 {
 		return nil, ErrInvalid
 	}
 	var copts C.bg_pool_options
@@ -104,7 +112,7 @@ func NewPool(opts Options) (*Pool, error) {
 	if st := C.bg_pool_new(&copts, &ptr); st != C.BG_OK {
 		return nil, Status(st)
 	}
-	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler}
+	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler, maxWaiting: opts.MaxWaiting}
 	p := &Pool{core: core}
 	// The backstop must not block the runtime's cleanup goroutine on a drain.
 	p.cleanup = addCleanup(p, func(c *poolCore) { go c.free() }, core)

@@ -1,4 +1,6 @@
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "shim.h"
 #include "_cgo_export.h"
@@ -54,51 +56,95 @@ bg_status bg_go_batch_add(bg_batch *batch, uintptr_t handle) {
     return bg_batch_add(batch, go_run, (void *)handle, go_drop);
 }
 
-/* A C task whose completion a Go task waits for. */
-typedef struct {
-    bg_fn fn;
-    void *arg;
-    bg_drop_fn drop;
-    uintptr_t handle;
-} c_task;
+/* The hub's eventfd and its list of watched cells that completed. */
+static int hub_fd = -1;
+static bg_go_cell *hub_head;
+
+int bg_go_hub_init(void) {
+    if (hub_fd < 0) {
+        hub_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+    return hub_fd;
+}
+
+void bg_go_hub_signal(void) {
+    uint64_t one = 1;
+    /* EAGAIN (counter full) still leaves it readable: nothing is lost. */
+    ssize_t n = write(hub_fd, &one, sizeof one);
+    (void)n;
+}
+
+bg_go_cell *bg_go_hub_take(void) {
+    return __atomic_exchange_n(&hub_head, NULL, __ATOMIC_ACQ_REL);
+}
+
+/* Pushes a cell; the push onto an empty list signals (the hub drains the
+ * whole list after each read, so one signal per non-empty spell is enough). */
+static void hub_push(bg_go_cell *c) {
+    bg_go_cell *old = __atomic_load_n(&hub_head, __ATOMIC_RELAXED);
+    do {
+        c->next = old;
+    } while (!__atomic_compare_exchange_n(&hub_head, &old, c, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    if (old == NULL) {
+        bg_go_hub_signal();
+    }
+}
+
+void bg_go_cell_release(bg_go_cell *c) {
+    if (c != NULL && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        free(c);
+    }
+}
+
+/* The task's side is over: mark the cell done; a watched cell goes to the
+ * hub with the task's reference, which the hub drops once it has woken the
+ * waiter. A watched cell implies bg_go_hub_init() succeeded. */
+static void cell_complete(bg_go_cell *c) {
+    uint32_t old = __atomic_exchange_n(&c->state, (uint32_t)BG_GO_DONE, __ATOMIC_ACQ_REL);
+    if (old == BG_GO_WATCHED) {
+        hub_push(c);
+    } else {
+        bg_go_cell_release(c);
+    }
+}
 
 static int c_run(void *p) {
-    c_task t = *(c_task *)p;
-    free(p);
-    int code = t.fn(t.arg);
-    bgGoNotify(t.handle);
+    bg_go_cell *c = p;
+    int code = c->fn(c->arg);
+    cell_complete(c);
     return code;
 }
 
 static void c_drop(void *p) {
-    c_task t = *(c_task *)p;
-    free(p);
-    if (t.drop != NULL) {
-        t.drop(t.arg);
+    bg_go_cell *c = p;
+    if (c->drop != NULL) {
+        c->drop(c->arg);
     }
-    bgGoDrop(t.handle);
+    cell_complete(c);
 }
 
-bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop, uintptr_t handle) {
-    bg_go_submitted s = {BG_EINVAL, NULL};
+bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop) {
+    bg_go_submitted_c s = {BG_EINVAL, NULL, NULL};
     if (fn == NULL) {
         return s;
     }
     s.status = BG_ENOMEM;
     pool = pool_or_default(pool);
-    c_task *t = malloc(sizeof *t);
-    if (pool == NULL || t == NULL) {
-        free(t);
+    bg_go_cell *c = calloc(1, sizeof *c);
+    if (pool == NULL || c == NULL) {
+        free(c);
         return s;
     }
-    t->fn = fn;
-    t->arg = arg;
-    t->drop = drop;
-    t->handle = handle;
-    s.status = bg_pool_submit(pool, c_run, t, c_drop, &s.task);
+    c->refs = 2;
+    c->fn = fn;
+    c->arg = arg;
+    c->drop = drop;
+    s.status = bg_pool_submit(pool, c_run, c, c_drop, &s.task);
     if (s.status != BG_OK) {
-        free(t); /* refused: nothing ran, arg stays the caller's */
+        free(c); /* refused: nothing ran, arg stays the caller's */
+        return s;
     }
+    s.cell = c;
     return s;
 }
 

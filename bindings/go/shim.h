@@ -27,9 +27,43 @@ typedef struct {
 /* Submits the Go job behind `handle`; with want_task == 0 no handle is made. */
 bg_go_submitted bg_go_submit(bg_pool *pool, uintptr_t handle, int want_task);
 
-/* Submits the C task fn(arg) (drop may be NULL) with a handle; once fn has
- * returned, the Go task behind `handle` is told. fn itself never enters Go. */
-bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop, uintptr_t handle);
+/* Completion states of a task's cell (bg_go_cell.state, and Task.gostate in Go). */
+enum { BG_GO_PENDING = 0, BG_GO_WATCHED = 1, BG_GO_DONE = 2 };
+
+/* What a Go waiter watches for a C task: C sets state to BG_GO_DONE when fn
+ * has returned (or was dropped) without entering Go; if a Go waiter had
+ * marked it BG_GO_WATCHED, C queues the cell to the hub and signals the
+ * hub's eventfd instead, and the hub's goroutine wakes the waiter from an
+ * ordinary P (see hub.go for why not from a cgo callback). Two references:
+ * the task's (run or drop) and the Go Task's. */
+typedef struct bg_go_cell {
+    uint32_t state;
+    uint32_t refs;
+    struct bg_go_cell *next; /* in the hub's list */
+    bg_fn fn;
+    void *arg;
+    bg_drop_fn drop;
+} bg_go_cell;
+
+/* A status, a handle and the cell a Go waiter watches. */
+typedef struct {
+    bg_status status;
+    bg_task *task;
+    bg_go_cell *cell;
+} bg_go_submitted_c;
+
+/* Submits the C task fn(arg) (drop may be NULL) with a handle and a cell.
+ * Nothing of it enters Go. */
+bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop);
+
+/* Drops the Go Task's reference to a cell. */
+void bg_go_cell_release(bg_go_cell *cell);
+
+/* The hub: an eventfd (non-blocking; -1 if none could be made) the Go side
+ * reads through its poller, and the list of watched cells that completed. */
+int bg_go_hub_init(void);
+void bg_go_hub_signal(void);
+bg_go_cell *bg_go_hub_take(void);
 
 /* Fire-and-forget C task: nothing of Go is involved at all. */
 bg_status bg_go_spawn_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop);

@@ -50,7 +50,10 @@ type spawnJob struct {
 
 func (j *spawnJob) run() int {
 	if err := call(j.fn); err != nil {
-		report(j.onError, err)
+		// The handler runs once the task has ended, as ants' PanicHandler
+		// runs after its worker stopped counting as running: it is not this
+		// task's work, and a slow handler must not hold a pool thread.
+		go report(j.onError, err)
 		return failedCode
 	}
 	return 0

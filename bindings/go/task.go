@@ -7,13 +7,20 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Task is a handle to one submitted task: wait for it, watch its Done
 // channel, or cancel it before it starts. Its methods are safe for
 // concurrent use.
 type Task struct {
-	done chan struct{}
+	done   chan struct{}
+	closed atomic.Bool // done is closed
+	// state is stPending, stWatched or stDone (hub.go): &gostate for a Go
+	// task, the C cell's word for a C task (cell != nil).
+	state   *uint32
+	gostate uint32
+	cell    *C.bg_go_cell
 
 	// Written by the trampoline before done is closed, read after.
 	ran     bool  // the Go closure ran and outcome is its error
@@ -31,8 +38,9 @@ type Task struct {
 type taskRef struct {
 	mu      sync.Mutex
 	p       *C.bg_task
-	failed  error // the Go function's error or panic
-	read    bool  // a Wait returned the outcome
+	cell    *C.bg_go_cell // a C task's cell: the Go Task's reference
+	failed  error         // the Go function's error or panic
+	read    bool          // a Wait returned the outcome
 	onError func(error)
 }
 
@@ -58,6 +66,15 @@ func (r *taskRef) take() *C.bg_task {
 	return p
 }
 
+// dropCell drops the Go side's reference to a C task's cell, once.
+func (r *taskRef) dropCell() {
+	r.mu.Lock()
+	c := r.cell
+	r.cell = nil
+	r.mu.Unlock()
+	C.bg_go_cell_release(c) // NULL: nothing
+}
+
 // release is the cleanup of a Task nobody holds any more: it lets go of the
 // handle, and hands a failure that no Wait returned to the error handler
 // (the task has run: its job kept the Task reachable until then).
@@ -65,6 +82,7 @@ func (r *taskRef) release() {
 	if p := r.take(); p != nil {
 		C.bg_task_release(p)
 	}
+	r.dropCell()
 	r.mu.Lock()
 	err := r.failed
 	if r.read {
@@ -77,14 +95,17 @@ func (r *taskRef) release() {
 }
 
 func newTask() *Task {
-	return &Task{done: make(chan struct{})}
+	t := &Task{done: make(chan struct{})}
+	t.state = &t.gostate
+	return t
 }
 
 // failedTask is a task that was refused: it is done, with err.
 func failedTask(err error) *Task {
 	t := newTask()
 	t.settled, t.err = true, err
-	close(t.done)
+	t.gostate = stDone
+	t.closeDone()
 	return t
 }
 
@@ -101,7 +122,10 @@ func (t *Task) attach(ref *taskRef, p *C.bg_task) {
 
 // Done returns a channel that is closed when the task has ended: it ran,
 // was cancelled, or its pool dropped it.
-func (t *Task) Done() <-chan struct{} { return t.done }
+func (t *Task) Done() <-chan struct{} {
+	t.watch()
+	return t.done
+}
 
 // Cancel stops the task if it has not started; it then never runs and its
 // waiters get ErrCancelled. It reports whether this call cancelled it: false
@@ -137,18 +161,20 @@ func (t *Task) wait(ctx context.Context) (error, bool) {
 	if ctx == nil {
 		return errNilContext, false
 	}
-	select {
-	case <-t.done:
+	if t.isDone() {
 		return t.settle(), true
-	default:
 	}
 	if C.bg_current_pool() != nil { // a task of some pool holds this thread: help
 		if err := t.helpWait(ctx); err != nil {
 			return err, false
 		}
-		<-t.done // closed by the trampoline before the library ends the task
+		// The trampoline (or C's cell) marked it done before the library ended it.
 		return t.settle(), true
 	}
+	if t.spin() {
+		return t.settle(), true
+	}
+	t.watch()
 	select {
 	case <-t.done:
 		return t.settle(), true
@@ -192,6 +218,7 @@ func (t *Task) settle() error {
 		return t.err
 	}
 	t.settled = true
+	t.closeDone() // for Done's callers: it has ended
 	t.ref.mu.Lock()
 	t.ref.read = true
 	t.ref.mu.Unlock()
@@ -202,6 +229,7 @@ func (t *Task) settle() error {
 		return t.err
 	}
 	w := C.bg_go_settle(p)
+	t.ref.dropCell()
 	switch w.status {
 	case C.BG_OK:
 		t.err = nil
@@ -215,26 +243,31 @@ func (t *Task) settle() error {
 
 // goJob runs a Go closure submitted with a handle.
 type goJob struct {
-	t   *Task
-	ref *taskRef
-	fn  func() error
+	t    *Task
+	ref  *taskRef
+	fn   func() error
+	room *room // the pool's, to signal SubmitWait's waiters; or nil
 }
 
 func (j *goJob) run() int {
+	j.room.made()
 	err := call(j.fn)
 	if err != nil {
 		j.ref.fail(err)
 	}
 	j.t.outcome = err
 	j.t.ran = true
-	close(j.t.done)
+	j.t.complete()
 	if err != nil {
 		return failedCode
 	}
 	return 0
 }
 
-func (j *goJob) drop() { close(j.t.done) }
+func (j *goJob) drop() {
+	j.room.made()
+	j.t.complete()
+}
 
 // Submit runs f on the current pool (see Default) and returns its handle.
 func Submit(f func()) *Task { return ambient.Submit(f) }
@@ -249,7 +282,7 @@ func (p *Pool) Submit(f func()) *Task {
 }
 
 func (p *Pool) submit(fn func() error) *Task {
-	return submitTask(fn, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
+	return submitTaskTo(&p.core.room, fn, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
 		err = p.core.use(func(ptr *C.bg_pool) error {
 			s = C.bg_go_submit(ptr, h, 1)
 			return statusError(s.status)
@@ -261,9 +294,14 @@ func (p *Pool) submit(fn func() error) *Task {
 // submitTask hands fn, as a handle, to submit (which queues it somewhere)
 // and returns its Task; a refused task is done with the refusal.
 func submitTask(fn func() error, onError func(error), submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
+	return submitTaskTo(nil, fn, onError, submit)
+}
+
+// submitTaskTo is submitTask whose job signals r when it leaves the queue.
+func submitTaskTo(r *room, fn func() error, onError func(error), submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
 	t := newTask()
 	ref := &taskRef{onError: onError}
-	h := newHandle(&goJob{t: t, ref: ref, fn: fn})
+	h := newHandle(&goJob{t: t, ref: ref, fn: fn, room: r})
 	s, err := submit(C.uintptr_t(h))
 	if err != nil {
 		forgetHandle(h)

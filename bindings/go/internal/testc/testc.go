@@ -59,6 +59,39 @@ static int submit_from_c(void *pool, int n) {
 	return ok;
 }
 
+// The C driver the benchmarks compare against: n round trips of an empty
+// task, each submitted with a handle and waited for (bg_pool_submit +
+// bg_wait + bg_task_release) from this (non-worker) thread.
+static int c_round_trips(void *pool, int n) {
+	int ok = 0;
+	for (int i = 0; i < n; i++) {
+		bg_task *t = NULL;
+		if (bg_pool_submit((bg_pool *)pool, nop, NULL, NULL, &t) != BG_OK) {
+			continue;
+		}
+		if (bg_wait(t, NULL) == BG_OK) {
+			ok++;
+		}
+		bg_task_release(t);
+	}
+	return ok;
+}
+
+// The C driver's fire and forget: n count_run(1) tasks without handles, then
+// a spin until all of them have run.
+static int c_spawns(void *pool, int n) {
+	long before = atomic_load(&runs);
+	int ok = 0;
+	for (int i = 0; i < n; i++) {
+		if (bg_pool_submit((bg_pool *)pool, count_run, (void *)(intptr_t)1, NULL, NULL) == BG_OK) {
+			ok++;
+		}
+	}
+	while (atomic_load(&runs) - before < ok) {
+	}
+	return ok;
+}
+
 static void *fn_count_run(void) { return (void *)count_run; }
 static void *fn_fail_with(void) { return (void *)fail_with; }
 static void *fn_count_drop(void) { return (void *)count_drop; }
@@ -107,6 +140,14 @@ func OpenGate(g unsafe.Pointer) { C.open_gate(g) }
 // SubmitFromC has C code submit n CountRun(1) tasks to pool (a bg_pool *)
 // and wait for them; it returns how many ran.
 func SubmitFromC(pool unsafe.Pointer, n int) int { return int(C.submit_from_c(pool, C.int(n))) }
+
+// RoundTrips has C code do n one-at-a-time round trips of an empty task on
+// pool (submit with a handle, bg_wait, release); it returns how many ran.
+func RoundTrips(pool unsafe.Pointer, n int) int { return int(C.c_round_trips(pool, C.int(n))) }
+
+// Spawns has C code spawn n CountRun(1) tasks on pool and spin until they
+// have run; it returns how many were accepted.
+func Spawns(pool unsafe.Pointer, n int) int { return int(C.c_spawns(pool, C.int(n))) }
 
 // Free frees C memory from NewGate.
 func Free(p unsafe.Pointer) { C.free(p) }
