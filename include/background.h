@@ -108,6 +108,25 @@ typedef enum {
 } bg_status;
 
 /**
+ * How much priority a pool's threads give the rest of the process.
+ */
+typedef enum {
+    /**
+     * The priority of the thread that created the pool (today's behaviour).
+     */
+    BG_QOS_DEFAULT = 0,
+    /**
+     * Nice +10 and the lowest best-effort I/O priority.
+     */
+    BG_QOS_UTILITY = 1,
+    /**
+     * Nice 19 and the lowest best-effort I/O priority: the foreground
+     * keeps its latency while the pool computes (see the README).
+     */
+    BG_QOS_BACKGROUND = 2,
+} bg_qos;
+
+/**
  * Flags for bg_wait_ex().
  */
 typedef enum {
@@ -327,6 +346,18 @@ typedef struct {
      * Passed to both hooks.
      */
     void *hook_ctx;
+    /**
+     * The most threads the pool runs at once, workers plus spare threads
+     * started while workers are blocked in the kernel inside a task (see
+     * "Blocking tasks" in the README). 0 means the default: 4 per worker,
+     * at least 256, at most 1024. Equal to `threads`: no spares. Below
+     * `threads`, or above 1024: BG_EINVAL.
+     */
+    size_t max_threads;
+    /**
+     * The threads' CPU and I/O priority class (spares inherit it).
+     */
+    bg_qos qos;
 } bg_pool_options;
 
 /**
@@ -371,9 +402,20 @@ typedef struct {
      */
     uint64_t steals;
     /**
+     * Threads (workers and spares) blocked in the kernel inside a task, as
+     * the pool's monitor last saw them (a sleep, a read, a lock, a wait
+     * that does not help). Was reserved[0].
+     */
+    uint64_t blocked;
+    /**
+     * Spare threads running now, started to stand in for blocked ones;
+     * they exit after 5 s idle. Was reserved[1].
+     */
+    uint64_t spares;
+    /**
      * Reserved for later counters; zero.
      */
-    uint64_t reserved[9];
+    uint64_t reserved[7];
 } bg_stats;
 
 /**

@@ -14,6 +14,8 @@
 //! | `lifecycle.rs` | a pool's states and the one admission rule every submit path asks |
 //! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook; `registry/table.rs`: the table of all pools |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
+//! | `monitor.rs`, `blocking.rs` | finding workers blocked in the kernel; spare threads that stand in for them |
+//! | `qos.rs` | a pool's CPU and I/O priority class |
 //! | `worker.rs` | a worker thread: running work, idling, helping while waiting; `worker/find.rs`: finding work |
 //! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
@@ -30,7 +32,8 @@
 //! capi/          the C ABI: translates arguments and statuses, decides nothing
 //!   compose/     composition, built on the jobs, handles and hooks of the core
 //!     core       job, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
-//!                stats, worker, stack, sleep, sync, fork, error, pool, default_pool
+//!                stats, worker, stack, sleep, sync, fork, error, pool, default_pool,
+//!                monitor, blocking, qos
 //! ```
 //!
 //! Each layer may import the ones below it, never one above. Within the
@@ -47,6 +50,7 @@
 pub mod capi;
 mod compose;
 mod default_pool;
+mod blocking;
 mod depot;
 mod reclaim;
 mod error;
@@ -54,7 +58,9 @@ mod fork;
 mod job;
 mod latch;
 mod lifecycle;
+mod monitor;
 mod pool;
+mod qos;
 mod registry;
 mod resize;
 mod slab;

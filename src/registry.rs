@@ -28,7 +28,7 @@ mod table;
 
 pub use crate::lifecycle::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
 pub(crate) use crate::stats::bump;
-pub(crate) use table::{by_id, report_by_id};
+pub(crate) use table::{by_id, live_pools, report_by_id};
 
 /// The most threads a pool can have.
 pub const MAX_THREADS: usize = 1024;
@@ -49,6 +49,11 @@ pub struct Config {
     pub on_thread_stop: Option<ThreadHook>,
     /// Refuse submissions once this many tasks are queued; 0 for no bound.
     pub max_queued: usize,
+    /// Caps workers plus spare threads started for blocked workers
+    /// (`blocking.rs`); 0 for the default (`default_max_threads`).
+    pub max_threads: usize,
+    /// The threads' CPU and I/O priority class (`qos.rs`).
+    pub qos: crate::qos::Qos,
 }
 
 /// What a layer above the core keeps per pool (composition keeps its keyed
@@ -80,6 +85,8 @@ pub struct Registry {
     /// Jobs cancelled by the shutdown sweep.
     pub(crate) swept: AtomicU64,
     pub(crate) sleep: Sleep,
+    /// Spare threads for blocked workers (`blocking.rs`).
+    pub(crate) blocking: crate::blocking::Blocking,
     pub(crate) control: Mutex<Control>,
     pub(crate) config: Config,
     errors: Mutex<ErrorHandler>,
@@ -155,6 +162,7 @@ impl Registry {
             requeued: AtomicU64::new(0),
             swept: AtomicU64::new(0),
             sleep: Sleep::new(),
+            blocking: crate::blocking::Blocking::new(),
             control: Mutex::new(Control::new()),
             errors: Mutex::new(None),
             config,
@@ -303,6 +311,8 @@ impl Registry {
         if let Some(ext) = self.ext.get() {
             ext.close();
         }
+        // Idle spares park outside the sleep protocol: they see the close too.
+        self.blocking.wake_idle(self);
         if worker::is_own_thread(self) {
             self.sleep.wake_all(&|i| self.parker_of(i));
             return Err(ShutdownError::WouldDeadlock);

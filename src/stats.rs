@@ -31,6 +31,10 @@ pub struct Stats {
     pub failed: u64,
     pub cancelled: u64,
     pub steals: u64,
+    /// Threads the monitor last saw blocked inside a task (`monitor.rs`).
+    pub blocked: u64,
+    /// Spare threads running for blocked ones (`blocking.rs`).
+    pub spares: u64,
 }
 
 impl Registry {
@@ -47,6 +51,8 @@ impl Registry {
             pushed = pushed.wrapping_add(st.pushed.load(Ordering::Relaxed));
             popped = popped.wrapping_add(st.popped.load(Ordering::Relaxed));
         }
+        s.blocked = self.blocking.blocked.load(Ordering::Relaxed) as u64;
+        s.spares = self.blocking.spares.load(Ordering::Relaxed) as u64;
         let swept = self.swept.load(Ordering::Relaxed);
         s.cancelled += swept;
         if self.is_shut_down() && self.live() == 0 {

@@ -76,7 +76,7 @@ impl Drop for AbortIfPanic {
     }
 }
 
-pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>) {
+pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>, spare: bool) {
     let guard = AbortIfPanic;
     let w = WorkerThread {
         stack_floor: stack::helping_floor(registry.config.stack_size),
@@ -94,8 +94,17 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>)
     // The slot may have had a thread before: count from here.
     w.popped_at_park.set(w.slot().stats.popped.load(crate::sync::Ordering::Relaxed));
     CURRENT.with(|c| c.set(&w));
+    crate::qos::apply_to_current_thread(w.registry.config.qos);
+    // SAFETY: gettid takes no arguments and cannot fail.
+    w.slot().tid.store(unsafe { libc::gettid() }, std::sync::atomic::Ordering::Release);
     w.registry.thread_started(idx);
-    w.run();
+    // The monitor runs while any thread is not parked: this one is not.
+    crate::monitor::wake();
+    // A spare that a grow turned into a worker goes on as one.
+    if !spare || w.run_spare() {
+        w.run();
+    }
+    w.slot().tid.store(0, std::sync::atomic::Ordering::Release);
     CURRENT.with(|c| c.set(std::ptr::null()));
     let WorkerThread { registry, deque, .. } = w;
     STOPPING.with(|s| s.set(&*registry));
@@ -132,6 +141,10 @@ impl WorkerThread {
 
     fn slot(&self) -> &Slot {
         self.registry.slot(self.idx)
+    }
+
+    pub(crate) fn idx(&self) -> usize {
+        self.idx
     }
 
     fn run(&self) {
@@ -174,6 +187,7 @@ impl WorkerThread {
             let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), trim_at, &|| {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
+            crate::monitor::wake();
             self.searching.set(woken == Woken::AsSearcher);
             let window = self.spin_ns.get();
             self.spin_ns.set(if now_ns() - parked_at < SHORT_SLEEP_NS {
@@ -275,6 +289,9 @@ impl WorkerThread {
         let outcome = if self.registry.is_cancelling() {
             job.cancel()
         } else {
+            // A helping wait runs jobs inside a job: restore, not clear, so
+            // the monitor sees the outer job still running (`monitor.rs`).
+            let was_running = st.running.load(crate::sync::Ordering::Relaxed);
             st.running.store(true, crate::sync::Ordering::Relaxed);
             let o = job.run(self);
             if self.registry.is_forked() {
@@ -283,7 +300,7 @@ impl WorkerThread {
                 // child as exit(0) would rather than run the parent's work.
                 std::process::exit(0);
             }
-            st.running.store(false, crate::sync::Ordering::Relaxed);
+            st.running.store(was_running, crate::sync::Ordering::Relaxed);
             o
         };
         match outcome {
@@ -344,6 +361,7 @@ impl WorkerThread {
                 let woken = reg.sleep.sleep(self.idx, parker, self.searching.get(), wake_by, &|| {
                     task.end().is_some() || self.has_visible_work()
                 });
+                crate::monitor::wake();
                 self.searching.set(woken == Woken::AsSearcher);
             }
             if helper {

@@ -68,8 +68,15 @@ pub struct bg_stats {
     pub cancelled: u64,
     /// Times a worker took work from another worker's deque.
     pub steals: u64,
+    /// Threads (workers and spares) blocked in the kernel inside a task, as
+    /// the pool's monitor last saw them (a sleep, a read, a lock, a wait
+    /// that does not help). Was reserved[0].
+    pub blocked: u64,
+    /// Spare threads running now, started to stand in for blocked ones;
+    /// they exit after 5 s idle. Was reserved[1].
+    pub spares: u64,
     /// Reserved for later counters; zero.
-    pub reserved: [u64; 9],
+    pub reserved: [u64; 7],
 }
 
 /// What the error handler is told about a failure nobody waited for.
@@ -282,7 +289,9 @@ pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_
             failed: s.failed,
             cancelled: s.cancelled,
             steals: s.steals,
-            reserved: [0; 9],
+            blocked: s.blocked,
+            spares: s.spares,
+            reserved: [0; 7],
         };
         put(out, v);
         BG_OK
