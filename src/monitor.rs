@@ -39,6 +39,17 @@ fn word(state: u32) -> u32 {
     (crate::fork::generation().wrapping_add(1) << 2) | state
 }
 
+/// Starts the monitor if this process (fork generation) has none. Called
+/// as a pool is created, on the creating thread: a thread starts with its
+/// creator's priority, and a worker's may be lowered (`qos.rs`), which
+/// would starve the monitor exactly when the machine is busy.
+pub(crate) fn ensure_started() {
+    let w = WORD.load(Ordering::Acquire);
+    if w != word(RUNNING) && w != word(PARKED) {
+        wake();
+    }
+}
+
 /// Called by a thread that just woke from parking: makes sure the monitor
 /// runs. Costs one load while it does.
 pub(crate) fn wake() {

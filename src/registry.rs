@@ -170,6 +170,7 @@ impl Registry {
             owner: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
         table::add(&reg);
+        crate::monitor::ensure_started();
         if let Err(e) = reg.set_threads(reg.config.threads) {
             let _ = reg.shutdown(ShutdownMode::Cancel, None);
             return Err(match e {
