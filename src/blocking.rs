@@ -107,9 +107,10 @@ impl Registry {
         let cap = self.max_threads().saturating_sub(self.target());
         let allowed = blocked.min(cap);
         b.allowed.store(allowed, Ordering::Release);
-        // Draining pools are compensated too (a drain of blocking tasks
-        // must not crawl); cancelled work needs no thread.
-        if !waiting || self.is_cancelling() {
+        // Closing pools are compensated too: a drain of blocking tasks must
+        // not crawl, and in a cancel someone must take the queued jobs to
+        // cancel them (a task blocked waiting for one would wait forever).
+        if !waiting {
             return 0;
         }
         let busy = b.in_task.load(Ordering::Acquire) + b.starting.load(Ordering::Acquire);

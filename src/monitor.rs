@@ -183,8 +183,11 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
         }
         *w = Watch { tid, popped, running, cpu_ns };
     }
-    // Only a pool with work waiting and no parked worker to take it needs help.
-    let waiting = reg.sleep.counts().1 == 0 && has_queued_work(reg);
+    // Only a pool with work waiting needs help. Parked workers are not
+    // counted on: the sleep protocol wakes them within microseconds, so work
+    // still waiting a tick later is work they could not take (a parked
+    // surplus worker of a shrunk pool takes nothing).
+    let waiting = has_queued_work(reg);
     let added = reg.compensate(blocked, waiting);
     (true, blocked > 0 && waiting || added > 0)
 }

@@ -104,10 +104,10 @@ impl Registry {
     /// (see `blocking.rs`); false if the pool is closing or none could start.
     pub(crate) fn spawn_spare(self: &Arc<Self>) -> bool {
         let mut ctl = lock(&self.control);
-        // Open or draining, and not yet drained (`live` only grows under
+        // Not yet joined (`live` only grows under
         // this lock: a shutdown that saw 0 then finds this thread in the
         // list it joins, and the thread finds nothing to do).
-        if self.life.state() > State::Draining || self.live() == 0 {
+        if self.life.state() == State::Joined || self.live() == 0 {
             return false;
         }
         let (lo, hi) = (self.target(), self.max_threads().min(MAX_THREADS));
