@@ -15,7 +15,7 @@
 //! `/proc/self/task/<tid>/stat`): in a read, a sleep, a lock, a futex (a
 //! wait that does not help). A computing thread advances its CPU time, and
 //! one that is only preempted is `R`: CPU-bound tasks never count, however
-//! long. The tick is 1 ms, 250 µs while some pool is compensating (each
+//! long. The tick is 1 ms, 100 µs while some pool is compensating (each
 //! spare it starts is seen blocked one tick later), 4 ms after 100 quiet
 //! ticks.
 
@@ -83,6 +83,8 @@ struct Watch {
     popped: u64,
     running: bool,
     cpu_ns: u64,
+    /// Counted blocked at the last tick.
+    blocked: bool,
 }
 
 fn run() {
@@ -120,7 +122,7 @@ fn run() {
         }
         quiet = if compensating { 0 } else { quiet.saturating_add(1) };
         let tick_us = if compensating {
-            250
+            100
         } else if quiet < 100 {
             1_000
         } else {
@@ -171,17 +173,21 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
         let running = slot.stats.running.load(crate::sync::Ordering::Relaxed);
         let popped = slot.stats.popped.load(crate::sync::Ordering::Relaxed);
         if tid == 0 || !running {
-            *w = Watch { tid, popped, running, cpu_ns: 0 };
+            *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false };
             continue;
         }
         let cpu_ns = thread_cpu_ns(tid).unwrap_or(u64::MAX);
         let same_task = w.running && w.tid == tid && w.popped == popped;
         // 20 µs of slack: a blocked thread's clock may tick over a wake-up
         // that found nothing (a futex re-check).
-        if same_task && cpu_ns != u64::MAX && cpu_ns.saturating_sub(w.cpu_ns) < 20_000 && kernel_sleeping(tid) {
-            blocked += 1;
-        }
-        *w = Watch { tid, popped, running, cpu_ns };
+        let idle_cpu = cpu_ns != u64::MAX && cpu_ns.saturating_sub(w.cpu_ns) < 20_000;
+        // Still blocked if it was and its clock has not moved at all: no
+        // need to ask /proc again (hundreds of spares, each tick).
+        let is_blocked = same_task
+            && idle_cpu
+            && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid));
+        blocked += is_blocked as usize;
+        *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked };
     }
     // Only a pool with work waiting needs help. Parked workers are not
     // counted on: the sleep protocol wakes them within microseconds, so work
