@@ -146,8 +146,8 @@ impl Registry {
 
 /// `max_threads` when the options leave it 0: 4 per worker, at least 256,
 /// at most the slots a pool has.
-pub fn default_max_threads(threads: usize) -> usize {
-    (4 * threads).max(256).min(crate::registry::MAX_THREADS)
+pub(crate) fn default_max_threads(threads: usize) -> usize {
+    (4 * threads).clamp(256, crate::registry::MAX_THREADS)
 }
 
 impl WorkerThread {
