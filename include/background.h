@@ -127,6 +127,25 @@ typedef enum {
 } bg_status;
 
 /**
+ * How much priority a pool's threads give the rest of the process.
+ */
+typedef enum {
+    /**
+     * The priority of the thread that created the pool (today's behaviour).
+     */
+    BG_QOS_DEFAULT = 0,
+    /**
+     * Nice +10 and the lowest best-effort I/O priority.
+     */
+    BG_QOS_UTILITY = 1,
+    /**
+     * Nice 19 and the lowest best-effort I/O priority: the foreground
+     * keeps its latency while the pool computes (see the README).
+     */
+    BG_QOS_BACKGROUND = 2,
+} bg_qos;
+
+/**
  * Flags for bg_wait_ex().
  */
 typedef enum {
@@ -136,9 +155,10 @@ typedef enum {
     BG_WAIT_HELP = 0,
     /**
      * Block without running other work, even on a worker thread. For callers
-     * that hold a lock another task might take. Hazard: if every worker of a
-     * pool blocks like this on tasks still queued in that pool, nothing runs
-     * them: the pool deadlocks.
+     * that hold a lock another task might take. A worker blocked like this
+     * counts as blocked: a spare thread runs the work queued behind it
+     * (within the pool's max_threads; at that bound, if every thread of a
+     * pool blocks like this on tasks still queued in it, nothing runs them).
      */
     BG_WAIT_NO_HELP = 1,
 } bg_wait_flags;
@@ -410,6 +430,18 @@ typedef struct {
      */
     void *hook_ctx;
     /**
+     * The most threads the pool runs at once, workers plus spare threads
+     * started while workers are blocked in the kernel inside a task (see
+     * "Blocking tasks" in the README). 0 means the default: 4 per worker,
+     * at least 256, at most 1024. Equal to `threads`: no spares. Below
+     * `threads`, or above 1024: BG_EINVAL.
+     */
+    size_t max_threads;
+    /**
+     * The threads' CPU and I/O priority class (spares inherit it).
+     */
+    bg_qos qos;
+    /**
      * Non-zero: time each task's queue wait and run (bg_pool_timing(),
      * bg_stats.queue_wait_ns and run_ns): three clock reads per task more.
      */
@@ -459,9 +491,16 @@ typedef struct {
      */
     uint64_t steals;
     /**
-     * Reserved for the blocked-worker counters; zero.
+     * Threads (workers and spares) blocked in the kernel inside a task, as
+     * the pool's monitor last saw them (a sleep, a read, a lock, a wait
+     * that does not help). Was reserved[0].
      */
-    uint64_t reserved[2];
+    uint64_t blocked;
+    /**
+     * Spare threads running now, started to stand in for blocked ones;
+     * they exit after 5 s idle. Was reserved[1].
+     */
+    uint64_t spares;
     /**
      * Tasks that expired: no worker took them by their start deadline
      * (bg_submit_options.deadline_ns), so they never ran and their drops ran
@@ -493,7 +532,7 @@ typedef struct {
     /**
      * Reserved for later counters; zero.
      */
-    uint64_t reserved_end[1];
+    uint64_t reserved[1];
 } bg_stats;
 
 /**

@@ -1,7 +1,8 @@
 //! The default pool (the Python seed's `background.n`): started on first
 //! use, one worker per CPU the process may run on (cgroup quota and affinity
 //! respected), overridden by `BG_THREADS` or by `set_threads` before or
-//! after it starts. In a forked child it is rebuilt on first use.
+//! after it starts. `BG_QOS` (default, utility, background) sets its
+//! threads' priority class (`qos.rs`). In a forked child it is rebuilt on first use.
 //!
 //! At process exit (`exit()` or a return from `main`) it drains, like
 //! Python's executor at interpreter exit: an `atexit` handler, registered
@@ -75,7 +76,12 @@ pub fn get() -> std::io::Result<&'static Pool> {
     }
     // A pool inherited from before a fork is leaked, never touched again:
     // its locks may be held by threads that do not exist here.
-    let reg = Registry::new(Config { threads: initial_threads(), name: "bg".into(), ..Config::default() })?;
+    let reg = Registry::new(Config {
+        threads: initial_threads(),
+        name: "bg".into(),
+        qos: crate::qos::Qos::from_env(),
+        ..Config::default()
+    })?;
     let pool = Box::leak(Box::new(Pool::wrap(reg, true)));
     pool.own();
     DEFAULT.store(pool, Ordering::Release);

@@ -15,6 +15,8 @@
 //! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook; `registry/table.rs`: the table of all pools |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
 //! | `observe.rs`, `probe.rs` | task timing and hooks for tracers; USDT probes |
+//! | `monitor.rs`, `blocking.rs` | finding workers blocked in the kernel; spare threads that stand in for them |
+//! | `qos.rs` | a pool's CPU and I/O priority class |
 //! | `worker.rs` | a worker thread: running work, idling, helping while waiting; `worker/find.rs`: finding work |
 //! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
@@ -34,7 +36,7 @@
 //!   compose/     composition, built on the jobs, handles and hooks of the core
 //!     core       job, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
 //!                stats, observe, probe, worker, stack, sleep, sync, fork, error, pool,
-//!                default_pool, control, deadline, priority
+//!                default_pool, control, deadline, priority, monitor, blocking, qos
 //! ```
 //!
 //! Each layer may import the ones below it, never one above. Within the
@@ -53,6 +55,7 @@ mod compose;
 mod control;
 mod deadline;
 mod default_pool;
+mod blocking;
 mod depot;
 mod reclaim;
 mod error;
@@ -60,10 +63,12 @@ mod fork;
 mod job;
 mod latch;
 mod lifecycle;
+mod monitor;
 mod observe;
 mod pool;
 mod priority;
 mod probe;
+mod qos;
 mod registry;
 mod resize;
 mod slab;

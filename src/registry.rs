@@ -29,7 +29,7 @@ mod table;
 
 pub use crate::lifecycle::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
 pub(crate) use crate::stats::bump;
-pub(crate) use table::{by_id, report_by_id};
+pub(crate) use table::{by_id, live_pools, report_by_id};
 
 /// The most threads a pool can have.
 pub const MAX_THREADS: usize = 1024;
@@ -52,6 +52,11 @@ pub struct Config {
     pub max_queued: usize,
     /// Time every task's queue wait and run (see `observe.rs`).
     pub timing: bool,
+    /// Caps workers plus spare threads started for blocked workers
+    /// (`blocking.rs`); 0 for the default (`default_max_threads`).
+    pub max_threads: usize,
+    /// The threads' CPU and I/O priority class (`qos.rs`).
+    pub qos: crate::qos::Qos,
 }
 
 /// What a layer above the core keeps per pool (composition keeps its keyed
@@ -85,6 +90,8 @@ pub struct Registry {
     /// Jobs cancelled by the shutdown sweep.
     pub(crate) swept: AtomicU64,
     pub(crate) sleep: Sleep,
+    /// Spare threads for blocked workers (`blocking.rs`).
+    pub(crate) blocking: crate::blocking::Blocking,
     pub(crate) control: Mutex<Control>,
     pub(crate) config: Config,
     errors: Mutex<ErrorHandler>,
@@ -185,6 +192,7 @@ impl Registry {
             requeued: AtomicU64::new(0),
             swept: AtomicU64::new(0),
             sleep: Sleep::new(),
+            blocking: crate::blocking::Blocking::new(),
             control: Mutex::new(Control::new()),
             errors: Mutex::new(None),
             config,
@@ -193,6 +201,7 @@ impl Registry {
             prio: OnceLock::new(),
         });
         table::add(&reg);
+        crate::monitor::ensure_started();
         if let Err(e) = reg.set_threads(reg.config.threads) {
             let _ = reg.shutdown(ShutdownMode::Cancel, None);
             return Err(match e {
@@ -337,6 +346,8 @@ impl Registry {
         if let Some(ext) = self.ext.get() {
             ext.close();
         }
+        // Idle spares park outside the sleep protocol: they see the close too.
+        self.blocking.wake_idle(self);
         if worker::is_own_thread(self) {
             self.sleep.wake_all(&|i| self.parker_of(i));
             return Err(ShutdownError::WouldDeadlock);

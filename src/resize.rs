@@ -24,11 +24,15 @@ pub(crate) struct Slot {
     /// The owner end of the deque while no thread holds it.
     pub(crate) deque: Mutex<Option<Worker<Job>>>,
     pub(crate) stats: CachePadded<SlotStats>,
+    /// The kernel thread id of the thread in the slot (0: none), for the
+    /// monitor's look at its state (`monitor.rs`).
+    pub(crate) tid: std::sync::atomic::AtomicI32,
 }
 
 /// What resizing and shutdown change together, under one lock.
 pub(crate) struct Control {
-    occupied: Vec<bool>,
+    /// Slots with a thread (a worker, or a spare above the size: `blocking.rs`).
+    pub(crate) occupied: Vec<bool>,
     pub(crate) threads: Vec<JoinHandle<()>>,
 }
 
@@ -77,7 +81,7 @@ impl Registry {
         let old = self.target.swap(n, Ordering::AcqRel);
         for idx in 0..n {
             if !ctl.occupied[idx] {
-                if let Err(e) = self.spawn_worker(idx, &mut ctl) {
+                if let Err(e) = self.spawn_worker(idx, &mut ctl, false) {
                     // Slots below `idx` have threads: that is the pool's size now.
                     self.target.store(idx, Ordering::Release);
                     return Err(ResizeError::NoThreads(e));
@@ -85,6 +89,10 @@ impl Registry {
             }
         }
         drop(ctl);
+        if n > old {
+            // A spare in a slot below the new size is a worker now.
+            self.blocking.wake_idle(self);
+        }
         if n < old {
             // Sleepers above the new size must wake up to retire.
             self.sleep.wake_all(&|i| self.parker_of(i));
@@ -92,11 +100,33 @@ impl Registry {
         Ok(())
     }
 
-    fn spawn_worker(self: &Arc<Self>, idx: usize, ctl: &mut Control) -> std::io::Result<()> {
+    /// Starts a spare thread in the lowest free slot above the pool's size
+    /// (see `blocking.rs`); false if the pool is closing or none could start.
+    pub(crate) fn spawn_spare(self: &Arc<Self>) -> bool {
+        let mut ctl = lock(&self.control);
+        // Not yet joined (`live` only grows under
+        // this lock: a shutdown that saw 0 then finds this thread in the
+        // list it joins, and the thread finds nothing to do).
+        if self.life.state() == State::Joined || self.live() == 0 {
+            return false;
+        }
+        let (lo, hi) = (self.target(), self.max_threads().min(MAX_THREADS));
+        let Some(idx) = (lo..hi).find(|&i| !ctl.occupied[i]) else { return false };
+        self.blocking.spares.fetch_add(1, Ordering::AcqRel);
+        if self.spawn_worker(idx, &mut ctl, true).is_err() {
+            self.blocking.spares.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        self.blocking.started.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    fn spawn_worker(self: &Arc<Self>, idx: usize, ctl: &mut Control, spare: bool) -> std::io::Result<()> {
         let slot = self.slots[idx].get_or_init(|| {
             let w = Worker::new_lifo();
             Box::new(Slot {
                 parker: CachePadded(Parker::default()),
+                tid: std::sync::atomic::AtomicI32::new(0),
                 stealer: w.stealer(),
                 deque: Mutex::new(Some(w)),
                 stats: CachePadded(SlotStats::default()),
@@ -113,7 +143,7 @@ impl Registry {
             std::thread::yield_now();
         };
         let builder = std::thread::Builder::new()
-            .name(format!("{}-{}", self.name, idx))
+            .name(if spare { format!("{}-s{}", self.name, idx) } else { format!("{}-{}", self.name, idx) })
             .stack_size(crate::stack::size(self.config.stack_size));
         self.live.fetch_add(1, Ordering::AcqRel);
         ctl.occupied[idx] = true;
@@ -124,7 +154,7 @@ impl Registry {
         let handoff = Arc::clone(&cell);
         match builder.spawn(move || {
             let deque = lock(&handoff).take().expect("deque handed to the new worker");
-            worker::main_loop(reg, idx, deque)
+            worker::main_loop(reg, idx, deque, spare)
         }) {
             Ok(h) => {
                 ctl.threads.push(h);

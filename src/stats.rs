@@ -133,6 +133,10 @@ pub struct Stats {
     pub run_ns: u64,
     pub wait_hist: Histogram,
     pub run_hist: Histogram,
+    /// Threads the monitor last saw blocked inside a task (`monitor.rs`).
+    pub blocked: u64,
+    /// Spare threads running for blocked ones (`blocking.rs`).
+    pub spares: u64,
 }
 
 impl Registry {
@@ -161,6 +165,8 @@ impl Registry {
             }
         }
         s.paused = self.life.is_paused() as u64;
+        s.blocked = self.blocking.blocked.load(Ordering::Relaxed) as u64;
+        s.spares = self.blocking.spares.load(Ordering::Relaxed) as u64;
         let swept = self.swept.load(Ordering::Relaxed);
         s.cancelled += swept;
         if self.is_shut_down() && self.live() == 0 {

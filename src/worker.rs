@@ -77,7 +77,7 @@ impl Drop for AbortIfPanic {
     }
 }
 
-pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>) {
+pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>, spare: bool) {
     let guard = AbortIfPanic;
     let w = WorkerThread {
         stack_floor: stack::helping_floor(registry.config.stack_size),
@@ -95,8 +95,17 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>)
     // The slot may have had a thread before: count from here.
     w.popped_at_park.set(w.slot().stats.popped.load(crate::sync::Ordering::Relaxed));
     CURRENT.with(|c| c.set(&w));
+    crate::qos::apply_to_current_thread(w.registry.config.qos);
+    // SAFETY: gettid takes no arguments and cannot fail.
+    w.slot().tid.store(unsafe { libc::gettid() }, std::sync::atomic::Ordering::Release);
     w.registry.thread_started(idx);
-    w.run();
+    // The monitor runs while any thread is not parked: this one is not.
+    crate::monitor::wake();
+    // A spare that a grow turned into a worker goes on as one.
+    if !spare || w.run_spare() {
+        w.run();
+    }
+    w.slot().tid.store(0, std::sync::atomic::Ordering::Release);
     CURRENT.with(|c| c.set(std::ptr::null()));
     let WorkerThread { registry, deque, .. } = w;
     STOPPING.with(|s| s.set(&*registry));
@@ -145,6 +154,10 @@ impl WorkerThread {
         &self.slot().stats.timing
     }
 
+    pub(crate) fn idx(&self) -> usize {
+        self.idx
+    }
+
     fn run(&self) {
         let reg = &*self.registry;
         loop {
@@ -188,6 +201,7 @@ impl WorkerThread {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
             probe!("wake", reg.id, self.idx);
+            crate::monitor::wake();
             self.searching.set(woken == Woken::AsSearcher);
             let window = self.spin_ns.get();
             self.spin_ns.set(if now_ns() - parked_at < SHORT_SLEEP_NS {
@@ -382,6 +396,7 @@ impl WorkerThread {
                 let woken = reg.sleep.sleep(self.idx, parker, self.searching.get(), wake_by, &|| {
                     task.end().is_some() || self.has_visible_work()
                 });
+                crate::monitor::wake();
                 self.searching.set(woken == Woken::AsSearcher);
             }
             if helper {

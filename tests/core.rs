@@ -67,8 +67,15 @@ fn options_struct_size_is_checked() {
     let mut o: bg_pool_options = unsafe { std::mem::zeroed() };
     bg_pool_options_init(&mut o);
     let mut p = std::ptr::null_mut();
-    o.struct_size = std::mem::size_of::<bg_pool_options>() - 8;
-    assert_eq!(bg_pool_new(&o, &mut p), BG_EINVAL, "an older, smaller struct than this library knows");
+    // The first version ended at hook_ctx; max_threads and qos came later.
+    let v1 = std::mem::offset_of!(bg_pool_options, max_threads);
+    o.struct_size = v1 - 8;
+    assert_eq!(bg_pool_new(&o, &mut p), BG_EINVAL, "smaller than any version of the struct");
+    o.struct_size = v1;
+    o.max_threads = 1; // beyond the caller's struct: never read
+    assert_eq!(bg_pool_new(&o, &mut p), BG_OK, "a caller compiled against the first version");
+    free(p);
+    bg_pool_options_init(&mut o);
     assert_eq!(bg_pool_new(std::ptr::null(), &mut p), BG_OK, "NULL options mean defaults");
     free(p);
     // A newer header's larger struct: accepted if the fields we do not know are zero.

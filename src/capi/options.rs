@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::capi::boundary;
 use crate::capi::status::bg_status::{self, *};
 use crate::default_pool;
+use crate::qos::Qos;
 use crate::registry::{Config, MAX_THREADS};
 
 /// Called on each worker thread as it starts or stops, with the thread's
@@ -38,10 +39,30 @@ pub struct bg_pool_options {
     pub on_thread_stop: bg_thread_hook,
     /// Passed to both hooks.
     pub hook_ctx: *mut c_void,
-    // Fields appended by later versions follow, each after its own comment.
+    /// The most threads the pool runs at once, workers plus spare threads
+    /// started while workers are blocked in the kernel inside a task (see
+    /// "Blocking tasks" in the README). 0 means the default: 4 per worker,
+    /// at least 256, at most 1024. Equal to `threads`: no spares. Below
+    /// `threads`, or above 1024: BG_EINVAL.
+    pub max_threads: usize,
+    /// The threads' CPU and I/O priority class (spares inherit it).
+    pub qos: bg_qos,
     /// Non-zero: time each task's queue wait and run (bg_pool_timing(),
     /// bg_stats.queue_wait_ns and run_ns): three clock reads per task more.
     pub timing: c_int,
+}
+
+/// How much priority a pool's threads give the rest of the process.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum bg_qos {
+    /// The priority of the thread that created the pool (today's behaviour).
+    BG_QOS_DEFAULT = 0,
+    /// Nice +10 and the lowest best-effort I/O priority.
+    BG_QOS_UTILITY = 1,
+    /// Nice 19 and the lowest best-effort I/O priority: the foreground
+    /// keeps its latency while the pool computes (see the README).
+    BG_QOS_BACKGROUND = 2,
 }
 
 /// Fills `options` with the defaults and sets its `struct_size`.
@@ -59,31 +80,60 @@ pub extern "C" fn bg_pool_options_init(options: *mut bg_pool_options) {
                 on_thread_start: None,
                 on_thread_stop: None,
                 hook_ctx: std::ptr::null_mut(),
+                max_threads: 0,
+                qos: bg_qos::BG_QOS_DEFAULT,
                 timing: 0,
             };
         }
     })
 }
 
-/// Reads options from C, checking the size the caller compiled against: a
-/// smaller struct is rejected; a larger one (a newer header) is accepted
-/// only if every field this library does not know is zero.
+/// The size of the first version of bg_pool_options (up to `hook_ctx`),
+/// from before `max_threads` and `qos` were appended.
+const V1_SIZE: usize = std::mem::offset_of!(bg_pool_options, max_threads);
+
+/// Reads options from C, checking the size the caller compiled against: an
+/// older, smaller struct (down to the first version) reads as if the fields
+/// it lacks were zero; a larger one (a newer header) is accepted only if
+/// every field this library does not know is zero.
 pub(crate) fn read_options(o: *const bg_pool_options) -> Result<Config, bg_status> {
     let mut cfg = Config { threads: default_pool::cpu_threads(), name: "bg".into(), ..Config::default() };
-    // SAFETY: the caller passes a readable options struct (or NULL, checked);
-    // struct_size is read first and bounds every other read.
-    let Some(o) = (unsafe { o.as_ref() }) else { return Ok(cfg) };
+    if o.is_null() {
+        return Ok(cfg);
+    }
+    // SAFETY: the caller passes a readable options struct; struct_size, its
+    // first field, is read first and bounds every other read.
+    let size = unsafe { std::ptr::addr_of!((*o).struct_size).read() };
     let ours = std::mem::size_of::<bg_pool_options>();
-    if o.struct_size < ours || o.struct_size > 4096 {
+    if !(V1_SIZE..=4096).contains(&size) {
         return Err(BG_EINVAL);
     }
-    if o.struct_size > ours {
+    if size > ours {
         // SAFETY: the caller declared struct_size readable bytes at `o`.
-        let extra = unsafe { std::slice::from_raw_parts((o as *const _ as *const u8).add(ours), o.struct_size - ours) };
+        let extra = unsafe { std::slice::from_raw_parts((o as *const u8).add(ours), size - ours) };
         if extra.iter().any(|&b| b != 0) {
             return Err(BG_EINVAL);
         }
     }
+    let qos_at = std::mem::offset_of!(bg_pool_options, qos);
+    if size >= qos_at + 4 {
+        // SAFETY: within the struct_size bytes declared readable; read as an
+        // integer, since a C caller may store any value in the enum's field.
+        let qos = unsafe { (o as *const u8).add(qos_at).cast::<u32>().read_unaligned() };
+        if qos > bg_qos::BG_QOS_BACKGROUND as u32 {
+            return Err(BG_EINVAL);
+        }
+    }
+    // SAFETY: all-zero bytes are a valid bg_pool_options (null pointers, no
+    // hooks, BG_QOS_DEFAULT); then min(size, ours) bytes, the qos among them
+    // checked valid above, the caller declared
+    // readable are copied over it.
+    let o = unsafe {
+        let mut copy: bg_pool_options = std::mem::zeroed();
+        std::ptr::copy_nonoverlapping(o as *const u8, &mut copy as *mut _ as *mut u8, size.min(ours));
+        copy
+    };
+    let o = &o;
     if o.threads > MAX_THREADS {
         return Err(BG_EINVAL);
     }
@@ -98,6 +148,15 @@ pub(crate) fn read_options(o: *const bg_pool_options) -> Result<Config, bg_statu
         }
         cfg.name = name;
     }
+    if o.max_threads != 0 && (o.max_threads < cfg.threads || o.max_threads > MAX_THREADS) {
+        return Err(BG_EINVAL);
+    }
+    cfg.max_threads = o.max_threads;
+    cfg.qos = match o.qos {
+        bg_qos::BG_QOS_DEFAULT => Qos::Default,
+        bg_qos::BG_QOS_UTILITY => Qos::Utility,
+        bg_qos::BG_QOS_BACKGROUND => Qos::Background,
+    };
     cfg.stack_size = o.stack_size;
     cfg.max_queued = o.max_queued;
     cfg.timing = o.timing != 0;

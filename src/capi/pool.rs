@@ -70,8 +70,13 @@ pub struct bg_stats {
     pub cancelled: u64,
     /// Times a worker took work from another worker's deque.
     pub steals: u64,
-    /// Reserved for the blocked-worker counters; zero.
-    pub reserved: [u64; 2],
+    /// Threads (workers and spares) blocked in the kernel inside a task, as
+    /// the pool's monitor last saw them (a sleep, a read, a lock, a wait
+    /// that does not help). Was reserved[0].
+    pub blocked: u64,
+    /// Spare threads running now, started to stand in for blocked ones;
+    /// they exit after 5 s idle. Was reserved[1].
+    pub spares: u64,
     /// Tasks that expired: no worker took them by their start deadline
     /// (bg_submit_options.deadline_ns), so they never ran and their drops ran
     /// (not counted in `cancelled`).
@@ -89,7 +94,7 @@ pub struct bg_stats {
     /// Total nanoseconds the timed tasks ran.
     pub run_ns: u64,
     /// Reserved for later counters; zero.
-    pub reserved_end: [u64; 1],
+    pub reserved: [u64; 1],
 }
 
 const _: () = assert!(std::mem::size_of::<bg_stats>() == 16 * 8, "bg_stats keeps its size");
@@ -304,14 +309,15 @@ pub extern "C" fn bg_pool_stats(pool: *const bg_pool, out: *mut bg_stats) -> bg_
             failed: s.failed,
             cancelled: s.cancelled,
             steals: s.steals,
-            reserved: [0; 2],
+            blocked: s.blocked,
+            spares: s.spares,
             expired: s.expired,
             paused: s.paused,
             busy: s.busy,
             timed: s.timed,
             queue_wait_ns: s.wait_ns,
             run_ns: s.run_ns,
-            reserved_end: [0; 1],
+            reserved: [0; 1],
         };
         put(out, v);
         BG_OK

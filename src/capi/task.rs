@@ -61,9 +61,10 @@ pub enum bg_wait_flags {
     /// Default: a waiting worker thread runs other queued work meanwhile.
     BG_WAIT_HELP = 0,
     /// Block without running other work, even on a worker thread. For callers
-    /// that hold a lock another task might take. Hazard: if every worker of a
-    /// pool blocks like this on tasks still queued in that pool, nothing runs
-    /// them: the pool deadlocks.
+    /// that hold a lock another task might take. A worker blocked like this
+    /// counts as blocked: a spare thread runs the work queued behind it
+    /// (within the pool's max_threads; at that bound, if every thread of a
+    /// pool blocks like this on tasks still queued in it, nothing runs them).
     BG_WAIT_NO_HELP = 1,
 }
 

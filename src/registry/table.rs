@@ -26,6 +26,12 @@ pub(crate) fn by_id(id: u64) -> Option<Arc<Registry>> {
     POOLS.lock().iter().find(|(i, _)| *i == id).and_then(|(_, w)| w.upgrade())
 }
 
+/// Every pool that exists now (for the monitor, `monitor.rs`); the
+/// caller drops them after the lock is released.
+pub(crate) fn live_pools() -> Vec<Arc<Registry>> {
+    POOLS.lock().iter().filter_map(|(_, w)| w.upgrade()).collect()
+}
+
 /// Wakes one parked worker of some pool for no work: it parks again, and
 /// parking is when a worker sees to freed handle memory (`depot.rs`).
 pub(crate) fn nudge_a_parked_worker() {

@@ -84,6 +84,7 @@ impl Fixture {
             TaskEnd::Ran(code) => assert_eq!(code, CODE, "the result is published with the end"),
             TaskEnd::Cancelled | TaskEnd::Shutdown => {}
             TaskEnd::Forked => panic!("no fork in a model"),
+            TaskEnd::Expired => panic!("no start deadline in a model"),
         }
         end
     }

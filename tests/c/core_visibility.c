@@ -72,8 +72,7 @@ static void timed_pool(void) {
     for (int b = 0; b < BG_TIMING_BUCKETS; b++) wn += tm.queue_wait_hist[b], rn += tm.run_hist[b];
     CHECK(wn == N && rn == N);
     CHECK(s.busy == 0 && s.running == 0);
-    for (int i = 0; i < 2; i++) CHECK(s.reserved[i] == 0);
-    CHECK(s.reserved_end[0] == 0);
+    CHECK(s.reserved[0] == 0);
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 

@@ -92,13 +92,18 @@ static int run_rec(void *arg) {
     struct round *r = x->r;
     atomic_fetch_add(&r->ran[x->id], 1);
     int children = x->children;
+    int id = x->id;
     free(x);
+    /* Some tasks block in the kernel (issue 14: spare threads stand in). */
+    if (id % 7 == 0) usleep(1000 + (useconds_t)(id % 3) * 1000);
     bg_task *kids[4];
     int n = 0;
     for (int i = 0; i < children; i++)
         if (submit(new_rec(r, 0), &kids[n])) n++;
     for (int i = 0; i < n; i++) {
-        bg_status s = bg_wait(kids[i], NULL);
+        /* Half the parents wait without helping: blocked, their children
+         * on their own deque, they rely on a spare thread to run them. */
+        bg_status s = id % 2 ? bg_wait(kids[i], NULL) : bg_wait_ex(kids[i], BG_FOREVER, BG_WAIT_NO_HELP, NULL);
         CHECK(s == BG_OK || s == BG_ESHUTDOWN);
         CHECK_STATUS(bg_task_release(kids[i]), BG_OK);
     }

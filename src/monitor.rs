@@ -1,0 +1,246 @@
+//! The monitor: one thread per process (Go's sysmon) that finds workers
+//! blocked in the kernel inside a task and has their pool compensate
+//! (`blocking.rs`).
+//!
+//! Nothing on the submit/run/wait path talks to it. It starts the first
+//! time a worker wakes from parking, ticks while some pool has a thread
+//! that is not parked, and parks itself once every pool's threads are
+//! parked (an idle process burns nothing); a worker waking from parking
+//! wakes it again (one relaxed load while it runs).
+//!
+//! Blocked, without any hook in user code: a thread whose slot has been in
+//! the same task across a tick (its `popped` count unchanged and `running`
+//! set at both looks), whose CPU time did not advance over the tick, and
+//! which the kernel reports sleeping (`S` or `D` in
+//! `/proc/self/task/<tid>/stat`): in a read, a sleep, a lock, a futex (a
+//! wait that does not help). A computing thread advances its CPU time, and
+//! one that is only preempted is `R`: CPU-bound tasks never count, however
+//! long. The tick is 1 ms, 100 µs while some pool is compensating (each
+//! spare it starts is seen blocked one tick later), 4 ms after 100 quiet
+//! ticks.
+
+// Plain std atomics: the monitor is not part of the loom-modelled protocols.
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::fork::GenLock;
+use crate::registry::{self, Registry};
+
+const RUNNING: u32 = 1;
+const PARKED: u32 = 2;
+
+/// `(fork generation + 1) << 2 | RUNNING or PARKED`; 0 = never started.
+/// A word from an earlier generation names a monitor the child lacks.
+static WORD: AtomicU32 = AtomicU32::new(0);
+static START: GenLock<()> = GenLock::new(());
+
+fn word(state: u32) -> u32 {
+    (crate::fork::generation().wrapping_add(1) << 2) | state
+}
+
+/// Starts the monitor if this process (fork generation) has none. Called
+/// as a pool is created, on the creating thread: a thread starts with its
+/// creator's priority, and a worker's may be lowered (`qos.rs`), which
+/// would starve the monitor exactly when the machine is busy.
+pub(crate) fn ensure_started() {
+    let w = WORD.load(Ordering::Acquire);
+    if w != word(RUNNING) && w != word(PARKED) {
+        wake();
+    }
+}
+
+/// Called by a thread that just woke from parking: makes sure the monitor
+/// runs. Costs one load while it does.
+pub(crate) fn wake() {
+    fence(Ordering::SeqCst); // pairs with the monitor's before its last look
+    if WORD.load(Ordering::Relaxed) == word(RUNNING) {
+        return;
+    }
+    let _g = START.lock();
+    let w = WORD.load(Ordering::Acquire);
+    if w == word(RUNNING) {
+        return;
+    }
+    if w == word(PARKED) {
+        WORD.store(word(RUNNING), Ordering::Release);
+        futex_wake(&WORD);
+        return;
+    }
+    // Never started in this process (or started before a fork: the child lacks it).
+    WORD.store(word(RUNNING), Ordering::Release);
+    let spawned = std::thread::Builder::new().name("bg-monitor".into()).stack_size(256 << 10).spawn(run);
+    if spawned.is_err() {
+        // Without a monitor nothing is compensated; a later wake tries again.
+        WORD.store(0, Ordering::Release);
+    }
+}
+
+/// What the monitor remembers of one slot between ticks.
+#[derive(Clone, Copy, Default)]
+struct Watch {
+    tid: i32,
+    popped: u64,
+    running: bool,
+    cpu_ns: u64,
+    /// Counted blocked at the last tick.
+    blocked: bool,
+}
+
+fn run() {
+    let gen = crate::fork::generation();
+    let mut watches: Vec<(u64, Vec<Watch>)> = Vec::new();
+    let mut quiet = 0u32;
+    loop {
+        if crate::fork::generation() != gen {
+            return; // cannot happen (a child has no copy of this thread); be safe
+        }
+        let pools = registry::live_pools();
+        watches.retain(|(id, _)| pools.iter().any(|r| r.id == *id));
+        let (mut awake, mut compensating) = (false, false);
+        for reg in &pools {
+            if reg.is_forked() {
+                continue;
+            }
+            let w = match watches.iter().position(|(id, _)| *id == reg.id) {
+                Some(i) => &mut watches[i].1,
+                None => {
+                    watches.push((reg.id, Vec::new()));
+                    &mut watches.last_mut().expect("just pushed").1
+                }
+            };
+            let (a, c) = tick(reg, w);
+            awake |= a;
+            compensating |= c;
+        }
+        drop(pools); // a pool's last reference may go here: not under any lock
+        if !awake {
+            if park_unless_awake() {
+                quiet = 0;
+            }
+            continue;
+        }
+        quiet = if compensating { 0 } else { quiet.saturating_add(1) };
+        let tick_us = if compensating {
+            100
+        } else if quiet < 100 {
+            1_000
+        } else {
+            4_000
+        };
+        std::thread::sleep(Duration::from_micros(tick_us));
+    }
+}
+
+/// Parks until a worker wakes; returns at once (false) if some pool has a
+/// thread awake after all.
+fn park_unless_awake() -> bool {
+    WORD.store(word(PARKED), Ordering::SeqCst);
+    fence(Ordering::SeqCst);
+    if registry::live_pools().iter().any(|r| !r.is_forked() && pool_awake(r)) {
+        let _g = START.lock();
+        WORD.store(word(RUNNING), Ordering::Release);
+        return false;
+    }
+    while WORD.load(Ordering::Acquire) == word(PARKED) {
+        futex_wait(&WORD, word(PARKED));
+    }
+    true
+}
+
+/// True if some thread of the pool is not parked (idle spares are parked
+/// outside the sleep protocol, so they are subtracted).
+fn pool_awake(reg: &Registry) -> bool {
+    let (_, sleeping) = reg.sleep.counts();
+    let idle_spares = reg.blocking.idle_count() as u64;
+    reg.live() as u64 > sleeping + idle_spares
+}
+
+/// One look at one pool: counts its blocked threads and has it compensate.
+/// Returns (awake, compensating).
+fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
+    if !pool_awake(reg) {
+        reg.blocking.blocked.store(0, Ordering::Relaxed);
+        watch.clear();
+        return (false, false);
+    }
+    let n = reg.slots_hi();
+    watch.resize(n, Watch::default());
+    let mut blocked = 0;
+    for (idx, w) in watch.iter_mut().enumerate() {
+        let slot = reg.slot(idx);
+        let tid = slot.tid.load(Ordering::Acquire);
+        let running = slot.stats.depth.load(crate::sync::Ordering::Relaxed) > 0;
+        let popped = slot.stats.popped.load(crate::sync::Ordering::Relaxed);
+        if tid == 0 || !running {
+            *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false };
+            continue;
+        }
+        let cpu_ns = thread_cpu_ns(tid).unwrap_or(u64::MAX);
+        let same_task = w.running && w.tid == tid && w.popped == popped;
+        // 20 µs of slack: a blocked thread's clock may tick over a wake-up
+        // that found nothing (a futex re-check).
+        let idle_cpu = cpu_ns != u64::MAX && cpu_ns.saturating_sub(w.cpu_ns) < 20_000;
+        // Still blocked if it was and its clock has not moved at all: no
+        // need to ask /proc again (hundreds of spares, each tick).
+        let is_blocked = same_task
+            && idle_cpu
+            && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid));
+        blocked += is_blocked as usize;
+        *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked };
+    }
+    // Only a pool with work waiting needs help. Parked workers are not
+    // counted on: the sleep protocol wakes them within microseconds, so work
+    // still waiting a tick later is work they could not take (a parked
+    // surplus worker of a shrunk pool takes nothing).
+    let waiting = has_queued_work(reg);
+    let added = reg.compensate(blocked, waiting);
+    (true, blocked > 0 && waiting || added > 0)
+}
+
+/// Whether any queue of the pool holds a job.
+fn has_queued_work(reg: &Registry) -> bool {
+    !reg.injector.is_empty() || (0..reg.slots_hi()).any(|i| !reg.slot(i).stealer.is_empty())
+}
+
+/// The CPU time a thread of this process has used (its per-thread CPU
+/// clock, named from its tid as glibc's pthread_getcpuclockid does).
+fn thread_cpu_ns(tid: i32) -> Option<u64> {
+    // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): (~tid << 3) | PERTHREAD (4) | SCHED (2).
+    let clock = ((!tid) << 3) | 6;
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; a clock id naming a thread
+    // that has exited only makes the call fail.
+    let r = unsafe { libc::clock_gettime(clock as libc::clockid_t, &mut ts) };
+    (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+/// True if the kernel reports the thread sleeping (`S`) or in an
+/// uninterruptible wait (`D`) rather than running or runnable.
+fn kernel_sleeping(tid: i32) -> bool {
+    let Ok(stat) = std::fs::read(format!("/proc/self/task/{tid}/stat")) else { return false };
+    // The state follows the command name, which may itself hold ')'.
+    let Some(close) = stat.iter().rposition(|&c| c == b')') else { return false };
+    matches!(stat.get(close + 2), Some(b'S' | b'D'))
+}
+
+fn futex_wait(word: &AtomicU32, expected: u32) {
+    // SAFETY: `word` is a live, aligned u32 (a static); FUTEX_WAIT with no
+    // timeout only reads it.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            std::ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+fn futex_wake(word: &AtomicU32) {
+    // SAFETY: FUTEX_WAKE uses the address only as a key.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, 1);
+    }
+}
