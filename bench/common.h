@@ -15,7 +15,9 @@
 extern "C" {
 #endif
 
-#define BENCH_MAX_THREADS 256
+/* Threads that may run tasks in one process (a counter each): a thread per
+ * task runs 1,000 in blocking1k, bg up to its max_threads. */
+#define BENCH_MAX_THREADS 4096
 
 /* Task arguments are indices + 1 (GLib's queue refuses NULL data). */
 #define BENCH_ARG(i) ((void *)(uintptr_t)((i) + 1))
@@ -109,7 +111,18 @@ struct peer {
     const char *(*skip)(const char *wl);
     /* Whether the peer's serial construct promises submission order. */
     int serial_ordered;
+    /* The most threads the pool may run (workers plus any it adds), for the
+     * blocking workloads' report; NULL: no bound it documents. */
+    size_t (*max_threads)(void);
 };
+
+/* The workload this process runs (set before init, so that a peer may
+ * configure its pool for it: the bg peer's QoS class in fg_*). */
+extern const char *bench_workload;
+/* Whether `wl` is one of issue 14's workloads (blocking*, mixed, foreground,
+ * fg_*): peers that only exist for them skip the rest, and the fixed
+ * --threads pools that tbb already stands for skip these. */
+int bench_issue14_workload(const char *wl);
 
 extern const struct peer bench_peer; /* defined by each peer_*.c */
 

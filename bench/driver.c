@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -164,7 +165,7 @@ static void wait_counted(uint64_t target, uint64_t timeout_ns) {
 
 /* ---- the task every peer runs ---- */
 
-enum mode { MODE_MARK, MODE_WAKE, MODE_UNBAL, MODE_SERIAL };
+enum mode { MODE_MARK, MODE_WAKE, MODE_UNBAL, MODE_SERIAL, MODE_SLEEP, MODE_RECV, MODE_CHAIN };
 
 static enum mode g_mode;
 static uint8_t *g_ran;          /* times task i ran */
@@ -212,6 +213,9 @@ void bench_release_blockers(void) {
 static size_t g_unbal_done;
 static sem_t g_unbal_end;
 
+static void block_task(size_t i);  /* blocking workloads: usleep or recv */
+static void chain_task(size_t i);  /* foreground: CPU-bound, resubmits itself */
+
 int bench_task(void *arg) {
     if (arg == BENCH_BLOCKER) {
         block_here();
@@ -236,6 +240,13 @@ int bench_task(void *arg) {
         if (g_serial_next != i) g_order_errors++;
         g_serial_next = i + 1;
         __atomic_store_n(&g_in_serial, 0, __ATOMIC_RELEASE);
+        break;
+    case MODE_SLEEP:
+    case MODE_RECV:
+        block_task(i);
+        break;
+    case MODE_CHAIN:
+        chain_task(i);
         break;
     }
     __atomic_fetch_add(&g_ran[i], 1, __ATOMIC_RELAXED);
@@ -690,6 +701,301 @@ static void wl_mem(int handles) {
 static void wl_mem_ff(void) { wl_mem(0); }
 static void wl_mem_handles(void) { wl_mem(1); }
 
+/* ---- issue 14: blocking tasks, mixed, foreground ---- */
+
+const char *bench_workload = "?";
+
+int bench_issue14_workload(const char *wl) {
+    return !strncmp(wl, "blocking", 8) || !strncmp(wl, "blockrecv", 9) || !strcmp(wl, "mixed") || !strcmp(wl, "foreground") ||
+           !strncmp(wl, "fg_", 3);
+}
+
+/* The process's thread count, from /proc/self/status. */
+static int proc_threads(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    if (!f) bench_fail("cannot open /proc/self/status");
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "Threads:", 8)) {
+            n = atoi(line + 8);
+            break;
+        }
+    fclose(f);
+    if (n < 1) bench_fail("no Threads: line in /proc/self/status");
+    return n;
+}
+
+/* Waits (1 ms polls, each also a thread-count sample) until `target` tasks
+ * have been counted; returns the largest thread count seen. */
+static int wait_counted_sampling(uint64_t target, int peak) {
+    uint64_t deadline = bench_now_ns() + TIMEOUT;
+    for (;;) {
+        int t = proc_threads();
+        if (t > peak) peak = t;
+        uint64_t n = bench_counted();
+        if (n >= target) return peak;
+        if (bench_now_ns() > deadline) bench_fail("timed out: %llu of %llu tasks ran", (unsigned long long)n, (unsigned long long)target);
+        sleep_ns(1000000);
+    }
+}
+
+static uint64_t g_block_ns; /* how long a blocking task blocks */
+
+/* recv mode: task i asks the feeder thread to answer on its socket after
+ * g_block_ns, then blocks in recv until the byte arrives. */
+static int (*g_socks)[2];
+struct feed_req {
+    uint64_t due;
+    size_t i;
+};
+static struct feed_req *g_feed;
+static size_t g_feed_head, g_feed_tail;
+static int g_feed_stop;
+static pthread_mutex_t g_feed_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_feed_cv = PTHREAD_COND_INITIALIZER;
+
+static void block_task(size_t i) {
+    if (g_mode == MODE_SLEEP) {
+        sleep_ns(g_block_ns);
+        return;
+    }
+    pthread_mutex_lock(&g_feed_mu);
+    g_feed[g_feed_tail].due = bench_now_ns() + g_block_ns;
+    g_feed[g_feed_tail].i = i;
+    g_feed_tail++;
+    pthread_cond_signal(&g_feed_cv);
+    pthread_mutex_unlock(&g_feed_mu);
+    char b;
+    ssize_t r;
+    while ((r = recv(g_socks[i][0], &b, 1, 0)) < 0 && errno == EINTR) {
+    }
+    if (r != 1) bench_fail("recv on task %zu's socket: %s", i, r < 0 ? strerror(errno) : "closed");
+}
+
+/* Answers each request when it is due. Requests arrive in about due order
+ * (each is now + g_block_ns), so a FIFO is enough: a request appended a few
+ * microseconds out of order is answered that much late. */
+static void *feeder(void *p) {
+    (void)p;
+    pthread_mutex_lock(&g_feed_mu);
+    for (;;) {
+        while (g_feed_head == g_feed_tail && !g_feed_stop) pthread_cond_wait(&g_feed_cv, &g_feed_mu);
+        if (g_feed_head == g_feed_tail) break;
+        uint64_t due = g_feed[g_feed_head].due, now = bench_now_ns();
+        if (now < due) {
+            pthread_mutex_unlock(&g_feed_mu);
+            sleep_ns(due - now);
+            pthread_mutex_lock(&g_feed_mu);
+            continue;
+        }
+        size_t i = g_feed[g_feed_head++].i;
+        pthread_mutex_unlock(&g_feed_mu);
+        if (send(g_socks[i][1], "x", 1, MSG_NOSIGNAL) != 1) bench_fail("send to task %zu's socket: %s", i, strerror(errno));
+        pthread_mutex_lock(&g_feed_mu);
+    }
+    pthread_mutex_unlock(&g_feed_mu);
+    return NULL;
+}
+
+struct block_ctx {
+    size_t n;
+    uint64_t base, wall;
+    int peak;
+};
+
+static void block_body(void *p) {
+    struct block_ctx *c = p;
+    uint64_t t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n; i++) bench_peer.spawn(BENCH_ARG(i));
+    c->peak = wait_counted_sampling(c->base + c->n, proc_threads());
+    c->wall = bench_now_ns() - t0;
+}
+
+/* blocking*, blockrecv*: n tasks that each block g_block_ns (usleep, or recv
+ * on a socket the feeder answers), submitted at once: time until all are
+ * done, and the most threads the process ran meanwhile. */
+static void wl_block(size_t n_full, size_t n_tiny, enum mode mode) {
+    struct block_ctx c = {.n = g_n ? (size_t)g_n : g_tiny ? n_tiny : n_full};
+    g_block_ns = g_tiny ? 10000000u : 100000000u;
+    int own = 1; /* the driver's threads: main (+ the feeder) */
+    pthread_t feed_tid;
+    tasks_begin(c.n, mode);
+    if (mode == MODE_RECV) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 * c.n + 64) {
+            rl.rlim_cur = rl.rlim_max < 2 * c.n + 64 ? rl.rlim_max : 2 * c.n + 64;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        g_socks = xcalloc(c.n, sizeof *g_socks);
+        g_feed = xcalloc(c.n, sizeof *g_feed);
+        for (size_t i = 0; i < c.n; i++)
+            if (socketpair(AF_UNIX, SOCK_STREAM, 0, g_socks[i]) != 0) bench_fail("socketpair %zu: %s", i, strerror(errno));
+        if (pthread_create(&feed_tid, NULL, feeder, NULL) != 0) bench_fail("could not start the feeder thread");
+        own = 2;
+    }
+    int before = proc_threads() - own;
+    c.base = bench_counted();
+    bench_peer.produce(block_body, &c);
+    check_exactly_once();
+    if (mode == MODE_RECV) {
+        pthread_mutex_lock(&g_feed_mu);
+        g_feed_stop = 1;
+        pthread_cond_signal(&g_feed_cv);
+        pthread_mutex_unlock(&g_feed_mu);
+        pthread_join(feed_tid, NULL);
+        for (size_t i = 0; i < c.n; i++) close(g_socks[i][0]), close(g_socks[i][1]);
+    }
+    emit_begin();
+    emit("wall_s", c.wall / 1e9);
+    /* 1.0: every task blocked at the same time (a thread each, at once). */
+    emit("vs_one_wave", (double)c.wall / (double)g_block_ns);
+    /* The pool's threads (workers, spares, helpers such as bg's monitor). */
+    emit("peak_threads", c.peak - own);
+    emit("threads_before", before);
+    if (bench_peer.max_threads) emit("max_threads", (double)bench_peer.max_threads());
+    emit("tasks", c.n);
+    emit("block_ms", g_block_ns / 1e6);
+    emit_end();
+}
+
+static void wl_blocking(void) { wl_block(100, 20, MODE_SLEEP); }
+static void wl_blockrecv(void) { wl_block(100, 20, MODE_RECV); }
+static void wl_blocking1k(void) { wl_block(1000, 60, MODE_SLEEP); }
+static void wl_blockrecv1k(void) { wl_block(1000, 60, MODE_RECV); }
+
+/* Passes of the peer's loop over a[0..n) until `until` says stop (at least
+ * one); returns elements per second. */
+static double loop_rate(uint64_t *a, size_t n, int *passes, int (*until)(uint64_t t0, void *), void *ctx) {
+    uint64_t t0 = bench_now_ns();
+    int k = 0;
+    do {
+        bench_peer.pfor(a, n);
+        k++;
+    } while (!until(t0, ctx));
+    *passes += k;
+    return (double)k * (double)n / ((double)(bench_now_ns() - t0) / 1e9);
+}
+
+static int until_elapsed(uint64_t t0, void *ctx) { return bench_now_ns() - t0 >= *(uint64_t *)ctx; }
+static int until_counted(uint64_t t0, void *ctx) {
+    (void)t0;
+    return bench_counted() >= *(uint64_t *)ctx;
+}
+
+/* mixed: the blocking workload's 100 usleep tasks, and meanwhile passes of a
+ * CPU-bound parallel loop on the same pool until they are done: the loop's
+ * throughput against the same loop alone (just before, for twice as long). */
+static void wl_mixed(void) {
+    size_t n = g_tiny ? 10000 : 1u << 20, nb = g_tiny ? 20 : 100;
+    g_block_ns = g_tiny ? 10000000u : 100000000u;
+    uint64_t *a = xcalloc(n, sizeof *a);
+    for (size_t i = 0; i < n; i++) a[i] = (i * 0x9e3779b97f4a7c15ull) << 16;
+    int passes = 0;
+    uint64_t warm = g_block_ns / 10, solo_window = 2 * g_block_ns;
+    loop_rate(a, n, &passes, until_elapsed, &warm);
+    double solo = loop_rate(a, n, &passes, until_elapsed, &solo_window);
+    tasks_begin(nb, MODE_SLEEP);
+    uint64_t target = bench_counted() + nb, t0 = bench_now_ns();
+    for (size_t i = 0; i < nb; i++) bench_peer.spawn(BENCH_ARG(i));
+    int before = passes;
+    double mixed = loop_rate(a, n, &passes, until_counted, &target);
+    int mixed_passes = passes - before;
+    wait_counted(target, TIMEOUT);
+    uint64_t block_wall = bench_now_ns() - t0;
+    check_exactly_once();
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] & 0xffff) != ((uint64_t)passes & 0xffff)) bad++;
+    if (bad) bench_fail("%zu of %zu elements were not processed exactly once per pass", bad, n);
+    emit_begin();
+    emit("vs_solo", mixed / solo);
+    emit("mixed_melem_s", mixed / 1e6);
+    emit("solo_melem_s", solo / 1e6);
+    emit("mixed_passes", mixed_passes);
+    emit("blocking_wall_s", block_wall / 1e9);
+    emit_end();
+    free(a);
+}
+
+/* foreground: CPU-bound chains keep the pool saturated (2 per worker: each
+ * task computes ~500 us, then submits its successor), while this thread
+ * sleeps 1 ms and computes 200 us, over and over. Latency of one iteration:
+ * from when the sleep should have ended to the end of the work (oversleep +
+ * the work's wall time, 200 us on an idle CPU). Measured first with the pool
+ * idle (its threads parked: "no pool"), then saturated. */
+static uint64_t g_chain_iters;
+static size_t g_chain_next;
+static int g_chain_stop;
+static volatile uint64_t g_chain_sink;
+
+static void chain_task(size_t i) {
+    (void)i;
+    g_chain_sink = spin_work(g_chain_iters);
+    if (__atomic_load_n(&g_chain_stop, __ATOMIC_ACQUIRE)) return;
+    size_t j = __atomic_fetch_add(&g_chain_next, 1, __ATOMIC_RELAXED);
+    if (j >= g_ntasks) bench_fail("the CPU-bound chains used all %zu task slots", g_ntasks);
+    bench_peer.spawn(BENCH_ARG(j)); /* before this task counts itself: see wl_foreground's drain */
+}
+
+static void fg_run(uint64_t *lat, size_t n, uint64_t work_iters) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t due = bench_now_ns() + 1000000u;
+        sleep_ns(1000000u);
+        g_chain_sink = spin_work(work_iters);
+        lat[i] = bench_now_ns() - due;
+    }
+    qsort(lat, n, sizeof *lat, cmp_u64);
+}
+
+static double iters_per_ns(void) {
+    spin_work(200000); /* warm */
+    uint64_t t0 = bench_now_ns();
+    volatile uint64_t x = spin_work(2000000);
+    (void)x;
+    return 2000000.0 / (double)(bench_now_ns() - t0);
+}
+
+static void wl_foreground(void) {
+    size_t iters = g_n ? (size_t)g_n : g_tiny ? 100 : 2000, chains = 2 * (size_t)g_threads;
+    uint64_t *alone = xcalloc(iters, sizeof *alone), *loaded = xcalloc(iters, sizeof *loaded);
+    double ipn = iters_per_ns();
+    g_chain_iters = (uint64_t)(500000 * ipn);
+    fg_run(alone, iters, (uint64_t)(200000 * ipn));
+    tasks_begin(1u << 22, MODE_CHAIN);
+    uint64_t base = bench_counted(), cpu0 = bench_process_cpu_ns(), me0 = bench_thread_cpu_ns(), t0 = bench_now_ns();
+    g_chain_next = chains;
+    for (size_t i = 0; i < chains; i++) bench_peer.spawn(BENCH_ARG(i));
+    sleep_ns(20000000u); /* let the pool reach its steady state */
+    fg_run(loaded, iters, (uint64_t)(200000 * ipn));
+    uint64_t wall = bench_now_ns() - t0, pool_cpu = others_cpu_ns(cpu0, me0);
+    __atomic_store_n(&g_chain_stop, 1, __ATOMIC_RELEASE);
+    /* Drained when every allocated index has counted, and none was allocated
+     * meanwhile: a task submits its successor before it counts itself. */
+    uint64_t deadline = bench_now_ns() + TIMEOUT;
+    for (;;) {
+        size_t n1 = __atomic_load_n(&g_chain_next, __ATOMIC_ACQUIRE);
+        uint64_t done = bench_counted() - base;
+        if (done == n1 && __atomic_load_n(&g_chain_next, __ATOMIC_ACQUIRE) == n1) break;
+        if (bench_now_ns() > deadline) bench_fail("timed out draining the chains: %llu of %zu ran", (unsigned long long)done, n1);
+        sleep_ns(1000000u);
+    }
+    g_ntasks = g_chain_next;
+    check_exactly_once();
+    emit_begin();
+    emit("p99_us", percentile(loaded, iters, 0.99) / 1e3);
+    emit("p50_us", percentile(loaded, iters, 0.50) / 1e3);
+    emit("alone_p99_us", percentile(alone, iters, 0.99) / 1e3);
+    emit("alone_p50_us", percentile(alone, iters, 0.50) / 1e3);
+    emit("p99_vs_alone", percentile(loaded, iters, 0.99) / percentile(alone, iters, 0.99));
+    emit("pool_cpu_pct", 100.0 * (double)pool_cpu / (double)wall);
+    emit("bg_tasks", g_chain_next);
+    emit("samples", iters);
+    emit_end();
+    free(alone);
+    free(loaded);
+}
+
 /* ---- main ---- */
 
 static const struct {
@@ -700,6 +1006,10 @@ static const struct {
     {"spawn", wl_spawn, 0},   {"handles", wl_handles, 1}, {"fib", wl_fib, 2},      {"wake", wl_wake, 0},
     {"unbalanced", wl_unbalanced, 0}, {"idle", wl_idle, 0}, {"loop", wl_loop, 3}, {"serial", wl_serial, 4},
     {"group", wl_group, 5},   {"mem", wl_mem_ff, 0},      {"memh", wl_mem_handles, 1},
+    /* issue 14 */
+    {"blocking", wl_blocking, 0}, {"blockrecv", wl_blockrecv, 0}, {"blocking1k", wl_blocking1k, 0},
+    {"blockrecv1k", wl_blockrecv1k, 0}, {"mixed", wl_mixed, 3}, {"foreground", wl_foreground, 0},
+    {"fg_utility", wl_foreground, 0}, {"fg_background", wl_foreground, 0},
 };
 
 static int peer_has(int needs) {
@@ -735,13 +1045,14 @@ int main(int argc, char **argv) {
             break;
         }
     }
-    if (!wl || g_threads < 1 || g_threads > BENCH_MAX_THREADS - 8) {
+    if (!wl || g_threads < 1 || g_threads > 256) {
         fprintf(stderr, "usage: %s WORKLOAD [--tiny] [--threads N] [--n SIZE] [--cold] | --list\n", argv[0]);
         return 2;
     }
     for (size_t k = 0; k < sizeof WORKLOADS / sizeof *WORKLOADS; k++) {
         if (strcmp(WORKLOADS[k].name, wl)) continue;
         g_wl = WORKLOADS[k].name;
+        bench_workload = g_wl;
         const char *why = bench_peer.skip ? bench_peer.skip(wl) : NULL;
         if (!why && !peer_has(WORKLOADS[k].needs)) why = "no such construct";
         if (why) {

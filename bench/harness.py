@@ -23,7 +23,7 @@ import sys
 import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PEERS = ["bg", "tbb", "omp", "rayon", "glib", "mutex"]
+PEERS = ["bg", "tbb", "omp", "rayon", "glib", "mutex", "glibu", "mutex40", "thread"]
 
 
 def parse_line(line):

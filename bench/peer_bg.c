@@ -8,6 +8,14 @@
 #include "bg_features.h" /* generated: which composition functions the header has */
 
 static bg_pool *pool;
+static size_t g_threads;
+
+/* max_threads 0 (the default): 4 per worker, at least 256, at most 1024, as
+ * include/background.h documents. */
+static size_t max_threads(void) {
+    size_t m = 4 * g_threads;
+    return m < 256 ? 256 : m > 1024 ? 1024 : m;
+}
 
 static void check(bg_status s, const char *what) {
     if (s != BG_OK) bench_fail("%s: %s", what, bg_strerror(s));
@@ -18,6 +26,10 @@ static int init(int threads) {
     bg_pool_options_init(&o);
     o.threads = (size_t)threads;
     o.name_prefix = "bench";
+    /* foreground measures the default class; fg_<class> the others. */
+    if (!strcmp(bench_workload, "fg_utility")) o.qos = BG_QOS_UTILITY;
+    if (!strcmp(bench_workload, "fg_background")) o.qos = BG_QOS_BACKGROUND;
+    g_threads = (size_t)threads;
     return bg_pool_new(&o, &pool) == BG_OK ? 0 : -1;
 }
 
@@ -139,4 +151,5 @@ const struct peer bench_peer = {
 #endif
     .skip = skip,
     .serial_ordered = 1,
+    .max_threads = max_threads,
 };

@@ -1,4 +1,8 @@
-/* GLib's GThreadPool (exclusive threads, as a program owning its pool would use). */
+/* GLib's GThreadPool: exclusive threads, as a program owning its pool would
+ * use (bench-glib), or, built with -DGLIB_UNLIMITED (bench-glibu), GLib's
+ * shared unlimited pool (max_threads -1, exclusive FALSE): a new thread
+ * whenever every thread is busy, what issue 14's blocking workloads compare
+ * against. */
 #include <glib.h>
 #include <string.h>
 
@@ -11,14 +15,23 @@ static void run(gpointer data, gpointer user) {
     bench_task(data);
 }
 
+#ifdef GLIB_UNLIMITED
+#define EXCLUSIVE FALSE
+#else
+#define EXCLUSIVE TRUE
+#endif
+
 static GThreadPool *new_pool(GFunc fn, int threads) {
     GError *err = NULL;
-    GThreadPool *p = g_thread_pool_new(fn, NULL, threads, TRUE, &err);
+    GThreadPool *p = g_thread_pool_new(fn, NULL, threads, EXCLUSIVE, &err);
     if (!p) bench_fail("g_thread_pool_new: %s", err ? err->message : "failed");
     return p;
 }
 
 static int init(int threads) {
+#ifdef GLIB_UNLIMITED
+    threads = -1;
+#endif
     pool = new_pool(run, threads);
     return 0;
 }
@@ -69,6 +82,12 @@ static void group(size_t rounds, size_t k) {
 }
 
 static const char *skip(const char *wl) {
+#ifdef GLIB_UNLIMITED
+    if (!bench_issue14_workload(wl)) return "measured in issue 14's workloads only (blocking, mixed, foreground)";
+    if (!strncmp(wl, "fg_", 3)) return "no QoS classes (foreground measures it at default priority)";
+#else
+    if (bench_issue14_workload(wl)) return "a fixed pool of --threads workers: tbb stands for these in issue 14's workloads";
+#endif
     if (!strcmp(wl, "handles") || !strcmp(wl, "memh")) return "GThreadPool has no per-task handle";
     if (!strcmp(wl, "fib")) return "a blocking pool cannot wait inside its tasks: nested waits deadlock once every worker waits";
     if (!strcmp(wl, "loop")) return "no parallel-loop construct";
@@ -76,7 +95,11 @@ static const char *skip(const char *wl) {
 }
 
 const struct peer bench_peer = {
+#ifdef GLIB_UNLIMITED
+    .name = "glibu",
+#else
     .name = "glib",
+#endif
     .init = init,
     .fini = fini,
     .produce = produce,

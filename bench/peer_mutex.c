@@ -1,13 +1,23 @@
-/* The plain mutex + condvar pool of mutex_pool.c. */
+/* The plain mutex + condvar pool of mutex_pool.c: --threads workers
+ * (bench-mutex), or, built with -DMUTEX_THREADS=40 (bench-mutex40), a fixed
+ * 40 (anyio's default limiter, which runs Starlette's sync background tasks),
+ * for issue 14's blocking workloads. */
 #include <pthread.h>
 #include <string.h>
 
 #include "common.h"
 #include "mutex_pool.h"
 
+#ifdef MUTEX_THREADS
+static size_t max_threads(void) { return MUTEX_THREADS; }
+#endif
+
 static mpool *pool;
 
 static int init(int threads) {
+#ifdef MUTEX_THREADS
+    threads = MUTEX_THREADS;
+#endif
     pool = mpool_new(threads);
     return pool ? 0 : -1;
 }
@@ -65,13 +75,23 @@ static void group(size_t rounds, size_t k) {
 }
 
 static const char *skip(const char *wl) {
+#ifdef MUTEX_THREADS
+    if (!bench_issue14_workload(wl)) return "measured in issue 14's workloads only (blocking, mixed, foreground)";
+    if (!strncmp(wl, "fg_", 3)) return "no QoS classes (foreground measures it at default priority)";
+#else
+    if (bench_issue14_workload(wl)) return "a fixed pool of --threads workers: tbb stands for these in issue 14's workloads";
+#endif
     if (!strcmp(wl, "fib")) return "a blocking pool cannot wait inside its tasks: nested waits deadlock once every worker waits";
     if (!strcmp(wl, "loop")) return "no parallel-loop construct";
     return NULL;
 }
 
 const struct peer bench_peer = {
+#ifdef MUTEX_THREADS
+    .name = "mutex40",
+#else
     .name = "mutex",
+#endif
     .init = init,
     .fini = fini,
     .produce = produce,
@@ -82,4 +102,7 @@ const struct peer bench_peer = {
     .group = group,
     .skip = skip,
     .serial_ordered = 1,
+#ifdef MUTEX_THREADS
+    .max_threads = max_threads,
+#endif
 };

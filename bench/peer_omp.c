@@ -97,6 +97,7 @@ static void group(size_t rounds, size_t k) {
 }
 
 static const char *skip(const char *wl) {
+    if (bench_issue14_workload(wl)) return "a fixed pool of --threads workers: tbb stands for these in issue 14's workloads";
     if (!strcmp(wl, "handles") || !strcmp(wl, "memh")) return "OpenMP tasks have no per-task handle";
     if (!strcmp(wl, "mem")) return "libgomp runs tasks inline once 64 x threads are queued: it cannot hold queued tasks";
     return NULL;

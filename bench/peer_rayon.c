@@ -15,6 +15,7 @@ static void fini(void) {} /* rayon pools in a static live until exit */
 static void produce(void (*body)(void *), void *ctx) { body(ctx); }
 
 static const char *skip(const char *wl) {
+    if (bench_issue14_workload(wl)) return "a fixed pool of --threads workers: tbb stands for these in issue 14's workloads";
     if (!strcmp(wl, "handles") || !strcmp(wl, "memh")) return "rayon has no per-task handle (join and scope wait for all)";
     return NULL;
 }

@@ -10,7 +10,12 @@ import os
 import sys
 from xml.sax.saxutils import escape
 
-PEERS = ["bg", "tbb", "omp", "rayon", "glib", "mutex"]
+PEERS = ["bg", "tbb", "omp", "rayon", "glib", "mutex", "glibu", "mutex40", "thread"]
+# Issue 14's workloads run against these; the others (fixed --threads pools
+# that tbb stands for) skip them, and these extra peers skip the rest.
+ISSUE14_PEERS = ["bg", "tbb", "glibu", "mutex40", "thread"]
+ISSUE14_WORKLOADS = ["blocking", "blockrecv", "blocking1k", "blockrecv1k", "mixed", "foreground", "fg_utility",
+                     "fg_background"]
 PEER_NAMES = {
     "bg": "background (this library)",
     "tbb": "oneTBB",
@@ -18,7 +23,15 @@ PEER_NAMES = {
     "rayon": "rayon",
     "glib": "GLib GThreadPool",
     "mutex": "mutex+condvar pool (C)",
+    "glibu": "GLib GThreadPool, shared, unlimited",
+    "mutex40": "mutex+condvar pool, 40 threads",
+    "thread": "a thread per task",
 }
+
+
+def peers_for(wl):
+    """The peers whose rows a workload's tables show."""
+    return ISSUE14_PEERS if wl in ISSUE14_WORKLOADS else [p for p in PEERS if p not in ISSUE14_PEERS[2:]]
 
 # workload, title, headline metric, unit, lower is better, other metrics shown
 WORKLOADS = [
@@ -44,6 +57,23 @@ WORKLOADS = [
      [("held_rss_mb", "RSS held, MB"), ("peak_rss_mb", "peak RSS, MB")]),
     ("memh", "9b. memory: 1M queued tasks with handles", "bytes_per_task", "bytes/task", True,
      [("held_rss_mb", "RSS held, MB")]),
+    # issue 14
+    ("blocking", "10a. blocking: 100 tasks × 100 ms in usleep", "wall_s", "s until all done", True,
+     [("peak_threads", "peak threads"), ("vs_one_wave", "÷ 100 ms")]),
+    ("blockrecv", "10b. blocking: 100 tasks × 100 ms in recv", "wall_s", "s until all done", True,
+     [("peak_threads", "peak threads"), ("vs_one_wave", "÷ 100 ms")]),
+    ("blocking1k", "10c. blocking: 1,000 tasks × 100 ms in usleep", "wall_s", "s until all done", True,
+     [("peak_threads", "peak threads"), ("max_threads", "max_threads")]),
+    ("blockrecv1k", "10d. blocking: 1,000 tasks × 100 ms in recv", "wall_s", "s until all done", True,
+     [("peak_threads", "peak threads"), ("max_threads", "max_threads")]),
+    ("mixed", "11. mixed: a parallel loop beside 100 blocking tasks", "vs_solo", "× its solo throughput", False,
+     [("mixed_melem_s", "Melem/s mixed"), ("solo_melem_s", "Melem/s solo"), ("blocking_wall_s", "blocking done, s")]),
+    ("foreground", "12a. foreground: sleep 1 ms + work 200 µs, pool saturated", "p99_us", "p99 µs", True,
+     [("p50_us", "p50 µs"), ("alone_p99_us", "no-pool p99 µs"), ("p99_vs_alone", "p99 ÷ no pool")]),
+    ("fg_utility", "12b. foreground, pool at BG_QOS_UTILITY", "p99_us", "p99 µs", True,
+     [("p50_us", "p50 µs"), ("alone_p99_us", "no-pool p99 µs"), ("p99_vs_alone", "p99 ÷ no pool")]),
+    ("fg_background", "12c. foreground, pool at BG_QOS_BACKGROUND", "p99_us", "p99 µs", True,
+     [("p50_us", "p50 µs"), ("alone_p99_us", "no-pool p99 µs"), ("p99_vs_alone", "p99 ÷ no pool")]),
 ]
 
 
@@ -138,6 +168,22 @@ def targets(data):
     r = ratio(bestl[1], l)  # our throughput relative to the best peer's
     row("parallel loop ≥ 0.9× the best peer (throughput)", r, None if r is None else r >= 0.9,
         f"best: {bestl[0]}" if r is not None else "")
+
+    # issue 14
+    for wl, how in (("blocking", "usleep"), ("blockrecv", "recv")):
+        r = ratio(med(data, wl, "bg", "wall_s"), med(data, wl, "thread", "wall_s"))
+        row(f"100 × 100 ms ({how}) ≤ 1.3× a thread per task", r, None if r is None else r <= 1.3)
+    for wl, how in (("blocking1k", "usleep"), ("blockrecv1k", "recv")):
+        x = data.get((wl, "bg", "peak_threads"))
+        pk, mx = (x[2] if x else None), med(data, wl, "bg", "max_threads")
+        ok = None if pk is None or mx is None else pk <= mx + 1
+        out.append((f"1,000 × 100 ms ({how}): threads within max_threads (+1: the monitor)",
+                    f"peak {fmt(pk)} of {fmt(mx)}, done in {fmt(med(data, wl, 'bg', 'wall_s'))} s" if ok is not None else "–",
+                    verdict(ok)))
+    r = med(data, "mixed", "bg", "vs_solo")
+    row("mixed: the loop ≥ 0.95× its solo throughput", r, None if r is None else r >= 0.95)
+    r = med(data, "fg_background", "bg", "p99_vs_alone")
+    row("foreground p99 under BG_QOS_BACKGROUND ≤ 1.2× the no-pool p99", r, None if r is None else r <= 1.2)
     return out
 
 
@@ -156,7 +202,7 @@ def markdown(data, skips, meta):
         L.append("")
         L.append("**Failed runs:** " + "; ".join(meta["failures"]))
     L.append("")
-    L.append("## Targets (issue 6)")
+    L.append("## Targets (issues 6 and 14)")
     L.append("")
     L.append("| target | measured | verdict |")
     L.append("|---|---|---|")
@@ -178,7 +224,7 @@ def markdown(data, skips, meta):
         L.append("| " + " | ".join(hdr) + " |")
         L.append("|" + "---|" * len(hdr))
         bgv = med(data, wl, "bg", head)
-        for p in PEERS:
+        for p in peers_for(wl):
             x = data.get((wl, p, head))
             if x is None:
                 if (wl, p) in skips:
@@ -196,33 +242,39 @@ def markdown(data, skips, meta):
 
 
 def summary(data, skips, meta):
-    """The compact table README.md shows: headline medians, ratio bg ÷ peer."""
+    """The compact tables README.md shows: headline medians, ratio bg ÷ peer."""
     L = [f"Run {meta['date']}, {meta['cpus']} CPUs, {meta['threads']} threads per pool, {meta['reps']} interleaved "
          f"repetitions, load average {meta['load_before']} before / {meta['load_after']} after. "
-         "Cells: median, and in brackets bg ÷ peer (below 1: bg is lower; for efficiency higher is better).",
-         "",
-         "| workload | metric | " + " | ".join(PEERS) + " |",
-         "|---|---|" + "---|" * len(PEERS)]
-    for wl, title, head, unit, lower, _ in WORKLOADS:
-        bgv = med(data, wl, "bg", head)
-        cells = []
-        for p in PEERS:
-            v = med(data, wl, p, head)
-            if v is None:
-                cells.append("n/a")
-            elif p == "bg":
-                lo, hi = data[(wl, p, head)][1:3]
-                cells.append(f"**{fmt(v)}** ({fmt(lo)}–{fmt(hi)})")
-            else:
-                r = ratio(bgv, v)
-                cells.append(f"{fmt(v)} ({r:.2f})" if r is not None else fmt(v))
-        L.append(f"| {title.split(':')[0]} | {unit} | " + " | ".join(cells) + " |")
-        if wl == "wake":
-            cells = [fmt(med(data, wl, p, "pool_cpu_pct")) if med(data, wl, p, "pool_cpu_pct") is not None else "n/a" for p in PEERS]
-            L.append("| 4. wake, pool CPU | % of a core | " + " | ".join(cells) + " |")
-        if wl == "unbalanced" and med(data, wl, "bg", "ceiling") is not None:
-            cells = [fmt(med(data, wl, p, "ceiling")) if med(data, wl, p, "ceiling") is not None else "n/a" for p in PEERS]
-            L.append("| 5. unbalanced, machine ceiling | efficiency (raw pthreads) | " + " | ".join(cells) + " |")
+         "Cells: median, and in brackets bg ÷ peer (below 1: bg is lower; for efficiency higher is better)."]
+    for group in (False, True):
+        peers = ISSUE14_PEERS if group else peers_for("spawn")
+        rows = [w for w in WORKLOADS if (w[0] in ISSUE14_WORKLOADS) == group]
+        if group and not any(med(data, w[0], p, w[2]) is not None for w in rows for p in peers):
+            continue
+        L += ["", "| workload | metric | " + " | ".join(peers) + " |", "|---|---|" + "---|" * len(peers)]
+        for wl, title, head, unit, lower, _ in rows:
+            bgv = med(data, wl, "bg", head)
+            cells = []
+            for p in peers:
+                v = med(data, wl, p, head)
+                if v is None:
+                    cells.append("n/a")
+                elif p == "bg":
+                    lo, hi = data[(wl, p, head)][1:3]
+                    cells.append(f"**{fmt(v)}** ({fmt(lo)}–{fmt(hi)})")
+                else:
+                    r = ratio(bgv, v)
+                    cells.append(f"{fmt(v)} ({r:.2f})" if r is not None else fmt(v))
+            L.append(f"| {title.split(':')[0]} | {unit} | " + " | ".join(cells) + " |")
+            if wl == "wake":
+                cells = [fmt(med(data, wl, p, "pool_cpu_pct")) if med(data, wl, p, "pool_cpu_pct") is not None else "n/a" for p in peers]
+                L.append("| 4. wake, pool CPU | % of a core | " + " | ".join(cells) + " |")
+            if wl == "unbalanced" and med(data, wl, "bg", "ceiling") is not None:
+                cells = [fmt(med(data, wl, p, "ceiling")) if med(data, wl, p, "ceiling") is not None else "n/a" for p in peers]
+                L.append("| 5. unbalanced, machine ceiling | efficiency (raw pthreads) | " + " | ".join(cells) + " |")
+            if wl.startswith("blocking") or wl.startswith("blockrecv"):
+                cells = [fmt(med(data, wl, p, "peak_threads")) if med(data, wl, p, "peak_threads") is not None else "n/a" for p in peers]
+                L.append(f"| {title.split(':')[0]}, peak | threads | " + " | ".join(cells) + " |")
     L.append("")
     L.append("| target | measured | verdict |")
     L.append("|---|---|---|")
