@@ -86,6 +86,10 @@ class held_pool {
  private:
   static bg::pool_options with_one_thread(bg::pool_options options) {
     options.threads = 1;
+    // The held worker is blocked on a condition variable: without this a
+    // spare thread would stand in for it and run what the test means to keep
+    // queued.
+    options.max_threads = 1;
     return options;
   }
 

@@ -246,6 +246,10 @@ struct pool_options {
   std::function<void(std::size_t)> on_thread_start;
   std::function<void(std::size_t)> on_thread_stop;
   bool timing = false;  // time each task's queue wait and run (pool::timing())
+  // Workers plus spare threads started while workers are blocked in a task;
+  // 0: the default (4 per worker, at least 256, at most 1024); = threads: no spares.
+  std::size_t max_threads = 0;
+  bg_qos qos = BG_QOS_DEFAULT;  // the threads' CPU and I/O priority class
 };
 
 /// What shutdown() does with tasks still queued.
@@ -272,6 +276,8 @@ class pool : public pool_ref {
     c.stack_size = options.stack_size;
     c.max_queued = options.max_queued;
     c.timing = options.timing ? 1 : 0;
+    c.max_threads = options.max_threads;
+    c.qos = options.qos;
     if (options.on_thread_start || options.on_thread_stop) {
       hooks_ = std::make_unique<hooks>(hooks{options.on_thread_start, options.on_thread_stop});
       c.on_thread_start = &hooks::start;
