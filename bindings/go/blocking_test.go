@@ -1,0 +1,79 @@
+package background_test
+
+// Blocking tasks (issue 14): a Go task blocked in time.Sleep, on a channel or
+// in a system call sits in the kernel on its worker thread (a cgo callback
+// keeps the goroutine on that thread), so the pool's monitor sees it and a
+// spare thread runs the work queued behind it. Bounds are generous: a loaded
+// 2-CPU CI machine must pass them.
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	background "github.com/background-lib/background/bindings/go"
+)
+
+// A task queued behind a sleeping one starts well before the sleep ends.
+func TestBlockingSleepDoesNotDelayAQueuedTask(t *testing.T) {
+	const sleep, bound = 3 * time.Second, 2 * time.Second
+	p := newPool(t, background.Options{Threads: 1})
+	asleep := make(chan struct{})
+	p.Spawn(func() {
+		close(asleep)
+		time.Sleep(sleep)
+	})
+	<-asleep
+	t0 := time.Now()
+	f := background.GoOn(p, func() (time.Time, error) { return time.Now(), nil })
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	started, err := f.Wait(ctx)
+	if err != nil {
+		t.Fatalf("queued task: %v", err)
+	}
+	if d := started.Sub(t0); d > bound {
+		t.Errorf("the queued task started %v after submission, behind a task sleeping %v", d, sleep)
+	}
+}
+
+// Without a spare these deadlock: the blocked task waits for what only the
+// queued task does.
+func TestBlockingChannelDoesNotDelayAQueuedTask(t *testing.T) {
+	p := newPool(t, background.Options{Threads: 1})
+	ch := make(chan int)
+	got := background.GoOn(p, func() (int, error) { return <-ch, nil })
+	sent := background.GoOn(p, func() (bool, error) { ch <- 7; return true, nil })
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if _, err := sent.Wait(ctx); err != nil {
+		t.Fatalf("sender: %v", err)
+	}
+	if v, err := got.Wait(ctx); err != nil || v != 7 {
+		t.Fatalf("receiver: %v, %v", v, err)
+	}
+}
+
+func TestBlockingSyscallDoesNotDelayAQueuedTask(t *testing.T) {
+	var fds [2]int
+	if err := syscall.Pipe(fds[:]); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	p := newPool(t, background.Options{Threads: 1})
+	read := background.GoOn(p, func() (int, error) {
+		var b [1]byte
+		return syscall.Read(fds[0], b[:]) // a blocking read(2) on the worker thread
+	})
+	wrote := background.GoOn(p, func() (int, error) { return syscall.Write(fds[1], []byte{'x'}) })
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if n, err := wrote.Wait(ctx); err != nil || n != 1 {
+		t.Fatalf("writer: %v, %v", n, err)
+	}
+	if n, err := read.Wait(ctx); err != nil || n != 1 {
+		t.Fatalf("reader: %v, %v", n, err)
+	}
+}
