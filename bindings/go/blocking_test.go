@@ -8,6 +8,7 @@ package background_test
 
 import (
 	"context"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -76,4 +77,36 @@ func TestBlockingSyscallDoesNotDelayAQueuedTask(t *testing.T) {
 	if n, err := read.Wait(ctx); err != nil || n != 1 {
 		t.Fatalf("reader: %v, %v", n, err)
 	}
+}
+
+// Issue 14's blocking workload from Go: 100 tasks that each sleep 100 ms,
+// all submitted at once; ns/op is the time until all are done (one wave:
+// 100 ms). Goroutines are the baseline; the pool's spares should come close.
+//
+//	go test -run '^$' -bench BenchmarkBlocking -benchtime 5x
+func benchBlocking(b *testing.B, spawn func(func())) {
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		wg.Add(100)
+		for j := 0; j < 100; j++ {
+			spawn(func() {
+				time.Sleep(100 * time.Millisecond)
+				wg.Done()
+			})
+		}
+		wg.Wait()
+	}
+}
+
+func BenchmarkBlocking100x100msGoroutines(b *testing.B) {
+	benchBlocking(b, func(f func()) { go f() })
+}
+
+func BenchmarkBlocking100x100msPool(b *testing.B) {
+	p, err := background.NewPool(background.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	benchBlocking(b, p.Spawn)
 }
