@@ -175,7 +175,9 @@ impl WorkerThread {
             if admitted {
                 let ran = match self.find_work() {
                     Some(job) => {
-                        self.execute(job);
+                        // Counted ended as well as taken, or `wait_idle`
+                        // would never see the pool idle (`control.rs`).
+                        self.execute_popped(job);
                         true
                     }
                     None => false,

@@ -341,7 +341,7 @@ impl WorkerThread {
     /// `execute` for a job this worker took off a queue (`find_work`):
     /// counted as ended, so `Registry::wait_idle` sees no job between its
     /// take and its end (`control.rs`).
-    fn execute_popped(&self, job: Job) {
+    pub(crate) fn execute_popped(&self, job: Job) {
         self.execute(job);
         bump(&self.slot().stats.ended);
     }

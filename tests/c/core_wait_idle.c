@@ -59,8 +59,26 @@ int main(void) {
     CHECK_STATUS(bg_pool_wait_idle(NULL, 0), BG_EINVAL);
     CHECK_STATUS(bg_pool_free(pool), BG_OK);
 
-    /* Waiting for room: one worker, held; room for one queued task. */
+    /* Tasks a spare thread runs (standing in for a blocked worker) end too:
+     * the pool is idle once they and the blocker are done. */
     po.threads = 1;
+    CHECK_STATUS(bg_pool_new(&po, &pool), BG_OK);
+    atomic_store(&gate, 0);
+    atomic_store(&started, 0);
+    atomic_store(&ran, 1); /* slow() does not sleep: only the blocker blocks */
+    CHECK_STATUS(bg_pool_submit(pool, blocker, NULL, NULL, NULL), BG_OK);
+    while (!atomic_load(&started)) sleep_ms(1);
+    for (int i = 0; i < 20; i++) CHECK_STATUS(bg_pool_submit(pool, slow, NULL, NULL, NULL), BG_OK);
+    for (int i = 0; i < 10 * 1000 && atomic_load(&ran) < 21; i++) sleep_ms(1);
+    CHECK(atomic_load(&ran) == 21); /* a spare ran them while the worker blocked */
+    atomic_store(&gate, 1);
+    CHECK_STATUS(bg_pool_wait_idle(pool, TEST_TIMEOUT_NS), BG_OK);
+    CHECK_STATUS(bg_pool_free(pool), BG_OK);
+
+    /* Waiting for room: one worker, held (no spares: max_threads = threads);
+     * room for one queued task. */
+    po.threads = 1;
+    po.max_threads = 1;
     po.max_queued = 1;
     CHECK_STATUS(bg_pool_new(&po, &pool), BG_OK);
     atomic_store(&gate, 0);
