@@ -92,9 +92,8 @@ pub extern "C" fn bg_pool_options_init(options: *mut bg_pool_options) {
 /// from before `max_threads` and `qos` were appended.
 const V1_SIZE: usize = std::mem::offset_of!(bg_pool_options, max_threads);
 
-/// Reads options from C, checking the size the caller compiled against: an
-/// older, smaller struct (down to the first version) reads as if the fields
-/// it lacks were zero; a larger one (a newer header) is accepted only if
+/// Reads options from C, checking the size the caller compiled against: the
+/// first version's struct reads as if the fields it lacks were zero; a larger one (a newer header) is accepted only if
 /// every field this library does not know is zero.
 pub(crate) fn read_options(o: *const bg_pool_options) -> Result<Config, bg_status> {
     let mut cfg = Config { threads: default_pool::cpu_threads(), name: "bg".into(), ..Config::default() };
@@ -105,7 +104,10 @@ pub(crate) fn read_options(o: *const bg_pool_options) -> Result<Config, bg_statu
     // first field, is read first and bounds every other read.
     let size = unsafe { std::ptr::addr_of!((*o).struct_size).read() };
     let ours = std::mem::size_of::<bg_pool_options>();
-    if !(V1_SIZE..=4096).contains(&size) {
+    // Only the sizes a header ever had: the first version's, or this one's
+    // or larger (`timing` filled padding, so versions 2 and 3 share a size).
+    // Any other is a broken caller, not an older header.
+    if size != V1_SIZE && !(ours..=4096).contains(&size) {
         return Err(BG_EINVAL);
     }
     if size > ours {
