@@ -112,9 +112,11 @@ int main(int argc, char **argv) {
      * block), the record and last garbage bags of the thread that collected
      * (up to 5), the depot's list of free slabs (1); and until this thread
      * exits, what it keeps itself (its slab of handles, and Rust's
-     * per-thread record: 2). Before: 46, then 86, the records and garbage
-     * bags of every worker that exited. */
-    CHECK(after - before <= 10);
-    CHECK(again - before <= 10);
+     * per-thread record: 2); the monitor thread, started with the first
+     * pool and kept for the process (its thread record, name, TLS and watch
+     * list: 17 in all measured, the same after the second cycle). Before:
+     * 46, then 86, the records and garbage bags of every worker that exited. */
+    CHECK(after - before <= 20);
+    CHECK(again - before <= 20);
     return 0;
 }
