@@ -122,6 +122,7 @@ int main(void) {
 
     /* Cancelled before it starts: the same. Submitted once only. */
     o.threads = 1;
+    o.max_threads = 1; /* the blocker holds the pool: no spare thread stands in */
     CHECK_STATUS(bg_pool_new(&o, &pool), BG_OK);
     atomic_int started = 0;
     bg_task *blocker, *t, *t2;

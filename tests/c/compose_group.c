@@ -95,8 +95,10 @@ int main(void) {
     CHECK_STATUS(bg_group_free(group), BG_OK);
     CHECK_STATUS(bg_pool_free(pool), BG_OK);
 
-    /* One blocked worker: the first task fails, so the rest never run. */
+    /* One blocked worker (no spare stands in for it): the first task
+     * fails, so the rest never run. */
     o.threads = 1;
+    o.max_threads = 1;
     CHECK_STATUS(bg_pool_new(&o, &pool), BG_OK);
     atomic_store(&runs, 0);
     atomic_store(&drops, 0);

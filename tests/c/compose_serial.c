@@ -139,6 +139,7 @@ int main(void) {
 
     /* A cancel shutdown drops what serial queues and lanes still hold. */
     o.threads = 1;
+    o.max_threads = 1; /* the blocker holds the pool: no spare thread stands in */
     CHECK_STATUS(bg_pool_new(&o, &pool), BG_OK);
     bg_serial *q;
     CHECK_STATUS(bg_serial_new(pool, &q), BG_OK);

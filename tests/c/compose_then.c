@@ -114,6 +114,7 @@ int main(void) {
     /* One worker, blocked: a cancelled task passes BG_ECANCELLED on, and a
      * continuation cancelled while it waits never runs (drop once). */
     o.threads = 1;
+    o.max_threads = 1; /* the blocker holds the pool: no spare thread stands in */
     CHECK_STATUS(bg_pool_new(&o, &pool), BG_OK);
     atomic_int started = 0;
     bg_task *blocker, *victim, *seen, *waiting;

@@ -38,6 +38,7 @@ int main(void) {
     bg_pool_options po;
     bg_pool_options_init(&po);
     po.threads = 1;
+    po.max_threads = 1; /* the blocker holds the pool: no spare stands in */
     bg_pool *p;
     CHECK_STATUS(bg_pool_new(&po, &p), BG_OK);
 

@@ -36,6 +36,7 @@ int main(void) {
     bg_pool_options o;
     bg_pool_options_init(&o);
     o.threads = 1;
+    o.max_threads = 1; /* the blocker holds the pool: no spare thread stands in */
     o.name_prefix = "handles";
     bg_pool *p = NULL;
     CHECK_STATUS(bg_pool_new(&o, &p), BG_OK);

@@ -46,6 +46,7 @@ int main(void) {
     bg_pool_options po;
     bg_pool_options_init(&po);
     po.threads = 1;
+    po.max_threads = 1; /* the blocker holds the pool: no spare thread stands in */
     CHECK_STATUS(bg_pool_new(&po, &pool), BG_OK);
     bg_submit_options o;
     bg_submit_options_init(&o);

@@ -99,6 +99,7 @@ int main(void) {
     bg_pool_options o;
     bg_pool_options_init(&o);
     o.threads = 2;
+    o.max_threads = 2; /* the held workers hold the pool: no spare drains the burst */
     bg_pool *pool = NULL;
     CHECK_STATUS(bg_pool_new(&o, &pool), BG_OK);
     bg_task **h = calloc(N, sizeof *h);

@@ -45,6 +45,7 @@ static bg_pool *one_thread_pool(void) {
     bg_pool_options o;
     bg_pool_options_init(&o);
     o.threads = 1;
+    o.max_threads = 1; /* no spare runs the queued head while the worker blocks */
     bg_pool *p = NULL;
     CHECK_STATUS(bg_pool_new(&o, &p), BG_OK);
     return p;
