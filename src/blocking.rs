@@ -154,6 +154,15 @@ impl WorkerThread {
     /// A spare's life. Returns true if a grow made it a worker (its slot is
     /// now below the pool's size): it goes on as one. False: it exits.
     pub(crate) fn run_spare(&self) -> bool {
+        let id = self.registry().id;
+        crate::probe::spare_start(id, self.idx());
+        let promoted = self.spare_loop();
+        // Exits, or goes on as a worker: a spare no more either way.
+        crate::probe::spare_stop(id, self.idx());
+        promoted
+    }
+
+    fn spare_loop(&self) -> bool {
         let reg = self.registry();
         let b = &reg.blocking;
         // Started by the monitor: counted in `starting` until the first try.

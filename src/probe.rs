@@ -22,8 +22,8 @@
 //! | `wake` | pool id, worker index | it woke up |
 //! | `spare_start`, `spare_stop` | pool id, thread index | a spare thread (blocking compensation) starts / stops |
 //!
-//! `spare_start`/`spare_stop` are defined for the spare threads of the
-//! blocking compensation and are placed when those threads exist.
+//! `spare_stop` also fires when a grow makes a spare a worker (it goes on
+//! as one, under the same index).
 //!
 //! x86_64 Linux only; elsewhere the probes compile to nothing.
 
@@ -101,14 +101,14 @@ macro_rules! probe {
 
 pub(crate) use probe;
 
-/// The spare-thread probes, for the blocking compensation to call where a
-/// spare thread starts and stops.
-#[allow(dead_code)]
+/// A spare thread starts (`blocking.rs`).
 pub(crate) fn spare_start(pool: u64, idx: usize) {
+    let _ = (pool, idx); // unused where probes compile to nothing
     probe!("spare_start", pool, idx);
 }
 
-#[allow(dead_code)]
+/// A spare thread stops, or a grow made it a worker.
 pub(crate) fn spare_stop(pool: u64, idx: usize) {
+    let _ = (pool, idx);
     probe!("spare_stop", pool, idx);
 }

@@ -34,7 +34,7 @@ fn every_probe_is_in_the_elf_notes() {
             found.push((name, u64::from_str_radix(addr.trim_start_matches("0x"), 16).unwrap()));
         }
     }
-    for probe in ["submit", "start", "end", "steal", "park", "wake"] {
+    for probe in ["submit", "start", "end", "steal", "park", "wake", "spare_start", "spare_stop"] {
         assert!(found.iter().any(|(n, _)| n == probe), "probe {probe} missing from {found:?}");
     }
     assert!(found.iter().all(|(_, a)| *a != 0), "a probe note at address 0: {found:?}");
