@@ -103,6 +103,11 @@ static void cpu_bound_adds_no_thread(void) {
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 
+static int nop(void *arg) {
+    (void)arg;
+    return 0;
+}
+
 static void qos_is_visible(void) {
     errno = 0;
     long base = getpriority(PRIO_PROCESS, 0); /* the test may itself run niced */
@@ -110,7 +115,15 @@ static void qos_is_visible(void) {
     bg_pool *d = new_pool(1, BG_QOS_DEFAULT, "qd");
     bg_pool *u = new_pool(1, BG_QOS_UTILITY, "qu");
     bg_pool *b = new_pool(1, BG_QOS_BACKGROUND, "qb");
-    sleep_ms(20); /* the threads apply their class as they start */
+    /* Each thread applies its class as it starts, before its first task:
+     * once a task ran on each, each has (a fixed sleep was short under ASan). */
+    bg_pool *pools[] = {d, u, b};
+    for (int i = 0; i < 3; i++) {
+        bg_task *t;
+        CHECK_STATUS(bg_pool_submit(pools[i], nop, NULL, NULL, &t), BG_OK);
+        CHECK_STATUS(bg_wait_timeout(t, TEST_TIMEOUT_NS, NULL), BG_OK);
+        bg_task_release(t);
+    }
     CHECK(each_thread("qd-", expect_nice, base) == 1);
     CHECK(each_thread("qu-", expect_nice, base + 10 > 19 ? 19 : base + 10) == 1);
     CHECK(each_thread("qb-", expect_nice, 19) == 1);
