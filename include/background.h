@@ -1057,6 +1057,50 @@ size_t bg_threads(void);
 bg_status bg_shutdown(uint32_t mode, uint64_t timeout_ns);
 
 /**
+ * Runs `a(a_arg)` and `b(b_arg)`, possibly in parallel, and returns once
+ * both have returned: divide and conquer without a handle, and without
+ * allocating on a worker thread. Runs on the pool of the calling task
+ * (bg_current_pool()), or on the default pool outside a task.
+ *
+ * Inside a task of the pool, `b` is offered to the other workers from the
+ * caller's stack while `a` runs on the caller; if nobody took `b`, the
+ * caller then runs it too, otherwise it runs other queued work of the pool
+ * until `b` is done (as bg_wait() does; the same stack bound applies to
+ * deep recursion). From any other thread, `b` is queued as a task (a slot
+ * of the handle memory, no malloc), `a` runs on the caller, and the caller
+ * then runs `b` itself unless a worker has started it. So either function
+ * may run on the calling thread, whichever thread that is: code that needs
+ * a worker's thread-local state should not be joined from outside.
+ *
+ * Both functions run exactly once once the call is accepted: `a` on the
+ * caller, `b` wherever it is taken. A shutdown never cancels `b` (its
+ * caller is running and waits for it): if the pool drops its job, the
+ * caller runs `b`. If the pool's queue is full, both run on the caller.
+ *
+ * Returns BG_OK (both returned 0), BG_EFAILED (either returned non-zero;
+ * both codes are written), BG_EINVAL (`a` or `b` is NULL: nothing ran),
+ * BG_ESHUTDOWN (the pool takes no work from this thread: nothing ran),
+ * BG_EFORKED (the default pool of a forked parent: nothing ran), BG_ENOMEM.
+ * `a_result` and `b_result` may be NULL; they are written on BG_OK and
+ * BG_EFAILED. A failure is the caller's to handle: it does not go to the
+ * pool's error handler.
+ */
+bg_status bg_join(bg_fn a, void *a_arg, bg_fn b, void *b_arg, int *a_result, int *b_result);
+
+/**
+ * bg_join() on `pool`. From a task of another pool, the call behaves as
+ * from outside `pool` (the caller may run `a` and `b`, and helps its own
+ * pool while it waits for `b`).
+ */
+bg_status bg_pool_join(bg_pool *pool,
+                       bg_fn a,
+                       void *a_arg,
+                       bg_fn b,
+                       void *b_arg,
+                       int *a_result,
+                       int *b_result);
+
+/**
  * Runs `fn(arg, status, result)` on `task`'s pool once `task` ends; if it
  * has already ended, the continuation is queued at once (never lost, never
  * run twice). Any handle works: bg_submit(), a group's, a batch's, another

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `job.rs` | what a unit of work is (stored by value, consumed exactly once) |
 //! | `task.rs` | the waitable handle and its state machine |
+//! | `join.rs` | fork-join: `b` offered from the caller's stack, `a` run inline; `worker/join.rs`: the worker's side |
 //! | `latch.rs` | one-shot latches: a group's or a parallel loop's end |
 //! | `slab.rs` | memory for handles: per-thread slabs, no malloc per task |
 //! | `depot.rs` | where slabs come from: mapped regions, a free list, memory given back when unused |
@@ -34,7 +35,7 @@
 //! ```text
 //! capi/          the C ABI: translates arguments and statuses, decides nothing
 //!   compose/     composition, built on the jobs, handles and hooks of the core
-//!     core       job, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
+//!     core       job, join, task, latch, slab, depot, reclaim, registry, lifecycle, resize,
 //!                stats, observe, probe, worker, stack, sleep, sync, fork, error, pool,
 //!                default_pool, control, deadline, priority, monitor, blocking, qos
 //! ```
@@ -61,6 +62,7 @@ mod reclaim;
 mod error;
 mod fork;
 mod job;
+mod join;
 mod latch;
 mod lifecycle;
 mod monitor;

@@ -266,6 +266,11 @@ impl Registry {
         Ok(())
     }
 
+    /// Counts a job the pool already accepted (a join's `b`) as queued.
+    pub(crate) fn reserve_accepted(&self) {
+        let _ = self.reserve(false);
+    }
+
     /// A job left a queue (popped, stolen or swept).
     pub(crate) fn dequeued(&self) {
         if self.max_queued != 0 {

@@ -17,6 +17,7 @@ use crate::sync::now_ns;
 use crate::task::{Task, TaskEnd};
 
 mod find;
+mod join;
 
 thread_local! {
     static CURRENT: Cell<*const WorkerThread> = const { Cell::new(std::ptr::null()) };

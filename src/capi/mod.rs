@@ -27,6 +27,7 @@ pub mod pool;
 pub mod control;
 pub mod observe;
 pub mod default_pool;
+pub mod join;
 pub mod compose;
 pub mod version;
 

@@ -1,0 +1,167 @@
+//! Fork-join: `join(a, b)` runs `a` and `b`, possibly in parallel, and
+//! returns when both have (rayon's `join_context`).
+//!
+//! On a worker of the pool nothing is allocated: `b` is a [`JoinFrame`] on
+//! the caller's stack, offered to thieves as a job pointing at it (the
+//! `StackJob` kind below) on the caller's own deque. The caller runs `a`,
+//! then pops its deque: if `b` is still there it runs it inline (the usual
+//! case: one push, one pop, no other thread involved), otherwise a thief
+//! has it, and the caller runs other work of the pool until the thief sets
+//! the frame's latch (`worker/join.rs`). The frame outlives its job: the
+//! caller does not return before the latch is set, and whoever sets it
+//! touches the frame no more afterwards (it reads what it needs first).
+//!
+//! From any other thread `b` is submitted as an ordinary task (one slab
+//! slot, no malloc), `a` runs on the caller, and the caller then claims `b`
+//! if no worker has started it (the QUEUED -> RUNNING transition a cancel
+//! uses) and runs it inline; the queued job finds it taken and is skipped.
+//!
+//! `b` runs exactly once, whatever happens to the pool meanwhile: a shutdown
+//! in cancel mode does not cancel it (the caller is waiting for it, so it is
+//! running work, not queued work); a job of `b` that a shutdown would cancel
+//! runs `b` instead, and a task of `b` that a shutdown cancelled is run by
+//! the caller.
+
+use std::cell::UnsafeCell;
+use std::ffi::{c_int, c_void};
+
+use crate::job::{Job, JobBody, Outcome, RawFn};
+use crate::registry::{Registry, SubmitError};
+use crate::sleep::Parker;
+use crate::sync::{AtomicU32, Ordering};
+use crate::task::{Task, TaskEnd};
+use crate::worker::WorkerThread;
+
+/// Why a join did not run both functions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum JoinError {
+    /// The pool took nothing from this thread: neither function ran.
+    Refused(SubmitError),
+    /// `a` ran, but `b`'s task belongs to the parent of this forked process.
+    Forked,
+}
+
+/// The latch's states: the owner sleeps only after moving UNSET to SLEEPING,
+/// and the setter wakes it only if its swap to SET returned SLEEPING.
+pub(crate) const UNSET: u32 = 0;
+pub(crate) const SLEEPING: u32 = 1;
+pub(crate) const SET: u32 = 2;
+
+/// `b` of a join on a worker, on the caller's stack.
+pub(crate) struct JoinFrame {
+    f: RawFn,
+    arg: *mut c_void,
+    result: UnsafeCell<c_int>,
+    pub(crate) latch: AtomicU32,
+    /// The parker of the worker that waits (in its pool's slot, which
+    /// outlives the pool's threads).
+    owner: *const Parker,
+}
+
+impl JoinFrame {
+    /// Runs `b` (on whichever thread took its job) and sets the latch.
+    fn run_b(&self, call: impl FnOnce(RawFn, *mut c_void) -> c_int) {
+        let code = call(self.f, self.arg);
+        // SAFETY: only the one consumer of the job writes `result`, before the
+        // release swap that lets the owner read it.
+        unsafe { *self.result.get() = code };
+        let owner = self.owner; // read before the swap: the frame may go then
+        if self.latch.swap(SET, Ordering::AcqRel) == SLEEPING {
+            // SAFETY: the parker lives in the pool's slot; the owner is a
+            // worker of that pool, blocked until now, so the pool is alive.
+            unsafe { (*owner).unpark() };
+        }
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.latch.load(Ordering::Acquire) == SET
+    }
+}
+
+/// The job kind of `b` on a worker's deque: a pointer to its frame.
+pub(crate) struct StackJob {
+    frame: *const JoinFrame,
+}
+
+impl JobBody for StackJob {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        // SAFETY: the frame lives until its latch is set, which happens last.
+        let frame = unsafe { &*self.frame };
+        frame.run_b(|f, arg| crate::job::call_probed(w, f, arg, 0));
+        // Counted with the task that called join, not as a task of its own.
+        Outcome::Internal
+    }
+
+    /// `b` is awaited by a running task: a shutdown does not cancel it.
+    fn cancel(self) -> Outcome {
+        // SAFETY: as in `run`.
+        let frame = unsafe { &*self.frame };
+        // SAFETY: the user's function with the user's arg, as joined.
+        frame.run_b(|f, arg| unsafe { f(arg) });
+        Outcome::Internal
+    }
+}
+
+/// Runs `a(a_arg)` and `b(b_arg)` on `reg`, possibly in parallel; returns
+/// both result codes.
+pub(crate) fn join(
+    reg: &Registry,
+    a: RawFn,
+    a_arg: *mut c_void,
+    b: RawFn,
+    b_arg: *mut c_void,
+) -> Result<(c_int, c_int), JoinError> {
+    match WorkerThread::current() {
+        Some(w) if std::ptr::eq(w.registry(), reg) => Ok(join_on_worker(w, a, a_arg, b, b_arg)),
+        _ => join_outside(reg, a, a_arg, b, b_arg),
+    }
+}
+
+fn join_on_worker(w: &WorkerThread, a: RawFn, a_arg: *mut c_void, b: RawFn, b_arg: *mut c_void) -> (c_int, c_int) {
+    let frame =
+        JoinFrame { f: b, arg: b_arg, result: UnsafeCell::new(0), latch: AtomicU32::new(UNSET), owner: w.parker() };
+    w.push_join(Job::new(StackJob { frame: &frame }));
+    // SAFETY: the user's function with the user's arg, as joined.
+    let ra = unsafe { a(a_arg) };
+    w.wait_join(&frame);
+    // SAFETY: the latch is set (acquire): `result` was written before it.
+    (ra, unsafe { *frame.result.get() })
+}
+
+fn join_outside(
+    reg: &Registry,
+    a: RawFn,
+    a_arg: *mut c_void,
+    b: RawFn,
+    b_arg: *mut c_void,
+) -> Result<(c_int, c_int), JoinError> {
+    let t = match reg.submit_fn(b, b_arg, None) {
+        Ok(t) => t,
+        // No room in a bounded queue: both run here, one after the other.
+        // SAFETY: the user's functions with the user's args, as joined.
+        Err(SubmitError::Full) => return Ok(unsafe { (a(a_arg), b(b_arg)) }),
+        Err(e) => return Err(JoinError::Refused(e)),
+    };
+    // SAFETY: submit_fn gave us one reference, released below.
+    let task = unsafe { &*t };
+    // SAFETY: the user's function with the user's arg, as joined.
+    let ra = unsafe { a(a_arg) };
+    // If no worker started `b`, run it here: the queued job will be skipped.
+    // SAFETY: as above.
+    task.run_with(|f, arg| unsafe { f(arg) });
+    let end = task.wait_unchecked(None, true);
+    let rb = match end {
+        Some(TaskEnd::Ran(code)) => Ok(code),
+        // A cancel shutdown dropped the task unrun (it has no drop): `b` is
+        // still owed a run, and the caller is the one waiting for it.
+        // SAFETY: as above; the task will never run `b`.
+        Some(TaskEnd::Shutdown) | Some(TaskEnd::Cancelled) | Some(TaskEnd::Expired) => Ok(unsafe { b(b_arg) }),
+        Some(TaskEnd::Forked) | None => Err(JoinError::Forked),
+    };
+    if let Some(e) = end {
+        task.observe(e); // the code goes to the caller, not the error handler
+    }
+    // SAFETY: our reference from submit_fn.
+    unsafe { Task::release(t) };
+    Ok((ra, rb?))
+}

@@ -1,0 +1,90 @@
+//! A worker's side of `join` (`join.rs`): offering `b` on its own deque,
+//! and waiting for it to be done, running it inline when nobody stole it.
+
+use super::WorkerThread;
+use crate::job::Job;
+use crate::join::{JoinFrame, SLEEPING, UNSET};
+use crate::registry::bump;
+use crate::sleep::{Parker, Woken};
+use crate::stack;
+use crate::sync::Ordering;
+
+impl WorkerThread {
+    /// This worker's parker (in its slot: it outlives the thread).
+    pub(crate) fn parker(&self) -> *const Parker {
+        &*self.slot().parker
+    }
+
+    /// Pushes `b`'s job on this worker's deque. Waking a sleeper is only
+    /// worth it if nobody searches: a missed wake-up costs parallelism, never
+    /// progress, since the caller runs `b` itself if nobody took it. So a
+    /// plain load decides (as rayon's local pushes), not the RMW that
+    /// submissions from outside need.
+    pub(crate) fn push_join(&self, job: Job) {
+        let reg = &*self.registry;
+        reg.reserve_accepted();
+        self.deque.push(job);
+        bump(&self.slot().stats.pushed);
+        let (searching, sleeping) = reg.sleep.counts();
+        if searching == 0 && sleeping > 0 {
+            reg.notify_new_work();
+        }
+    }
+
+    /// Waits until `frame`'s latch is set: pops this worker's deque first
+    /// (what `a` left above `b`, then `b` itself, run inline), then, once
+    /// thieves took `b`, runs other work of the pool, or sleeps.
+    pub(crate) fn wait_join(&self, frame: &JoinFrame) {
+        let reg = &*self.registry;
+        while !frame.is_set() {
+            let Some(job) = self.deque.pop() else { break };
+            self.pop_counted();
+            self.execute_popped(job);
+        }
+        if frame.is_set() {
+            return;
+        }
+        // Stolen: help until the thief is done (unless the stack is nearly
+        // used up: then only wait).
+        let help = stack::pointer() >= self.stack_floor;
+        let parker = &*self.slot().parker;
+        loop {
+            if frame.is_set() {
+                self.stop_searching();
+                return;
+            }
+            if help {
+                if let Some(job) = self.find_work() {
+                    self.stop_searching();
+                    self.execute_popped(job);
+                    continue;
+                }
+            } else {
+                self.before_blocking();
+            }
+            if frame.latch.compare_exchange(UNSET, SLEEPING, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                continue; // set meanwhile
+            }
+            let searching = help && self.searching.get();
+            let woken = reg
+                .sleep
+                .sleep(self.idx, parker, searching, None, &|| frame.is_set() || help && self.has_visible_work());
+            self.searching.set(woken == Woken::AsSearcher);
+            if !help {
+                self.stop_searching(); // a worker that may not take work is no searcher
+            }
+            // Back to UNSET unless the thief set it: the next sleep asks again.
+            let _ = frame.latch.compare_exchange(SLEEPING, UNSET, Ordering::AcqRel, Ordering::Acquire);
+        }
+    }
+
+    /// Counts a pop of this worker's own deque as `find_work` does.
+    fn pop_counted(&self) {
+        bump(&self.slot().stats.popped);
+        self.registry.dequeued();
+        let hi = self.batch_hi.get();
+        if hi > self.batch_lo.get() {
+            self.batch_hi.set(hi.min(self.deque.len()));
+        }
+    }
+}
