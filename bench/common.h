@@ -76,6 +76,19 @@ static inline uint64_t bench_kernel(uint64_t x) {
  * depending on where the linker happened to place it. */
 void bench_kernel_range(uint64_t *a, size_t lo, size_t hi);
 
+/* nqueens (the runtime-benchmarks port): may a queen go at (row, col), given
+ * the columns of the queens of rows 0..row-1 in a[]? */
+static inline int bench_nq_ok(const signed char *a, int row, int col) {
+    for (int i = 0; i < row; i++) {
+        int d = a[i] - col;
+        if (d == 0 || d == row - i || d == i - row) return 0;
+    }
+    return 1;
+}
+#define BENCH_NQ_MAX 16
+/* skynet: 10 children per node. */
+#define BENCH_SKYNET_DIV 10
+
 /* The task every peer runs (its behaviour depends on the current workload). */
 int bench_task(void *arg);
 
@@ -114,6 +127,16 @@ struct peer {
     /* The most threads the pool may run (workers plus any it adds), for the
      * blocking workloads' report; NULL: no bound it documents. */
     size_t (*max_threads)(void);
+    /* The fork-join ports of tzcnt's runtime-benchmarks, each with the peer's
+     * cheapest fork-join construct (bg_join, rayon::join, tbb::parallel_invoke,
+     * OpenMP tasks), started from this thread, each node calling bench_count():
+     * fib(n) = join(fib(n-1), fib(n-2)); */
+    uint64_t (*fibj)(int n);
+    /* skynet: the sum of 0..leaves-1 over a 10-ary tree (a count per leaf); */
+    uint64_t (*skynet)(uint64_t leaves);
+    /* nqueens(n): the solutions, one node per queen placed (a count per node),
+     * the columns of a row forked in parallel. */
+    uint64_t (*nqueens)(int n);
 };
 
 /* The workload this process runs (set before init, so that a peer may

@@ -384,6 +384,96 @@ static void wl_fib(void) {
     emit_end();
 }
 
+/* The fork-join ports: one result line with the wall time per node, the
+ * sequential reference per node, and the speedup over it. */
+static void emit_forkjoin(uint64_t wall, uint64_t cpu, uint64_t seq_wall, uint64_t nodes) {
+    emit_begin();
+    emit("ns_per_node", (double)wall / nodes);
+    emit("cpu_ns_per_node", (double)cpu / nodes);
+    emit("seq_ns_per_node", (double)seq_wall / nodes);
+    emit("speedup", wall ? (double)seq_wall / wall : 0);
+    emit("nodes", nodes);
+    emit_end();
+}
+
+/* fibj: fib(n) with the peer's fork-join primitive (bg_join, rayon::join, ...). */
+static void wl_fibj(void) {
+    int n = g_n ? (int)g_n : g_tiny ? 12 : 30;
+    uint64_t expect = fib_seq(n), calls = 2 * fib_seq(n + 1) - 1;
+    volatile int vn = n;
+    uint64_t t0 = bench_now_ns();
+    volatile uint64_t seq = fib_seq(vn);
+    uint64_t seq_wall = bench_now_ns() - t0;
+    (void)seq;
+    uint64_t base = bench_counted(), cpu0 = bench_process_cpu_ns();
+    t0 = bench_now_ns();
+    uint64_t r = bench_peer.fibj(n);
+    uint64_t wall = bench_now_ns() - t0, cpu = bench_process_cpu_ns() - cpu0;
+    uint64_t ran = bench_counted() - base;
+    if (r != expect) bench_fail("fib(%d) = %llu, expected %llu", n, (unsigned long long)r, (unsigned long long)expect);
+    if (ran != calls) bench_fail("fib(%d) made %llu calls, expected exactly %llu", n, (unsigned long long)ran, (unsigned long long)calls);
+    emit_forkjoin(wall, cpu, seq_wall, calls);
+}
+
+static uint64_t skynet_seq(uint64_t num, uint64_t size) {
+    if (size == 1) return num;
+    uint64_t sum = 0, sub = size / BENCH_SKYNET_DIV;
+    for (uint64_t i = 0; i < BENCH_SKYNET_DIV; i++) sum += skynet_seq(num + i * sub, sub);
+    return sum;
+}
+
+/* skynet: 1,000,000 leaves, 10 children per node. */
+static void wl_skynet(void) {
+    uint64_t leaves = g_n ? (uint64_t)g_n : g_tiny ? 1000 : 1000000;
+    uint64_t t0 = bench_now_ns();
+    volatile uint64_t vleaves = leaves;
+    uint64_t expect = skynet_seq(0, vleaves);
+    uint64_t seq_wall = bench_now_ns() - t0;
+    if (expect != leaves * (leaves - 1) / 2) bench_fail("skynet's reference is wrong");
+    uint64_t base = bench_counted(), cpu0 = bench_process_cpu_ns();
+    t0 = bench_now_ns();
+    uint64_t r = bench_peer.skynet(leaves);
+    uint64_t wall = bench_now_ns() - t0, cpu = bench_process_cpu_ns() - cpu0;
+    uint64_t ran = bench_counted() - base;
+    if (r != expect) bench_fail("skynet(%llu) = %llu, expected %llu", (unsigned long long)leaves, (unsigned long long)r, (unsigned long long)expect);
+    if (ran != leaves) bench_fail("skynet ran %llu leaves, expected exactly %llu", (unsigned long long)ran, (unsigned long long)leaves);
+    emit_forkjoin(wall, cpu, seq_wall, leaves);
+}
+
+static uint64_t nq_nodes;
+static uint64_t nq_seq(const signed char *a, int n, int row) {
+    nq_nodes++;
+    if (row == n) return 1;
+    uint64_t sum = 0;
+    signed char b[BENCH_NQ_MAX];
+    for (int col = 0; col < n; col++) {
+        if (!bench_nq_ok(a, row, col)) continue;
+        memcpy(b, a, (size_t)row);
+        b[row] = (signed char)col;
+        sum += nq_seq(b, n, row + 1);
+    }
+    return sum;
+}
+
+/* nqueens(12): 14,200 solutions. */
+static void wl_nqueens(void) {
+    int n = g_n ? (int)g_n : g_tiny ? 6 : 12;
+    if (n < 1 || n > BENCH_NQ_MAX) bench_fail("nqueens takes 1 to %d", BENCH_NQ_MAX);
+    signed char a[BENCH_NQ_MAX] = {0};
+    nq_nodes = 0;
+    uint64_t t0 = bench_now_ns();
+    uint64_t expect = nq_seq(a, n, 0);
+    uint64_t seq_wall = bench_now_ns() - t0, nodes = nq_nodes;
+    uint64_t base = bench_counted(), cpu0 = bench_process_cpu_ns();
+    t0 = bench_now_ns();
+    uint64_t r = bench_peer.nqueens(n);
+    uint64_t wall = bench_now_ns() - t0, cpu = bench_process_cpu_ns() - cpu0;
+    uint64_t ran = bench_counted() - base;
+    if (r != expect) bench_fail("nqueens(%d) = %llu, expected %llu", n, (unsigned long long)r, (unsigned long long)expect);
+    if (ran != nodes) bench_fail("nqueens(%d) visited %llu nodes, expected exactly %llu", n, (unsigned long long)ran, (unsigned long long)nodes);
+    emit_forkjoin(wall, cpu, seq_wall, nodes);
+}
+
 struct wake_ctx {
     size_t n;
     uint64_t period, base, wall, pool_cpu;
@@ -1010,6 +1100,7 @@ static const struct {
     {"blocking", wl_blocking, 0}, {"blockrecv", wl_blockrecv, 0}, {"blocking1k", wl_blocking1k, 0},
     {"blockrecv1k", wl_blockrecv1k, 0}, {"mixed", wl_mixed, 3}, {"foreground", wl_foreground, 0},
     {"fg_utility", wl_foreground, 0}, {"fg_background", wl_foreground, 0},
+    {"fibj", wl_fibj, 6},     {"skynet", wl_skynet, 7},   {"nqueens", wl_nqueens, 8},
 };
 
 static int peer_has(int needs) {
@@ -1019,6 +1110,9 @@ static int peer_has(int needs) {
     case 3: return bench_peer.pfor != NULL;
     case 4: return bench_peer.serial != NULL;
     case 5: return bench_peer.group != NULL;
+    case 6: return bench_peer.fibj != NULL;
+    case 7: return bench_peer.skynet != NULL;
+    case 8: return bench_peer.nqueens != NULL;
     default: return bench_peer.spawn != NULL;
     }
 }

@@ -85,6 +85,127 @@ static uint64_t fib(int n) {
     return f.r;
 }
 
+#ifdef HAVE_BG_JOIN
+/* The fork-join ports with bg_join: b from the caller's stack, a inline. */
+static void join(bg_fn a, void *a_arg, bg_fn b, void *b_arg) { check(bg_join(a, a_arg, b, b_arg, NULL, NULL), "bg_join"); }
+
+/* Runs f(arg) inside the pool and waits: the roots of the fork-join trees. */
+static void in_pool(bg_fn f, void *arg) {
+    bg_task *t = NULL;
+    check(bg_pool_submit(pool, f, arg, NULL, &t), "bg_pool_submit");
+    check(bg_wait(t, NULL), "bg_wait");
+    check(bg_task_release(t), "bg_task_release");
+}
+
+static int fibj_rec(void *p) {
+    struct fib_frame *f = p;
+    bench_count();
+    if (f->n < 2) {
+        f->r = (uint64_t)f->n;
+        return 0;
+    }
+    struct fib_frame x = {f->n - 1, 0}, y = {f->n - 2, 0};
+    join(fibj_rec, &x, fibj_rec, &y);
+    f->r = x.r + y.r;
+    return 0;
+}
+
+static uint64_t fibj(int n) {
+    struct fib_frame f = {n, 0};
+    in_pool(fibj_rec, &f);
+    return f.r;
+}
+
+/* skynet: children [lo, hi) of the node (num, size), halved by joins. */
+struct sky {
+    uint64_t num, size;
+    unsigned lo, hi;
+    uint64_t r;
+};
+
+static int sky_rec(void *p) {
+    struct sky *s = p;
+    if (s->hi - s->lo == 1) {
+        uint64_t sub = s->size / BENCH_SKYNET_DIV, num = s->num + s->lo * sub;
+        if (sub == 1) {
+            bench_count();
+            s->r = num;
+            return 0;
+        }
+        struct sky c = {num, sub, 0, BENCH_SKYNET_DIV, 0};
+        sky_rec(&c);
+        s->r = c.r;
+        return 0;
+    }
+    unsigned mid = s->lo + (s->hi - s->lo) / 2;
+    struct sky x = {s->num, s->size, s->lo, mid, 0}, y = {s->num, s->size, mid, s->hi, 0};
+    join(sky_rec, &x, sky_rec, &y);
+    s->r = x.r + y.r;
+    return 0;
+}
+
+static uint64_t skynet(uint64_t leaves) {
+    struct sky s = {0, leaves, 0, BENCH_SKYNET_DIV, 0};
+    if (leaves == 1) return bench_count(), 0;
+    in_pool(sky_rec, &s);
+    return s.r;
+}
+
+/* nqueens: the columns [lo, hi) of row `row`, halved by joins. */
+struct nq {
+    const signed char *a;
+    int n, row, lo, hi;
+    uint64_t r;
+};
+
+static uint64_t nq_node(const signed char *a, int n, int row);
+
+static int nq_cols(void *p) {
+    struct nq *q = p;
+    if (q->hi - q->lo == 1) {
+        q->r = 0;
+        if (bench_nq_ok(q->a, q->row, q->lo)) {
+            signed char b[BENCH_NQ_MAX];
+            memcpy(b, q->a, (size_t)q->row);
+            b[q->row] = (signed char)q->lo;
+            q->r = nq_node(b, q->n, q->row + 1);
+        }
+        return 0;
+    }
+    int mid = q->lo + (q->hi - q->lo) / 2;
+    struct nq x = {q->a, q->n, q->row, q->lo, mid, 0}, y = {q->a, q->n, q->row, mid, q->hi, 0};
+    join(nq_cols, &x, nq_cols, &y);
+    q->r = x.r + y.r;
+    return 0;
+}
+
+static uint64_t nq_node(const signed char *a, int n, int row) {
+    bench_count();
+    if (row == n) return 1;
+    struct nq q = {a, n, row, 0, n, 0};
+    nq_cols(&q);
+    return q.r;
+}
+
+struct nq_root {
+    int n;
+    uint64_t r;
+};
+
+static int nq_root_task(void *p) {
+    struct nq_root *q = p;
+    signed char a[BENCH_NQ_MAX] = {0};
+    q->r = nq_node(a, q->n, 0);
+    return 0;
+}
+
+static uint64_t nqueens(int n) {
+    struct nq_root q = {n, 0};
+    in_pool(nq_root_task, &q);
+    return q.r;
+}
+#endif
+
 #ifdef HAVE_BG_PARALLEL_FOR
 static void kernel_range(size_t lo, size_t hi, void *ctx) { bench_kernel_range(ctx, lo, hi); }
 
@@ -152,4 +273,9 @@ const struct peer bench_peer = {
     .skip = skip,
     .serial_ordered = 1,
     .max_threads = max_threads,
+#ifdef HAVE_BG_JOIN
+    .fibj = fibj,
+    .skynet = skynet,
+    .nqueens = nqueens,
+#endif
 };

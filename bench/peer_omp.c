@@ -54,6 +54,62 @@ static uint64_t fib(int n) {
     return r;
 }
 
+/* The fork-join ports: a task per fork, taskwait per node. */
+static uint64_t fibj(int n) { return fib(n); }
+
+static uint64_t sky_rec(uint64_t num, uint64_t size) {
+    if (size == 1) {
+        bench_count();
+        return num;
+    }
+    uint64_t r[BENCH_SKYNET_DIV], sub = size / BENCH_SKYNET_DIV;
+    for (int i = 0; i < BENCH_SKYNET_DIV; i++) {
+#pragma omp task shared(r) firstprivate(i)
+        r[i] = sky_rec(num + (uint64_t)i * sub, sub);
+    }
+#pragma omp taskwait
+    uint64_t sum = 0;
+    for (int i = 0; i < BENCH_SKYNET_DIV; i++) sum += r[i];
+    return sum;
+}
+
+static uint64_t skynet(uint64_t leaves) {
+    uint64_t r = 0;
+#pragma omp parallel num_threads(nthreads)
+#pragma omp single
+    r = sky_rec(0, leaves);
+    return r;
+}
+
+static uint64_t nq_rec(const signed char *a, int n, int row) {
+    bench_count();
+    if (row == n) return 1;
+    uint64_t r[BENCH_NQ_MAX] = {0};
+    for (int col = 0; col < n; col++) {
+        if (!bench_nq_ok(a, row, col)) continue;
+#pragma omp task shared(r) firstprivate(col)
+        {
+            signed char b[BENCH_NQ_MAX];
+            memcpy(b, a, (size_t)row);
+            b[row] = (signed char)col;
+            r[col] = nq_rec(b, n, row + 1);
+        }
+    }
+#pragma omp taskwait
+    uint64_t sum = 0;
+    for (int col = 0; col < n; col++) sum += r[col];
+    return sum;
+}
+
+static uint64_t nqueens(int n) {
+    uint64_t r = 0;
+    signed char a[BENCH_NQ_MAX] = {0};
+#pragma omp parallel num_threads(nthreads)
+#pragma omp single
+    r = nq_rec(a, n, 0);
+    return r;
+}
+
 /* schedule(static) over the elements, written as one block per thread so the
  * body is the shared range kernel. */
 static void pfor(uint64_t *a, size_t n) {
@@ -115,4 +171,7 @@ const struct peer bench_peer = {
     .group = group,
     .skip = skip,
     .serial_ordered = 1, /* depend(inout) on one variable orders the tasks */
+    .fibj = fibj,
+    .skynet = skynet,
+    .nqueens = nqueens,
 };

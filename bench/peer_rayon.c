@@ -9,6 +9,9 @@ uint64_t rayon_fib(int n);
 void rayon_pfor(uint64_t *a, size_t n);
 void rayon_serial(size_t n);
 void rayon_group(size_t rounds, size_t k);
+uint64_t rayon_fibj(int n);
+uint64_t rayon_skynet(uint64_t leaves);
+uint64_t rayon_nqueens(int n);
 
 static void fini(void) {} /* rayon pools in a static live until exit */
 
@@ -32,4 +35,7 @@ const struct peer bench_peer = {
     .group = rayon_group,
     .skip = skip,
     .serial_ordered = 1,
+    .fibj = rayon_fibj,
+    .skynet = rayon_skynet,
+    .nqueens = rayon_nqueens,
 };

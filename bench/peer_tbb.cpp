@@ -7,6 +7,7 @@
 #include <tbb/flow_graph.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
@@ -58,6 +59,71 @@ static uint64_t fib(int n) {
     return r;
 }
 
+// The fork-join ports with tbb::parallel_invoke (ranges of children halved).
+static uint64_t fibj_rec(int n) {
+    bench_count();
+    if (n < 2) return (uint64_t)n;
+    uint64_t x = 0, y = 0;
+    tbb::parallel_invoke([&] { x = fibj_rec(n - 1); }, [&] { y = fibj_rec(n - 2); });
+    return x + y;
+}
+
+static uint64_t fibj(int n) {
+    uint64_t r = 0;
+    inside->execute([&] { r = fibj_rec(n); });
+    return r;
+}
+
+static uint64_t sky_rec(uint64_t num, uint64_t size, unsigned lo, unsigned hi) {
+    if (hi - lo == 1) {
+        uint64_t sub = size / BENCH_SKYNET_DIV, child = num + lo * sub;
+        if (sub == 1) {
+            bench_count();
+            return child;
+        }
+        return sky_rec(child, sub, 0, BENCH_SKYNET_DIV);
+    }
+    unsigned mid = lo + (hi - lo) / 2;
+    uint64_t x = 0, y = 0;
+    tbb::parallel_invoke([&] { x = sky_rec(num, size, lo, mid); }, [&] { y = sky_rec(num, size, mid, hi); });
+    return x + y;
+}
+
+static uint64_t skynet(uint64_t leaves) {
+    uint64_t r = 0;
+    inside->execute([&] { r = sky_rec(0, leaves, 0, BENCH_SKYNET_DIV); });
+    return r;
+}
+
+static uint64_t nq_node(const signed char *a, int n, int row);
+
+static uint64_t nq_cols(const signed char *a, int n, int row, int lo, int hi) {
+    if (hi - lo == 1) {
+        if (!bench_nq_ok(a, row, lo)) return 0;
+        signed char b[BENCH_NQ_MAX];
+        memcpy(b, a, (size_t)row);
+        b[row] = (signed char)lo;
+        return nq_node(b, n, row + 1);
+    }
+    int mid = lo + (hi - lo) / 2;
+    uint64_t x = 0, y = 0;
+    tbb::parallel_invoke([&] { x = nq_cols(a, n, row, lo, mid); }, [&] { y = nq_cols(a, n, row, mid, hi); });
+    return x + y;
+}
+
+static uint64_t nq_node(const signed char *a, int n, int row) {
+    bench_count();
+    if (row == n) return 1;
+    return nq_cols(a, n, row, 0, n);
+}
+
+static uint64_t nqueens(int n) {
+    uint64_t r = 0;
+    signed char a[BENCH_NQ_MAX] = {0};
+    inside->execute([&] { r = nq_node(a, n, 0); });
+    return r;
+}
+
 static void pfor(uint64_t *a, size_t n) {
     inside->execute([&] {
         tbb::parallel_for(tbb::blocked_range<size_t>(0, n), [a](const tbb::blocked_range<size_t> &r) {
@@ -106,6 +172,9 @@ static struct peer make_peer() {
     p.serial = serial;
     p.group = group;
     p.skip = skip;
+    p.fibj = fibj;
+    p.skynet = skynet;
+    p.nqueens = nqueens;
     // A serial function_node buffers in a FIFO queue, but TBB does not
     // document submission order: only exclusion is checked.
     p.serial_ordered = 0;

@@ -100,6 +100,22 @@ impl Job {
         unsafe { (self.exec)(self.data, Some(worker)) }
     }
 
+    /// The body, if this job is of kind `B`: for the owner of a job it
+    /// recognises, which then runs it directly and `abandon`s the job (a
+    /// join's `b`, `join.rs`). By reference, so that only the words looked
+    /// at are loaded. A `None` may be spurious (the compiler may duplicate a
+    /// kind's code, so its address can differ), a `Some` never is: the
+    /// caller must cope with running it as any job.
+    #[inline]
+    pub(crate) fn peek<B: JobBody>(&self) -> Option<&B> {
+        if self.exec as *const () != exec::<B> as *const () {
+            return None;
+        }
+        // SAFETY: `exec` is `exec::<B>`, so `data` holds a B written by `new`
+        // and not taken yet (self is unconsumed).
+        Some(unsafe { &*self.data.0.as_ptr().cast::<B>() })
+    }
+
     /// Lets go of a job that was never queued (its submission was refused,
     /// or its owner took it back unrun): neither `fn` nor `drop` runs,
     /// because whoever made the job still owns what it refers to.

@@ -73,6 +73,23 @@ impl JoinFrame {
         }
     }
 
+    /// True if `job` is this frame's `b`.
+    #[inline]
+    pub(crate) fn is_own(&self, job: &Job) -> bool {
+        job.peek::<StackJob>().is_some_and(|s| std::ptr::eq(s.frame, self))
+    }
+
+    /// Runs `b` on the caller, which popped `b`'s job back (and abandons
+    /// it): nobody else has seen the frame, so no atomic exchange and no
+    /// wake-up.
+    #[inline]
+    pub(crate) fn run_inline(&self) {
+        // SAFETY: the user's function with the user's arg, as joined; and
+        // `result` is the owner's alone until the latch is set.
+        unsafe { *self.result.get() = (self.f)(self.arg) };
+        self.latch.store(SET, Ordering::Relaxed);
+    }
+
     pub(crate) fn is_set(&self) -> bool {
         self.latch.load(Ordering::Acquire) == SET
     }

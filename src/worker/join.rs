@@ -20,6 +20,7 @@ impl WorkerThread {
     /// progress, since the caller runs `b` itself if nobody took it. So a
     /// plain load decides (as rayon's local pushes), not the RMW that
     /// submissions from outside need.
+    #[inline(always)]
     pub(crate) fn push_join(&self, job: Job) {
         let reg = &*self.registry;
         reg.reserve_accepted();
@@ -37,9 +38,18 @@ impl WorkerThread {
     pub(crate) fn wait_join(&self, frame: &JoinFrame) {
         let reg = &*self.registry;
         while !frame.is_set() {
-            let Some(job) = self.deque.pop() else { break };
+            // Looked at in place: copying the popped job out costs a stalled
+            // load of what `pop` just stored (measured: a quarter of a join).
+            let popped = self.deque.pop();
+            let Some(job) = &popped else { break };
             self.pop_counted();
-            self.execute_popped(job);
+            if frame.is_own(job) {
+                std::mem::forget(popped); // the frame is ours: nothing to free
+                frame.run_inline();
+                bump(&self.slot().stats.ended);
+            } else if let Some(job) = popped {
+                self.execute_popped(job); // what `a` left above `b`
+            }
         }
         if frame.is_set() {
             return;

@@ -147,3 +147,68 @@ pub extern "C" fn rayon_group(rounds: usize, k: usize) {
         });
     }
 }
+
+/// The fork-join ports (bench/common.h): fib is `rayon_fib` above.
+#[no_mangle]
+pub extern "C" fn rayon_fibj(n: c_int) -> u64 {
+    rayon_fib(n)
+}
+
+const SKYNET_DIV: u64 = 10;
+
+/// skynet: the children `lo..hi` of node (num, size), halved by joins.
+fn sky(num: u64, size: u64, lo: u64, hi: u64) -> u64 {
+    if hi - lo == 1 {
+        let sub = size / SKYNET_DIV;
+        let child = num + lo * sub;
+        if sub == 1 {
+            count();
+            return child;
+        }
+        return sky(child, sub, 0, SKYNET_DIV);
+    }
+    let mid = lo + (hi - lo) / 2;
+    let (x, y) = rayon::join(|| sky(num, size, lo, mid), || sky(num, size, mid, hi));
+    x + y
+}
+
+#[no_mangle]
+pub extern "C" fn rayon_skynet(leaves: u64) -> u64 {
+    pool().install(|| sky(0, leaves, 0, SKYNET_DIV))
+}
+
+const NQ_MAX: usize = 16;
+
+fn nq_ok(a: &[i8], row: usize, col: usize) -> bool {
+    (0..row).all(|i| {
+        let d = a[i] as i64 - col as i64;
+        d != 0 && d != (row - i) as i64 && d != i as i64 - row as i64
+    })
+}
+
+fn nq_cols(a: &[i8; NQ_MAX], n: usize, row: usize, lo: usize, hi: usize) -> u64 {
+    if hi - lo == 1 {
+        if !nq_ok(a, row, lo) {
+            return 0;
+        }
+        let mut b = *a;
+        b[row] = lo as i8;
+        return nq_node(&b, n, row + 1);
+    }
+    let mid = lo + (hi - lo) / 2;
+    let (x, y) = rayon::join(|| nq_cols(a, n, row, lo, mid), || nq_cols(a, n, row, mid, hi));
+    x + y
+}
+
+fn nq_node(a: &[i8; NQ_MAX], n: usize, row: usize) -> u64 {
+    count();
+    if row == n {
+        return 1;
+    }
+    nq_cols(a, n, row, 0, n)
+}
+
+#[no_mangle]
+pub extern "C" fn rayon_nqueens(n: c_int) -> u64 {
+    pool().install(|| nq_node(&[0; NQ_MAX], n as usize, 0))
+}
