@@ -39,6 +39,8 @@ pub(crate) enum JoinError {
     Refused(SubmitError),
     /// `a` ran, but `b`'s task belongs to the parent of this forked process.
     Forked,
+    /// The default pool could not start: nothing ran.
+    NoPool,
 }
 
 /// The latch's states: the owner sleeps only after moving UNSET to SLEEPING,
@@ -59,6 +61,26 @@ pub(crate) struct JoinFrame {
 }
 
 impl JoinFrame {
+    /// `b(arg)`, to be awaited by the worker parked on `owner`.
+    #[inline(always)]
+    pub(crate) fn new(f: RawFn, arg: *mut c_void, owner: *const Parker) -> JoinFrame {
+        JoinFrame { f, arg, result: UnsafeCell::new(0), latch: AtomicU32::new(UNSET), owner }
+    }
+
+    /// `b`'s job, pointing at this frame, which must outlive it (see the module docs).
+    #[inline(always)]
+    pub(crate) fn job(&self) -> Job {
+        Job::new(StackJob { frame: self })
+    }
+
+    /// `b`'s result, once the latch is set.
+    #[inline(always)]
+    pub(crate) fn result(&self) -> c_int {
+        debug_assert!(self.is_set());
+        // SAFETY: the latch is set (acquire): `result` was written before it.
+        unsafe { *self.result.get() }
+    }
+
     /// Runs `b` (on whichever thread took its job) and sets the latch.
     fn run_b(&self, call: impl FnOnce(RawFn, *mut c_void) -> c_int) {
         let code = call(self.f, self.arg);
@@ -134,15 +156,26 @@ pub(crate) fn join(
     }
 }
 
+/// `join` on the pool of the calling worker, or on the default pool
+/// outside a task (`bg_join`): the worker is looked up once.
+pub(crate) fn join_ambient(
+    a: RawFn,
+    a_arg: *mut c_void,
+    b: RawFn,
+    b_arg: *mut c_void,
+) -> Result<(c_int, c_int), JoinError> {
+    match WorkerThread::current() {
+        Some(w) => Ok(join_on_worker(w, a, a_arg, b, b_arg)),
+        None => {
+            let reg = crate::default_pool::get().map_err(|_| JoinError::NoPool)?.registry();
+            join_outside(reg, a, a_arg, b, b_arg)
+        }
+    }
+}
+
+#[inline(always)]
 fn join_on_worker(w: &WorkerThread, a: RawFn, a_arg: *mut c_void, b: RawFn, b_arg: *mut c_void) -> (c_int, c_int) {
-    let frame =
-        JoinFrame { f: b, arg: b_arg, result: UnsafeCell::new(0), latch: AtomicU32::new(UNSET), owner: w.parker() };
-    w.push_join(Job::new(StackJob { frame: &frame }));
-    // SAFETY: the user's function with the user's arg, as joined.
-    let ra = unsafe { a(a_arg) };
-    w.wait_join(&frame);
-    // SAFETY: the latch is set (acquire): `result` was written before it.
-    (ra, unsafe { *frame.result.get() })
+    w.join(a, a_arg, b, b_arg)
 }
 
 fn join_outside(

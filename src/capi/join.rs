@@ -7,11 +7,13 @@ use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::bg_fn;
 use crate::capi::{boundary, put};
-use crate::join::{join, JoinError};
+use crate::join::{join, join_ambient, JoinError};
 use crate::registry::Registry;
 
+/// `reg`: the pool named, or None for the ambient one.
+#[inline(always)]
 fn join_status(
-    reg: &Registry,
+    reg: Option<&Registry>,
     a: bg_fn,
     a_arg: *mut c_void,
     b: bg_fn,
@@ -20,7 +22,11 @@ fn join_status(
     rb: *mut c_int,
 ) -> bg_status {
     let (Some(a), Some(b)) = (a, b) else { return BG_EINVAL };
-    match join(reg, a, a_arg, b, b_arg) {
+    let r = match reg {
+        Some(reg) => join(reg, a, a_arg, b, b_arg),
+        None => join_ambient(a, a_arg, b, b_arg),
+    };
+    match r {
         Ok((x, y)) => {
             put(ra, x);
             put(rb, y);
@@ -32,6 +38,7 @@ fn join_status(
         }
         Err(JoinError::Refused(e)) => submit_error_status(e),
         Err(JoinError::Forked) => BG_EFORKED,
+        Err(JoinError::NoPool) => BG_ENOMEM,
     }
 }
 
@@ -71,10 +78,7 @@ pub extern "C" fn bg_join(
     a_result: *mut c_int,
     b_result: *mut c_int,
 ) -> bg_status {
-    boundary(|| {
-        let Ok(reg) = crate::default_pool::ambient() else { return BG_ENOMEM };
-        join_status(reg, a, a_arg, b, b_arg, a_result, b_result)
-    })
+    boundary(|| join_status(None, a, a_arg, b, b_arg, a_result, b_result))
 }
 
 /// bg_join() on `pool`. From a task of another pool, the call behaves as
@@ -92,6 +96,6 @@ pub extern "C" fn bg_pool_join(
 ) -> bg_status {
     boundary(|| {
         let Some(p) = try_ref(pool) else { return BG_EINVAL };
-        join_status(p.registry(), a, a_arg, b, b_arg, a_result, b_result)
+        join_status(Some(p.registry()), a, a_arg, b, b_arg, a_result, b_result)
     })
 }

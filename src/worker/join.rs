@@ -2,17 +2,29 @@
 //! and waiting for it to be done, running it inline when nobody stole it.
 
 use super::WorkerThread;
-use crate::job::Job;
+use std::ffi::{c_int, c_void};
+
+use crate::job::{Job, RawFn};
+use crate::resize::Slot;
 use crate::join::{JoinFrame, SLEEPING, UNSET};
 use crate::registry::bump;
-use crate::sleep::{Parker, Woken};
+use crate::sleep::Woken;
 use crate::stack;
 use crate::sync::Ordering;
 
 impl WorkerThread {
-    /// This worker's parker (in its slot: it outlives the thread).
-    pub(crate) fn parker(&self) -> *const Parker {
-        &*self.slot().parker
+    /// `join` on this worker (see `join.rs`): `b` on the deque, `a` here,
+    /// then `b` popped back and run inline, or waited for. The slot is
+    /// looked up once (each lookup is a chain of dependent loads).
+    #[inline(always)]
+    pub(crate) fn join(&self, a: RawFn, a_arg: *mut c_void, b: RawFn, b_arg: *mut c_void) -> (c_int, c_int) {
+        let slot = self.slot();
+        let frame = JoinFrame::new(b, b_arg, &*slot.parker);
+        self.push_join(slot, frame.job());
+        // SAFETY: the user's function with the user's arg, as joined.
+        let ra = unsafe { a(a_arg) };
+        self.wait_join(slot, &frame);
+        (ra, frame.result())
     }
 
     /// Pushes `b`'s job on this worker's deque. Waking a sleeper is only
@@ -21,11 +33,11 @@ impl WorkerThread {
     /// plain load decides (as rayon's local pushes), not the RMW that
     /// submissions from outside need.
     #[inline(always)]
-    pub(crate) fn push_join(&self, job: Job) {
+    fn push_join(&self, slot: &Slot, job: Job) {
         let reg = &*self.registry;
         reg.reserve_accepted();
         self.deque.push(job);
-        bump(&self.slot().stats.pushed);
+        bump(&slot.stats.pushed);
         let (searching, sleeping) = reg.sleep.counts();
         if searching == 0 && sleeping > 0 {
             reg.notify_new_work();
@@ -35,25 +47,31 @@ impl WorkerThread {
     /// Waits until `frame`'s latch is set: pops this worker's deque first
     /// (what `a` left above `b`, then `b` itself, run inline), then, once
     /// thieves took `b`, runs other work of the pool, or sleeps.
-    pub(crate) fn wait_join(&self, frame: &JoinFrame) {
-        let reg = &*self.registry;
+    #[inline(always)]
+    fn wait_join(&self, slot: &Slot, frame: &JoinFrame) {
         while !frame.is_set() {
             // Looked at in place: copying the popped job out costs a stalled
             // load of what `pop` just stored (measured: a quarter of a join).
             let popped = self.deque.pop();
             let Some(job) = &popped else { break };
-            self.pop_counted();
+            self.pop_counted(slot);
             if frame.is_own(job) {
                 std::mem::forget(popped); // the frame is ours: nothing to free
                 frame.run_inline();
-                bump(&self.slot().stats.ended);
+                bump(&slot.stats.ended);
             } else if let Some(job) = popped {
                 self.execute_popped(job); // what `a` left above `b`
             }
         }
-        if frame.is_set() {
-            return;
+        if !frame.is_set() {
+            self.wait_stolen(frame);
         }
+    }
+
+    /// `b` was stolen: help until the thief is done.
+    #[inline(never)]
+    fn wait_stolen(&self, frame: &JoinFrame) {
+        let reg = &*self.registry;
         // Stolen: help until the thief is done (unless the stack is nearly
         // used up: then only wait).
         let help = stack::pointer() >= self.stack_floor;
@@ -89,8 +107,9 @@ impl WorkerThread {
     }
 
     /// Counts a pop of this worker's own deque as `find_work` does.
-    fn pop_counted(&self) {
-        bump(&self.slot().stats.popped);
+    #[inline(always)]
+    fn pop_counted(&self, slot: &Slot) {
+        bump(&slot.stats.popped);
         self.registry.dequeued();
         let hi = self.batch_hi.get();
         if hi > self.batch_lo.get() {
