@@ -161,6 +161,13 @@ typedef enum {
      * pool blocks like this on tasks still queued in it, nothing runs them).
      */
     BG_WAIT_NO_HELP = 1,
+    /**
+     * From a thread outside every pool: do not run the awaited task on the
+     * calling thread, even if it is still queued (see bg_wait()). For
+     * callers that hold a lock the task takes, or whose task needs a
+     * worker thread's own state. May be combined with BG_WAIT_NO_HELP.
+     */
+    BG_WAIT_NO_RUN = 2,
 } bg_wait_flags;
 
 /**
@@ -189,6 +196,11 @@ typedef enum {
      * are refused (Go's errgroup.WithContext).
      */
     BG_GROUP_CANCEL_ON_ERROR = 1,
+    /**
+     * bg_group_wait() from a thread outside every pool never runs the
+     * group's queued tasks itself (see bg_group_wait()).
+     */
+    BG_GROUP_NO_CALLER_RUNS = 2,
 } bg_group_flags;
 
 /**
@@ -779,6 +791,19 @@ bg_status bg_spawn(bg_fn func, void *arg);
  * Called from a worker thread, the wait runs other queued work of that
  * worker's pool until the task ends, so a task may wait for tasks it
  * submitted even on a one-thread pool. See bg_wait_ex() to opt out.
+ *
+ * Called from a thread that is no pool's worker, on a task that no worker
+ * has started yet, a wait without a timeout (bg_wait(), or BG_FOREVER)
+ * runs the task itself, on the calling thread
+ * (caller-runs, as TBB's and GLib's waits do): this saves the two thread
+ * wake-ups of a hand-off, and the task still runs exactly once (the
+ * queued copy is skipped). Inside it, bg_current_pool() and bg_submit()
+ * see the task's pool as usual, but thread-local state is the caller's,
+ * not a worker's. This applies only to tasks from bg_submit(),
+ * bg_pool_submit() and group submits, on pools without thread hooks
+ * (bg_pool_options.on_thread_start/on_thread_stop) and without task timing
+ * or task hooks, and never on a paused pool. Opt out per wait with
+ * bg_wait_ex(..., BG_WAIT_NO_RUN, ...).
  * Each nested wait runs a task on top of the waiting one, about 350 bytes
  * of stack per level plus the tasks' own frames: recursion of about 20,000
  * levels fits the default 8 MiB stack. A wait that finds its worker's
@@ -800,7 +825,9 @@ bg_status bg_wait_timeout(bg_task *task, uint64_t timeout_ns, int *result);
 
 /**
  * bg_wait_timeout() with flags from bg_wait_flags. BG_WAIT_NO_HELP blocks
- * the calling worker without running other work (read its hazard).
+ * the calling worker without running other work (read its hazard);
+ * BG_WAIT_NO_RUN keeps a thread outside the pool from running the task
+ * itself. Other bits: BG_EINVAL.
  */
 bg_status bg_wait_ex(bg_task *task, uint64_t timeout_ns, uint32_t flags, int *result);
 
@@ -1166,6 +1193,13 @@ bg_status bg_group_submit(bg_group *group,
  * BG_FOREVER waits as long as it takes), BG_EFORKED, BG_EINVAL.
  * `first_error` may be NULL. The outcome accumulates over the group's
  * life; a group may be waited for again after more submits.
+ *
+ * From a thread that is no pool's worker, a wait with BG_FOREVER first
+ * runs the group's tasks that no worker has started yet itself, on the
+ * calling thread (as bg_wait() does; the same conditions apply), then
+ * waits for the rest: a round of short tasks costs no thread wake-up.
+ * Create the group with BG_GROUP_NO_CALLER_RUNS to keep its tasks on the
+ * pool's threads. A wait with a timeout never runs them.
  */
 bg_status bg_group_wait(bg_group *group, uint64_t timeout_ns, int *first_error);
 

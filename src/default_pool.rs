@@ -61,7 +61,11 @@ pub fn get_if_started() -> Option<&'static Pool> {
 pub(crate) fn ambient() -> std::io::Result<&'static Registry> {
     match crate::worker::WorkerThread::current() {
         Some(w) => Ok(w.registry()),
-        None => Ok(get()?.registry()),
+        None => match crate::task::inline_pool() {
+            // A waiting thread running a task in its place (task/caller_runs.rs).
+            Some(reg) => Ok(reg),
+            None => Ok(get()?.registry()),
+        },
     }
 }
 

@@ -36,7 +36,11 @@ impl Pool {
     /// The pool whose task the calling thread is running: None outside a
     /// task, on a pool nobody holds, and in a fork() child.
     pub(crate) fn current() -> Option<&'static Pool> {
-        let reg = WorkerThread::current()?.registry();
+        // A waiting thread running a task of the pool in its place counts too.
+        let reg = match WorkerThread::current() {
+            Some(w) => w.registry(),
+            None => crate::task::inline_pool()?,
+        };
         let p = reg.owner.load(Ordering::Acquire) as *const Pool;
         // SAFETY: `owner` points at the live Pool of this registry: a pool is
         // freed only after its workers have exited, and this is one of them.

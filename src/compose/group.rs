@@ -60,6 +60,8 @@ pub(crate) struct Forked;
 pub(crate) struct Group {
     pub(crate) reg: Arc<Registry>,
     cancel_on_error: bool,
+    /// A wait from outside the pool runs members still queued (caller-runs).
+    caller_runs: bool,
     state: Mutex<State>,
 }
 
@@ -89,10 +91,11 @@ struct Member {
 }
 
 impl Group {
-    pub(crate) fn new(reg: Arc<Registry>, cancel_on_error: bool) -> Arc<Group> {
+    pub(crate) fn new(reg: Arc<Registry>, cancel_on_error: bool, caller_runs: bool) -> Arc<Group> {
         Arc::new(Group {
             reg,
             cancel_on_error,
+            caller_runs,
             state: Mutex::new(State {
                 pending: 0,
                 first_error: None,
@@ -258,10 +261,46 @@ impl Group {
                 _ => return Ok(st.end()),
             }
         };
+        // Only an untimed wait: a task run here could outlast a deadline.
+        if self.caller_runs && deadline.is_none() {
+            self.run_queued_here();
+        }
         if !latch.wait(deadline) {
             return Err(GroupWaitError::TimedOut);
         }
         Ok(lock(&self.state).end())
+    }
+}
+
+impl Group {
+    /// Caller-runs (`task/caller_runs.rs`): from a thread outside every
+    /// pool, runs the members no worker has started. Each is
+    /// retained under the lock, then claimed and run without it (its hook
+    /// takes the lock).
+    fn run_queued_here(&self) {
+        if crate::worker::WorkerThread::current().is_some() {
+            return; // a worker's wait helps instead
+        }
+        let tasks: Vec<*const Task> = {
+            let st = lock(&self.state);
+            st.members
+                .iter()
+                .copied()
+                // SAFETY: a task in the slab is alive (module docs).
+                .filter(|&t| !t.is_null() && unsafe { (*t).end().is_none() })
+                .inspect(|&t| {
+                    // SAFETY: as above.
+                    unsafe { (*t).retain() }
+                })
+                .collect()
+        };
+        for t in tasks {
+            // SAFETY: retained above; released once here.
+            unsafe {
+                (*t).run_here_in(&self.reg);
+                Task::release(t);
+            }
+        }
     }
 }
 

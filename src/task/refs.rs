@@ -72,7 +72,7 @@ impl Task {
         let result = unsafe { *task.result.get() };
         if s & LIFE == DONE && result != 0 && s & OBSERVED == 0 {
             crate::registry::report_by_id(
-                task.pool_id,
+                task.pool_id(),
                 Failure {
                     func: task.func as usize,
                     arg: task.arg as usize,

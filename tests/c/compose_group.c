@@ -132,7 +132,7 @@ int main(void) {
     CHECK_STATUS(bg_task_release(nested), BG_OK);
 
     CHECK_STATUS(bg_group_new(NULL, 0, &group), BG_EINVAL);
-    CHECK_STATUS(bg_group_new(pool, 2, &group), BG_EINVAL);
+    CHECK_STATUS(bg_group_new(pool, 4, &group), BG_EINVAL);
     CHECK_STATUS(bg_group_wait(NULL, 0, NULL), BG_EINVAL);
     CHECK_STATUS(bg_pool_free(pool), BG_OK);
     return 0;

@@ -37,6 +37,9 @@ pub enum bg_group_flags {
     /// tasks not yet started never run (their drops run) and later submits
     /// are refused (Go's errgroup.WithContext).
     BG_GROUP_CANCEL_ON_ERROR = 1,
+    /// bg_group_wait() from a thread outside every pool never runs the
+    /// group's queued tasks itself (see bg_group_wait()).
+    BG_GROUP_NO_CALLER_RUNS = 2,
 }
 
 /// Creates a group whose tasks run on `pool`. `flags`: bg_group_flags.
@@ -47,10 +50,10 @@ pub enum bg_group_flags {
 pub extern "C" fn bg_group_new(pool: *mut bg_pool, flags: u32, out: *mut *mut bg_group) -> bg_status {
     boundary(|| {
         let Some(p) = try_ref(pool) else { return BG_EINVAL };
-        if flags > 1 || out.is_null() {
+        if flags > 3 || out.is_null() {
             return BG_EINVAL;
         }
-        let g = Group::new(Arc::clone(p.registry()), flags == 1);
+        let g = Group::new(Arc::clone(p.registry()), flags & 1 != 0, flags & 2 == 0);
         put(out, new_tagged(g));
         BG_OK
     })
@@ -98,6 +101,13 @@ pub extern "C" fn bg_group_submit(
 /// BG_FOREVER waits as long as it takes), BG_EFORKED, BG_EINVAL.
 /// `first_error` may be NULL. The outcome accumulates over the group's
 /// life; a group may be waited for again after more submits.
+///
+/// From a thread that is no pool's worker, a wait with BG_FOREVER first
+/// runs the group's tasks that no worker has started yet itself, on the
+/// calling thread (as bg_wait() does; the same conditions apply), then
+/// waits for the rest: a round of short tasks costs no thread wake-up.
+/// Create the group with BG_GROUP_NO_CALLER_RUNS to keep its tasks on the
+/// pool's threads. A wait with a timeout never runs them.
 #[no_mangle]
 pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_error: *mut c_int) -> bg_status {
     boundary(|| {
