@@ -21,6 +21,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 
 #include "common.h"
 
@@ -507,8 +509,57 @@ static double percentile(uint64_t *sorted, size_t n, double p) {
     return (double)sorted[k > n - 1 ? n - 1 : k];
 }
 
+/* The floor of workload 4: one thread parked on a raw futex word, woken by
+ * the producer once per period with FUTEX_WAKE, timed from just before the
+ * wake to its return from FUTEX_WAIT: what any parking pool pays at least. */
+struct futex_floor {
+    uint32_t word; /* the generation the producer last published */
+    size_t n;
+    uint64_t *t0, *lat;
+};
+
+static long futex_call(uint32_t *w, int op, uint32_t v) { return syscall(SYS_futex, w, op, v, NULL, NULL, 0); }
+
+static void *futex_floor_thread(void *p) {
+    struct futex_floor *f = p;
+    for (uint32_t seen = 0; seen < f->n;) {
+        uint32_t now = __atomic_load_n(&f->word, __ATOMIC_ACQUIRE);
+        if (now == seen) {
+            futex_call(&f->word, FUTEX_WAIT_PRIVATE, seen);
+            continue;
+        }
+        uint64_t t = bench_now_ns();
+        for (; seen < now; seen++) f->lat[seen] = t - f->t0[seen];
+    }
+    return NULL;
+}
+
+static void futex_floor(size_t n, uint64_t period, double *p50, double *p99) {
+    struct futex_floor f = {0, n, xcalloc(n, sizeof(uint64_t)), xcalloc(n, sizeof(uint64_t))};
+    pthread_t th;
+    if (pthread_create(&th, NULL, futex_floor_thread, &f) != 0) bench_fail("could not start the futex floor thread");
+    sleep_ns(50000000);
+    uint64_t start = bench_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        uint64_t due = start + (i + 1) * period;
+        struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+        f.t0[i] = bench_now_ns();
+        __atomic_store_n(&f.word, (uint32_t)(i + 1), __ATOMIC_RELEASE);
+        futex_call(&f.word, FUTEX_WAKE_PRIVATE, 1);
+    }
+    pthread_join(th, NULL);
+    qsort(f.lat, n, sizeof *f.lat, cmp_u64);
+    *p50 = percentile(f.lat, n, 0.50) / 1e3;
+    *p99 = percentile(f.lat, n, 0.99) / 1e3;
+    free(f.t0);
+    free(f.lat);
+}
+
 /* 4: an idle pool receives one task every 1 ms: submit->start latency and
- * the CPU the pool burns meanwhile. */
+ * the CPU the pool burns meanwhile; then, in the same process, the raw
+ * futex floor of such a wake-up (floor_p50_us). */
 static void wl_wake(void) {
     struct wake_ctx c = {g_tiny ? 20 : 1000, 1000000, bench_counted(), 0, 0};
     tasks_begin(c.n, MODE_WAKE);
@@ -523,6 +574,10 @@ static void wl_wake(void) {
     emit("max_us", (double)g_lat[c.n - 1] / 1e3);
     emit("pool_cpu_pct", 100.0 * (double)c.pool_cpu / (double)c.wall);
     emit("samples", c.n);
+    double f50, f99;
+    futex_floor(c.n, c.period, &f50, &f99);
+    emit("floor_p50_us", f50);
+    emit("floor_p99_us", f99);
     emit_end();
 }
 

@@ -42,7 +42,8 @@ WORKLOADS = [
     ("fib", "3. fib(30): nested submit + wait", "ns_per_call", "ns/call", True,
      [("cpu_ns_per_call", "CPU ns/call")]),
     ("wake", "4. wake: one task per ms, submit→start", "p50_us", "p50 µs", True,
-     [("p99_us", "p99 µs"), ("pool_cpu_pct", "pool CPU % of a core")]),
+     [("p99_us", "p99 µs"), ("pool_cpu_pct", "pool CPU % of a core"),
+      ("floor_p50_us", "raw futex wake p50 µs (same process)")]),
     ("unbalanced", "5. unbalanced: 10k exponential tasks", "efficiency", "efficiency", False,
      [("par_ms", "wall ms"), ("cpu_ms", "CPU ms"), ("cpu_efficiency", "task CPU / all CPU"),
       ("ceiling", "machine ceiling"), ("vs_ceiling", "÷ ceiling")]),
@@ -74,6 +75,12 @@ WORKLOADS = [
      [("p50_us", "p50 µs"), ("alone_p99_us", "no-pool p99 µs"), ("p99_vs_alone", "p99 ÷ no pool")]),
     ("fg_background", "12c. foreground, pool at BG_QOS_BACKGROUND", "p99_us", "p99 µs", True,
      [("p50_us", "p50 µs"), ("alone_p99_us", "no-pool p99 µs"), ("p99_vs_alone", "p99 ÷ no pool")]),
+    ("fibj", "13a. fork-join fib(30): bg_join, rayon join, TBB parallel_invoke, OpenMP tasks", "ns_per_node",
+     "ns/call", True, [("cpu_ns_per_node", "CPU ns/call"), ("speedup", "speedup vs sequential")]),
+    ("skynet", "13b. skynet: 1M leaves, 10 children a node, by fork-join", "ns_per_node", "ns/leaf", True,
+     [("cpu_ns_per_node", "CPU ns/leaf")]),
+    ("nqueens", "13c. nqueens(12) by fork-join over each row's columns", "ns_per_node", "ns/node", True,
+     [("speedup", "speedup vs sequential"), ("cpu_ns_per_node", "CPU ns/node")]),
 ]
 
 
@@ -184,6 +191,27 @@ def targets(data):
     row("mixed: the loop ≥ 0.95× its solo throughput", r, None if r is None else r >= 0.95)
     r = med(data, "fg_background", "bg", "p99_vs_alone")
     row("foreground p99 under BG_QOS_BACKGROUND ≤ 1.2× the no-pool p99", r, None if r is None else r <= 1.2)
+
+    # Issue 15's targets (fork-join and waits from outside).
+    fw, fl = med(data, "wake", "bg", "p50_us"), med(data, "wake", "bg", "floor_p50_us")
+    r = ratio(fw, fl)
+    row("wake p50 ≤ 1.3× the raw futex wake (same runs)", r, None if r is None else r <= 1.3)
+    r = ratio(med(data, "fibj", "bg", "ns_per_node"), med(data, "fibj", "rayon", "ns_per_node"))
+    row("fib with bg_join ≤ 1.5× rayon join", r, None if r is None else r <= 1.5)
+    for wl in ("skynet", "nqueens"):
+        peers = [(p, med(data, wl, p, "ns_per_node")) for p in ("tbb", "omp", "rayon")]
+        peers = [(p, v) for p, v in peers if v is not None]
+        best = min(peers, key=lambda x: x[1]) if peers else (None, None)
+        r = ratio(med(data, wl, "bg", "ns_per_node"), best[1])
+        row(f"{wl} ≤ 1.2× the best peer", r, None if r is None else r <= 1.2, f"best: {best[0]}" if best[0] else "")
+    a, b = med(data, "nqueens", "bg", "speedup"), med(data, "nqueens", "tbb", "speedup")
+    ok = None if a is None or b is None else a >= b
+    out.append(("nqueens speedup ≥ TBB's", f"{fmt(a)} vs {fmt(b)}" if ok is not None else "–", verdict(ok)))
+    g = med(data, "group", "bg", "us_per_round")
+    r = ratio(g, med(data, "group", "rayon", "us_per_round"))
+    row("group round trip from outside ≤ rayon scope", r, None if r is None else r <= 1.0)
+    r = ratio(g, med(data, "group", "tbb", "us_per_round"))
+    row("… and ≤ 3× TBB task_group", r, None if r is None else r <= 3.0)
     return out
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scaling: the workloads that use every worker, at 1, 2, 4, ... threads.
 
-Usage: bench/run.sh --scaling [--threads-list 1,2,4,8,16] [--reps N]
+Usage: bench/run.sh --scaling [--threads-list 1,2,4,8,16] [--reps N] [--oversubscribe]
                               [--workloads a,b] [--peers a,b] [--tiny] [--out DIR]
 
 Runs harness.py once per thread count, into <out>/t<N>/ (each an ordinary
@@ -10,7 +10,9 @@ interleaved run with its own results.csv), then writes <out>/scaling.md and
 its speedup over its own one-thread figure (for efficiency, the efficiency
 itself, which is already relative to the ideal at that thread count).
 Thread counts above the machine's CPUs are skipped: an oversubscribed figure
-says nothing about scaling.
+says nothing about scaling. --oversubscribe runs them anyway, as a test of a
+pool larger than the machine (common in real processes, next to other
+pools); its default output is results/oversubscribed.
 """
 import argparse
 import csv
@@ -21,7 +23,7 @@ import sys
 from report import PEERS, WORKLOADS, fmt, load
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_WORKLOADS = "spawn,handles,fib,unbalanced,loop,group"
+DEFAULT_WORKLOADS = "spawn,handles,fib,unbalanced,loop,group,fibj,skynet,nqueens"
 NOTES = [
     "spawn and handles come from one producer thread: more workers cannot make submitting faster, only "
     "show what contention costs. With fewer workers than CPUs the producer has a CPU of its own.",
@@ -39,14 +41,17 @@ def main():
     ap.add_argument("--peers")
     ap.add_argument("--tiny", action="store_true", help="tiny sizes: checks the script, timings meaningless")
     ap.add_argument("--out", help="default: results/scaling, or build/tiny-scaling with --tiny")
+    ap.add_argument("--oversubscribe", action="store_true",
+                    help="also run thread counts above this machine's CPUs (an oversubscription test)")
     ap.add_argument("--report-only", action="store_true", help="rewrite scaling.md from the runs already in --out")
     args = ap.parse_args()
     if not args.out:
-        args.out = os.path.join(HERE, "build", "tiny-scaling") if args.tiny else os.path.join(HERE, "results", "scaling")
+        sub = "oversubscribed" if args.oversubscribe else "scaling"
+        args.out = os.path.join(HERE, "build", "tiny-" + sub) if args.tiny else os.path.join(HERE, "results", sub)
 
     cpus = os.cpu_count() or 1
     wanted = [int(t) for t in args.threads_list.split(",")]
-    threads = [t for t in wanted if 1 <= t <= cpus]
+    threads = [t for t in wanted if 1 <= t <= (10**6 if args.oversubscribe else cpus)]
     skipped = [t for t in wanted if t not in threads]
     if skipped:
         print(f"scaling: skipping {skipped}: this machine has {cpus} CPUs")
@@ -70,6 +75,10 @@ def main():
                     f"is its own interleaved run of {meta['reps']} repetitions (`bench/run.sh --scaling`). Cells: "
                     "median, and in brackets the speedup over the same peer at 1 thread (for efficiency: the "
                     "efficiency itself).", ""]
+    over = [t for t in threads if t > int(meta["cpus"])]
+    if over:
+        md += [f"Oversubscribed: {', '.join(map(str, over))} threads on {meta['cpus']} CPUs (`--oversubscribe`): "
+               "a test of a pool larger than the machine, not of scaling.", ""]
     for wl, title, metric, unit, lower, _ in WORKLOADS:
         if wl not in args.workloads.split(","):
             continue
