@@ -162,12 +162,13 @@ typedef enum {
      */
     BG_WAIT_NO_HELP = 1,
     /**
-     * From a thread outside every pool: do not run the awaited task on the
-     * calling thread, even if it is still queued (see bg_wait()). For
-     * callers that hold a lock the task takes, or whose task needs a
-     * worker thread's own state. May be combined with BG_WAIT_NO_HELP.
+     * From a thread outside every pool, with no timeout (BG_FOREVER): if no
+     * worker has started the task yet, run it on the calling thread instead
+     * of sleeping until a worker has woken, run it and woken the caller
+     * (caller-runs, as TBB's and GLib's waits do). See bg_wait() for what
+     * the task sees then. May be combined with BG_WAIT_NO_HELP.
      */
-    BG_WAIT_NO_RUN = 2,
+    BG_WAIT_RUN_HERE = 2,
 } bg_wait_flags;
 
 /**
@@ -197,10 +198,13 @@ typedef enum {
      */
     BG_GROUP_CANCEL_ON_ERROR = 1,
     /**
-     * bg_group_wait() from a thread outside every pool never runs the
-     * group's queued tasks itself (see bg_group_wait()).
+     * bg_group_wait() with BG_FOREVER from a thread outside every pool runs
+     * the group's tasks that no worker has started yet itself, on the
+     * calling thread, then waits for the rest, as TBB's task_group::wait()
+     * does: a round of short tasks costs no thread wake-up. What such a
+     * task sees is as with BG_WAIT_RUN_HERE (see bg_wait()).
      */
-    BG_GROUP_NO_CALLER_RUNS = 2,
+    BG_GROUP_CALLER_RUNS = 2,
 } bg_group_flags;
 
 /**
@@ -792,23 +796,18 @@ bg_status bg_spawn(bg_fn func, void *arg);
  * worker's pool until the task ends, so a task may wait for tasks it
  * submitted even on a one-thread pool. See bg_wait_ex() to opt out.
  *
- * Called from a thread that is no pool's worker, on a task that no worker
- * has started yet, a wait without a timeout (bg_wait(), or BG_FOREVER)
- * runs the task itself, on the calling thread
- * (caller-runs, as TBB's and GLib's waits do): this saves the two thread
- * wake-ups of a hand-off, and the task still runs exactly once (the
- * queued copy is skipped). Inside it, bg_current_pool() and bg_submit()
- * see the task's pool as usual, but thread-local state is the caller's,
- * not a worker's. This applies only to tasks from bg_submit(),
- * bg_pool_submit() and group submits, on pools without thread hooks
- * (bg_pool_options.on_thread_start/on_thread_stop) and without task timing
- * or task hooks, and never on a paused pool. Opt out per wait with
- * bg_wait_ex(..., BG_WAIT_NO_RUN, ...).
- * Each nested wait runs a task on top of the waiting one, about 350 bytes
- * of stack per level plus the tasks' own frames: recursion of about 20,000
- * levels fits the default 8 MiB stack. A wait that finds its worker's
- * stack nearly used up (its last eighth, at most 1 MiB) blocks instead of
- * running more work, leaving the awaited task to the other workers.
+ * A wait from a thread that is no pool's worker may instead run the task
+ * itself if no worker has started it: see BG_WAIT_RUN_HERE in bg_wait_ex().
+ * The task then runs on the calling thread, exactly once (its queued copy
+ * is skipped): bg_current_pool() and bg_submit() inside it see the task's
+ * pool as usual, but the thread, its name and its thread-local state are
+ * the caller's, a bg_pool_shutdown() of its own pool from inside it is not
+ * refused as BG_EDEADLK, and bg_pool_stats() counts it when a worker meets
+ * its queued copy. Only tasks from bg_submit(), bg_pool_submit() and group
+ * submits are run so, on pools without thread hooks (on_thread_start,
+ * on_thread_stop) and without task timing or task hooks, and never while
+ * the pool is paused or cancelling its queue; others are waited for as
+ * usual.
  */
 bg_status bg_wait(bg_task *task, int *result);
 
@@ -826,8 +825,8 @@ bg_status bg_wait_timeout(bg_task *task, uint64_t timeout_ns, int *result);
 /**
  * bg_wait_timeout() with flags from bg_wait_flags. BG_WAIT_NO_HELP blocks
  * the calling worker without running other work (read its hazard);
- * BG_WAIT_NO_RUN keeps a thread outside the pool from running the task
- * itself. Other bits: BG_EINVAL.
+ * BG_WAIT_RUN_HERE lets a thread outside the pool run the task itself
+ * (see bg_wait()). Other bits: BG_EINVAL.
  */
 bg_status bg_wait_ex(bg_task *task, uint64_t timeout_ns, uint32_t flags, int *result);
 
@@ -1194,12 +1193,9 @@ bg_status bg_group_submit(bg_group *group,
  * `first_error` may be NULL. The outcome accumulates over the group's
  * life; a group may be waited for again after more submits.
  *
- * From a thread that is no pool's worker, a wait with BG_FOREVER first
- * runs the group's tasks that no worker has started yet itself, on the
- * calling thread (as bg_wait() does; the same conditions apply), then
- * waits for the rest: a round of short tasks costs no thread wake-up.
- * Create the group with BG_GROUP_NO_CALLER_RUNS to keep its tasks on the
- * pool's threads. A wait with a timeout never runs them.
+ * A group created with BG_GROUP_CALLER_RUNS, waited for with BG_FOREVER
+ * from a thread that is no pool's worker, first runs its tasks still
+ * queued on the calling thread (see bg_group_flags).
  */
 bg_status bg_group_wait(bg_group *group, uint64_t timeout_ns, int *first_error);
 

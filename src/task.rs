@@ -274,8 +274,9 @@ impl Task {
                     Outcome::Failed
                 }
             }
-            // A waiter claimed it (caller_runs.rs) and runs or ran it: the
-            // job that finds it so counts it as done (as a success).
+            // A waiter claimed it (caller_runs.rs): the job that finds it
+            // so counts it for the pool's statistics (a success while it runs).
+            Err(DONE) if matches!(self.end(), Some(TaskEnd::Ran(c)) if c != 0) => Outcome::Failed,
             Err(RUNNING) | Err(DONE) => Outcome::Ok,
             Err(_) => Outcome::Skipped,
         }

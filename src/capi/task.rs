@@ -66,11 +66,12 @@ pub enum bg_wait_flags {
     /// (within the pool's max_threads; at that bound, if every thread of a
     /// pool blocks like this on tasks still queued in it, nothing runs them).
     BG_WAIT_NO_HELP = 1,
-    /// From a thread outside every pool: do not run the awaited task on the
-    /// calling thread, even if it is still queued (see bg_wait()). For
-    /// callers that hold a lock the task takes, or whose task needs a
-    /// worker thread's own state. May be combined with BG_WAIT_NO_HELP.
-    BG_WAIT_NO_RUN = 2,
+    /// From a thread outside every pool, with no timeout (BG_FOREVER): if no
+    /// worker has started the task yet, run it on the calling thread instead
+    /// of sleeping until a worker has woken, run it and woken the caller
+    /// (caller-runs, as TBB's and GLib's waits do). See bg_wait() for what
+    /// the task sees then. May be combined with BG_WAIT_NO_HELP.
+    BG_WAIT_RUN_HERE = 2,
 }
 
 fn set_errno(e: c_int) {
@@ -160,10 +161,10 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
         return BG_EINVAL;
     }
     let deadline = deadline_after(timeout_ns);
-    // Caller-runs: a task still queued runs here rather than the caller
-    // sleeping until a worker has woken, run it, and woken the caller. Only
-    // for a wait without a deadline: a task run here could outlast one.
-    if flags & 2 == 0 && deadline.is_none() {
+    // Caller-runs, when asked: a task still queued runs here rather than
+    // the caller sleeping until a worker has woken, run it, and woken the
+    // caller. Only without a deadline: a task run here could outlast one.
+    if flags & 2 != 0 && deadline.is_none() {
         task.run_here();
     }
     match task.wait(deadline, flags & 1 == 0) {
@@ -187,23 +188,18 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
 /// worker's pool until the task ends, so a task may wait for tasks it
 /// submitted even on a one-thread pool. See bg_wait_ex() to opt out.
 ///
-/// Called from a thread that is no pool's worker, on a task that no worker
-/// has started yet, a wait without a timeout (bg_wait(), or BG_FOREVER)
-/// runs the task itself, on the calling thread
-/// (caller-runs, as TBB's and GLib's waits do): this saves the two thread
-/// wake-ups of a hand-off, and the task still runs exactly once (the
-/// queued copy is skipped). Inside it, bg_current_pool() and bg_submit()
-/// see the task's pool as usual, but thread-local state is the caller's,
-/// not a worker's. This applies only to tasks from bg_submit(),
-/// bg_pool_submit() and group submits, on pools without thread hooks
-/// (bg_pool_options.on_thread_start/on_thread_stop) and without task timing
-/// or task hooks, and never on a paused pool. Opt out per wait with
-/// bg_wait_ex(..., BG_WAIT_NO_RUN, ...).
-/// Each nested wait runs a task on top of the waiting one, about 350 bytes
-/// of stack per level plus the tasks' own frames: recursion of about 20,000
-/// levels fits the default 8 MiB stack. A wait that finds its worker's
-/// stack nearly used up (its last eighth, at most 1 MiB) blocks instead of
-/// running more work, leaving the awaited task to the other workers.
+/// A wait from a thread that is no pool's worker may instead run the task
+/// itself if no worker has started it: see BG_WAIT_RUN_HERE in bg_wait_ex().
+/// The task then runs on the calling thread, exactly once (its queued copy
+/// is skipped): bg_current_pool() and bg_submit() inside it see the task's
+/// pool as usual, but the thread, its name and its thread-local state are
+/// the caller's, a bg_pool_shutdown() of its own pool from inside it is not
+/// refused as BG_EDEADLK, and bg_pool_stats() counts it when a worker meets
+/// its queued copy. Only tasks from bg_submit(), bg_pool_submit() and group
+/// submits are run so, on pools without thread hooks (on_thread_start,
+/// on_thread_stop) and without task timing or task hooks, and never while
+/// the pool is paused or cancelling its queue; others are waited for as
+/// usual.
 #[no_mangle]
 pub extern "C" fn bg_wait(task: *mut bg_task, result: *mut c_int) -> bg_status {
     boundary(|| wait_common(task, u64::MAX, 0, result))
@@ -223,8 +219,8 @@ pub extern "C" fn bg_wait_timeout(task: *mut bg_task, timeout_ns: u64, result: *
 
 /// bg_wait_timeout() with flags from bg_wait_flags. BG_WAIT_NO_HELP blocks
 /// the calling worker without running other work (read its hazard);
-/// BG_WAIT_NO_RUN keeps a thread outside the pool from running the task
-/// itself. Other bits: BG_EINVAL.
+/// BG_WAIT_RUN_HERE lets a thread outside the pool run the task itself
+/// (see bg_wait()). Other bits: BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_wait_ex(task: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
     boundary(|| wait_common(task, timeout_ns, flags, result))

@@ -1,5 +1,7 @@
 //! Caller-runs: a thread outside every pool that waits for a task still
-//! queued runs it itself (TBB's waiting threads, GLib's "run in caller"),
+//! queued, and asked to (`BG_WAIT_RUN_HERE`, a group's `BG_GROUP_CALLER_RUNS`;
+//! it changes which thread the task sees), runs it itself (TBB's waiting
+//! threads, GLib's "run in caller"),
 //! instead of sleeping until a worker wakes, takes it, runs it and wakes
 //! the waiter: two wake-ups saved per wait.
 //!

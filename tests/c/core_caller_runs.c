@@ -1,8 +1,8 @@
 /* Caller-runs waits: a thread outside the pool that waits (without a
- * timeout) for a task no worker has started runs it itself; the opt-outs
- * (BG_WAIT_NO_RUN, BG_GROUP_NO_CALLER_RUNS, pools with thread hooks, paused
- * pools) keep it on a worker; and a task runs exactly once (or its drop
- * does) under races between the waiter, workers and bg_cancel. */
+ * timeout, with BG_WAIT_RUN_HERE or on a BG_GROUP_CALLER_RUNS group) for a
+ * task no worker has started runs it itself; plain waits, pools with thread
+ * hooks and paused pools keep it on a worker; and a task runs exactly once
+ * (or its drop does) under races between the waiter, workers and bg_cancel. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -115,10 +115,10 @@ int main(void) {
     /* A queued task waited for from outside runs here, in its pool. */
     bg_pool *p = blocked_pool(NULL);
     cur_pool = p;
-    struct rec r = wait_blocked(p, 0, 0);
+    struct rec r = wait_blocked(p, BG_WAIT_RUN_HERE, 0);
     CHECK(r.on_main && r.seen_pool == p);
-    /* Opt-out: it runs on the worker once the gate opens. */
-    r = wait_blocked(p, BG_WAIT_NO_RUN, 1);
+    /* A plain wait: it runs on the worker once the gate opens. */
+    r = wait_blocked(p, 0, 1);
     CHECK(!r.on_main);
     unblock();
     /* A wait with a timeout never runs it here. */
@@ -126,7 +126,7 @@ int main(void) {
     struct rec rt = {0};
     bg_task *t = NULL;
     CHECK_STATUS(bg_pool_submit(p, record, &rt, NULL, &t), BG_OK);
-    CHECK_STATUS(bg_wait_timeout(t, 1000000, NULL), BG_ETIMEDOUT);
+    CHECK_STATUS(bg_wait_ex(t, 1000000, BG_WAIT_RUN_HERE, NULL), BG_ETIMEDOUT);
     CHECK(atomic_load(&rt.runs) == 0);
     unblock();
     CHECK_STATUS(bg_wait(t, NULL), BG_OK);
@@ -136,13 +136,13 @@ int main(void) {
     block(p);
     struct rec g8[8] = {{0}};
     bg_group *g = NULL;
-    CHECK_STATUS(bg_group_new(p, BG_GROUP_DEFAULT, &g), BG_OK);
+    CHECK_STATUS(bg_group_new(p, BG_GROUP_CALLER_RUNS, &g), BG_OK);
     for (int i = 0; i < 8; i++) CHECK_STATUS(bg_group_submit(g, record, &g8[i], NULL, NULL), BG_OK);
     CHECK_STATUS(bg_group_wait(g, BG_FOREVER, NULL), BG_OK);
     for (int i = 0; i < 8; i++) CHECK(atomic_load(&g8[i].runs) == 1 && g8[i].on_main && g8[i].seen_pool == p);
     CHECK_STATUS(bg_group_free(g), BG_OK);
-    /* ...unless the group opts out. */
-    CHECK_STATUS(bg_group_new(p, BG_GROUP_NO_CALLER_RUNS, &g), BG_OK);
+    /* ...not for a plain group. */
+    CHECK_STATUS(bg_group_new(p, BG_GROUP_DEFAULT, &g), BG_OK);
     for (int i = 0; i < 8; i++) {
         memset(&g8[i], 0, sizeof g8[i]);
         CHECK_STATUS(bg_group_submit(g, record, &g8[i], NULL, NULL), BG_OK);
@@ -160,7 +160,7 @@ int main(void) {
     struct rec rp = {0};
     CHECK_STATUS(bg_pool_submit(p, record, &rp, NULL, &t), BG_OK);
     CHECK(pthread_create(&th, NULL, resume_later, p) == 0);
-    CHECK_STATUS(bg_wait(t, NULL), BG_OK);
+    CHECK_STATUS(bg_wait_ex(t, BG_FOREVER, BG_WAIT_RUN_HERE, NULL), BG_OK);
     CHECK(pthread_join(th, NULL) == 0);
     CHECK(!rp.on_main);
     CHECK_STATUS(bg_task_release(t), BG_OK);
@@ -169,7 +169,7 @@ int main(void) {
 
     /* A pool with thread hooks keeps its tasks on its workers. */
     p = blocked_pool(hook);
-    r = wait_blocked(p, 0, 1);
+    r = wait_blocked(p, BG_WAIT_RUN_HERE, 1);
     CHECK(!r.on_main);
     unblock();
     CHECK_STATUS(bg_pool_free(p), BG_OK);
@@ -187,7 +187,7 @@ int main(void) {
         }
         CHECK(pthread_create(&th, NULL, canceller, NULL) == 0);
         for (int i = 0; i < RACE_N; i++) {
-            bg_status s = bg_wait(race_tasks[i], NULL);
+            bg_status s = bg_wait_ex(race_tasks[i], BG_FOREVER, BG_WAIT_RUN_HERE, NULL);
             CHECK(s == BG_OK || s == BG_ECANCELLED);
         }
         CHECK(pthread_join(th, NULL) == 0);
@@ -196,6 +196,11 @@ int main(void) {
             CHECK_STATUS(bg_task_release(race_tasks[i]), BG_OK);
         }
     }
+    /* Every task counted once: run (by a worker or a waiter) or cancelled. */
+    CHECK_STATUS(bg_pool_shutdown(p, BG_SHUTDOWN_DRAIN, TEST_TIMEOUT_NS), BG_OK);
+    bg_stats st;
+    CHECK_STATUS(bg_pool_stats(p, &st), BG_OK);
+    CHECK(st.completed + st.cancelled == 5u * RACE_N);
     CHECK_STATUS(bg_pool_free(p), BG_OK);
     printf("ok\n");
     return 0;

@@ -11,6 +11,7 @@
 //   future.hpp         bg::future<R>: get, wait, wait_for, ready, cancel, then
 //   pool.hpp           bg::pool, bg::pool_ref, bg::submit, bg::spawn
 //   parallel_for.hpp   bg::parallel_for
+//   join.hpp           bg::join (fork-join, bg_join)
 //   task_group.hpp     bg::task_group
 //   serial_queue.hpp   bg::serial_queue
 //   limiter.hpp        bg::limiter (and pool_ref::submit_with's limit option)
@@ -24,6 +25,7 @@
 #include "background/error.hpp"
 #include "background/error_handler.hpp"
 #include "background/future.hpp"
+#include "background/join.hpp"
 #include "background/limiter.hpp"
 #include "background/parallel_for.hpp"
 #include "background/pool.hpp"

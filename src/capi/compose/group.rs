@@ -37,9 +37,12 @@ pub enum bg_group_flags {
     /// tasks not yet started never run (their drops run) and later submits
     /// are refused (Go's errgroup.WithContext).
     BG_GROUP_CANCEL_ON_ERROR = 1,
-    /// bg_group_wait() from a thread outside every pool never runs the
-    /// group's queued tasks itself (see bg_group_wait()).
-    BG_GROUP_NO_CALLER_RUNS = 2,
+    /// bg_group_wait() with BG_FOREVER from a thread outside every pool runs
+    /// the group's tasks that no worker has started yet itself, on the
+    /// calling thread, then waits for the rest, as TBB's task_group::wait()
+    /// does: a round of short tasks costs no thread wake-up. What such a
+    /// task sees is as with BG_WAIT_RUN_HERE (see bg_wait()).
+    BG_GROUP_CALLER_RUNS = 2,
 }
 
 /// Creates a group whose tasks run on `pool`. `flags`: bg_group_flags.
@@ -53,7 +56,7 @@ pub extern "C" fn bg_group_new(pool: *mut bg_pool, flags: u32, out: *mut *mut bg
         if flags > 3 || out.is_null() {
             return BG_EINVAL;
         }
-        let g = Group::new(Arc::clone(p.registry()), flags & 1 != 0, flags & 2 == 0);
+        let g = Group::new(Arc::clone(p.registry()), flags & 1 != 0, flags & 2 != 0);
         put(out, new_tagged(g));
         BG_OK
     })
@@ -102,12 +105,9 @@ pub extern "C" fn bg_group_submit(
 /// `first_error` may be NULL. The outcome accumulates over the group's
 /// life; a group may be waited for again after more submits.
 ///
-/// From a thread that is no pool's worker, a wait with BG_FOREVER first
-/// runs the group's tasks that no worker has started yet itself, on the
-/// calling thread (as bg_wait() does; the same conditions apply), then
-/// waits for the rest: a round of short tasks costs no thread wake-up.
-/// Create the group with BG_GROUP_NO_CALLER_RUNS to keep its tasks on the
-/// pool's threads. A wait with a timeout never runs them.
+/// A group created with BG_GROUP_CALLER_RUNS, waited for with BG_FOREVER
+/// from a thread that is no pool's worker, first runs its tasks still
+/// queued on the calling thread (see bg_group_flags).
 #[no_mangle]
 pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_error: *mut c_int) -> bg_status {
     boundary(|| {
