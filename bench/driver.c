@@ -393,7 +393,7 @@ static void emit_forkjoin(uint64_t wall, uint64_t cpu, uint64_t seq_wall, uint64
     emit("ns_per_node", (double)wall / nodes);
     emit("cpu_ns_per_node", (double)cpu / nodes);
     emit("seq_ns_per_node", (double)seq_wall / nodes);
-    emit("speedup", wall ? (double)seq_wall / wall : 0);
+    emit("vs_seq", wall ? (double)seq_wall / wall : 0); /* speedup over the sequential C code */
     emit("nodes", nodes);
     emit_end();
 }

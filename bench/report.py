@@ -76,11 +76,11 @@ WORKLOADS = [
     ("fg_background", "12c. foreground, pool at BG_QOS_BACKGROUND", "p99_us", "p99 µs", True,
      [("p50_us", "p50 µs"), ("alone_p99_us", "no-pool p99 µs"), ("p99_vs_alone", "p99 ÷ no pool")]),
     ("fibj", "13a. fork-join fib(30): bg_join, rayon join, TBB parallel_invoke, OpenMP tasks", "ns_per_node",
-     "ns/call", True, [("cpu_ns_per_node", "CPU ns/call"), ("speedup", "speedup vs sequential")]),
+     "ns/call", True, [("cpu_ns_per_node", "CPU ns/call"), ("vs_seq", "speedup over sequential C")]),
     ("skynet", "13b. skynet: 1M leaves, 10 children a node, by fork-join", "ns_per_node", "ns/leaf", True,
      [("cpu_ns_per_node", "CPU ns/leaf")]),
     ("nqueens", "13c. nqueens(12) by fork-join over each row's columns", "ns_per_node", "ns/node", True,
-     [("speedup", "speedup vs sequential"), ("cpu_ns_per_node", "CPU ns/node")]),
+     [("vs_seq", "speedup over sequential C"), ("cpu_ns_per_node", "CPU ns/node")]),
 ]
 
 
@@ -204,9 +204,13 @@ def targets(data):
         best = min(peers, key=lambda x: x[1]) if peers else (None, None)
         r = ratio(med(data, wl, "bg", "ns_per_node"), best[1])
         row(f"{wl} ≤ 1.2× the best peer", r, None if r is None else r <= 1.2, f"best: {best[0]}" if best[0] else "")
-    a, b = med(data, "nqueens", "bg", "speedup"), med(data, "nqueens", "tbb", "speedup")
+    # Over the same sequential code for every peer, so this orders the peers as
+    # their times do; the speedup over each peer's own one-thread run is in
+    # the --scaling table.
+    a, b = med(data, "nqueens", "bg", "vs_seq"), med(data, "nqueens", "tbb", "vs_seq")
     ok = None if a is None or b is None else a >= b
-    out.append(("nqueens speedup ≥ TBB's", f"{fmt(a)} vs {fmt(b)}" if ok is not None else "–", verdict(ok)))
+    out.append(("nqueens speedup (over sequential C) ≥ TBB's", f"{fmt(a)} vs {fmt(b)}" if ok is not None else "–",
+                verdict(ok)))
     g = med(data, "group", "bg", "us_per_round")
     r = ratio(g, med(data, "group", "rayon", "us_per_round"))
     row("group round trip from outside ≤ rayon scope", r, None if r is None else r <= 1.0)
