@@ -56,7 +56,10 @@ impl WorkerThread {
             let Some(job) = &popped else { break };
             self.pop_counted(slot);
             if frame.is_own(job) {
-                std::mem::forget(popped); // the frame is ours: nothing to free
+                // Taken back unrun: it only points at our frame.
+                if let Some(job) = popped {
+                    job.abandon();
+                }
                 frame.run_inline();
                 bump(&slot.stats.ended);
             } else if let Some(job) = popped {
