@@ -4,8 +4,8 @@
 //!
 //! Nothing on the submit/run/wait path talks to it. It starts the first
 //! time a worker wakes from parking, ticks while some pool has a thread
-//! that is not parked, and parks itself once every pool's threads are
-//! parked (an idle process burns nothing); a worker waking from parking
+//! that is not parked, and parks itself once every pool's threads have
+//! been parked for a few ticks (an idle process burns nothing); a worker waking from parking
 //! wakes it again (one relaxed load while it runs).
 //!
 //! Blocked, without any hook in user code: a thread whose slot has been in
@@ -17,7 +17,8 @@
 //! one that is only preempted is `R`: CPU-bound tasks never count, however
 //! long. The tick is 1 ms, 100 µs while some pool is compensating (each
 //! spare it starts is seen blocked one tick later), 4 ms after 100 quiet
-//! ticks.
+//! ticks. It parks after 8 ticks in a row with every thread parked, not at
+//! the first: sparse work would otherwise make each worker wake-up wake it.
 
 // Plain std atomics: the monitor is not part of the loom-modelled protocols.
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -26,6 +27,9 @@ use std::time::Duration;
 
 use crate::fork::GenLock;
 use crate::registry::{self, Registry};
+
+/// Ticks in a row with every thread parked before the monitor parks too.
+const IDLE_TICKS_BEFORE_PARK: u32 = 8;
 
 const RUNNING: u32 = 1;
 const PARKED: u32 = 2;
@@ -91,6 +95,7 @@ fn run() {
     let gen = crate::fork::generation();
     let mut watches: Vec<(u64, Vec<Watch>)> = Vec::new();
     let mut quiet = 0u32;
+    let mut idle = 0u32;
     loop {
         if crate::fork::generation() != gen {
             return; // cannot happen (a child has no copy of this thread); be safe
@@ -115,10 +120,21 @@ fn run() {
         }
         drop(pools); // a pool's last reference may go here: not under any lock
         if !awake {
-            if park_unless_awake() {
-                quiet = 0;
+            // Park only after a few idle ticks: under sparse work (a task a
+            // millisecond) a monitor that parked at once would be woken by
+            // nearly every worker wake-up, whose futex call and extra thread
+            // come before the woken worker starts its task (issue 15: wake
+            // latency). An idle process still parks it within milliseconds.
+            idle = idle.saturating_add(1);
+            if idle >= IDLE_TICKS_BEFORE_PARK {
+                idle = 0;
+                if park_unless_awake() {
+                    quiet = 0;
+                }
+                continue;
             }
-            continue;
+        } else {
+            idle = 0;
         }
         quiet = if compensating { 0 } else { quiet.saturating_add(1) };
         let tick_us = if compensating {

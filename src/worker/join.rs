@@ -100,6 +100,7 @@ impl WorkerThread {
             let woken = reg
                 .sleep
                 .sleep(self.idx, parker, searching, None, &|| frame.is_set() || help && self.has_visible_work());
+            crate::monitor::wake(); // as every thread that woke from parking
             self.searching.set(woken == Woken::AsSearcher);
             if !help {
                 self.stop_searching(); // a worker that may not take work is no searcher

@@ -68,6 +68,7 @@ static bg_pool *blocked_pool(bg_thread_hook hook) {
     bg_pool_options_init(&o);
     o.threads = 1;
     o.on_thread_start = hook;
+    o.max_threads = 1; /* no spare thread (issue 14) runs what the blocker holds up */
     bg_pool *p = NULL;
     CHECK_STATUS(bg_pool_new(&o, &p), BG_OK);
     block(p);
