@@ -315,10 +315,8 @@ impl Registry {
     /// Queues a callback with a handle carrying one user reference.
     pub fn submit_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<*const Task, SubmitError> {
         let (task, job) = self.task_job(f, arg, drop);
-        if self.caller_runs_ok() {
-            // SAFETY: fresh from task_job, its job not queued yet.
-            unsafe { Task::allow_caller_runs(task) };
-        }
+        // SAFETY: fresh from task_job, its job not queued yet.
+        unsafe { Task::allow_caller_runs(self, task) };
         probe!("submit", self.id, f as usize, arg as usize, task as usize);
         match self.submit(job) {
             Ok(()) => Ok(task),
@@ -328,13 +326,6 @@ impl Registry {
                 Err(e)
             }
         }
-    }
-
-    /// Whether a waiter outside the pool may run this pool's plain tasks
-    /// itself (`task/caller_runs.rs`): not if its workers set up per-thread
-    /// state (thread hooks), nor if its tasks are timed or hooked.
-    fn caller_runs_ok(&self) -> bool {
-        self.config.on_thread_start.is_none() && self.config.on_thread_stop.is_none() && !self.is_timed()
     }
 
     /// Moves a job to the shared queue from inside the pool (a retiring

@@ -33,7 +33,8 @@
 //!   releasing the handle afterwards is not reported as an unobserved failure.
 //!
 //! Completion hooks (continuations, groups, completion queues) are in
-//! `task/hooks.rs`, waiting in `task/wait.rs`, references in `task/refs.rs`.
+//! `task/hooks.rs`, waiting in `task/wait.rs`, references in `task/refs.rs`,
+//! a waiter running a still-queued task itself in `task/caller_runs.rs`.
 //!
 //! # Ownership
 //!

@@ -39,11 +39,17 @@ pub(crate) fn inline_pool() -> Option<&'static Registry> {
 }
 
 impl Task {
-    /// Marks a task just made by a plain submit as claimable by waiters.
+    /// Marks a task just made by a plain submit to `reg` as claimable by
+    /// waiters, if `reg` allows it: not if its workers set up per-thread
+    /// state (thread hooks), nor if its tasks are timed or hooked.
     ///
     /// # Safety
     /// `t` is fresh from `Task::new` and not yet shared (its job not queued).
-    pub(crate) unsafe fn allow_caller_runs(t: *const Task) {
+    #[inline]
+    pub(crate) unsafe fn allow_caller_runs(reg: &Registry, t: *const Task) {
+        if reg.config.on_thread_start.is_some() || reg.config.on_thread_stop.is_some() || reg.is_timed() {
+            return;
+        }
         // SAFETY: the caller's promise: nobody else can see the task yet.
         unsafe { (*(t as *mut Task)).pool_id |= CALLER_RUNS };
     }
