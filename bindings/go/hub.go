@@ -141,7 +141,7 @@ func (t *Task) closeDone() {
 // complete is the Go side's end of a task (in its trampoline): the outcome
 // is written before. A watched task is woken through the hub.
 func (t *Task) complete() {
-	if atomic.SwapUint32(t.state, stDone) == stWatched {
+	if atomic.SwapUint32(t.state, stDone)&stWatched != 0 {
 		if hub.ok {
 			hub.post(t)
 			return
@@ -169,7 +169,7 @@ func (t *Task) watch() {
 		hub.cells[t.cell] = t
 		hub.mu.Unlock()
 	}
-	if !atomic.CompareAndSwapUint32(t.state, stPending, stWatched) && t.isDone() {
+	if !t.markWatched() {
 		if t.cell != nil {
 			hub.mu.Lock()
 			if hub.cells[t.cell] == t {
@@ -178,6 +178,19 @@ func (t *Task) watch() {
 			hub.mu.Unlock()
 		}
 		t.closeDone()
+	}
+}
+
+// markWatched sets the watched bit; false if the task has already ended.
+func (t *Task) markWatched() bool {
+	for {
+		s := atomic.LoadUint32(t.state)
+		if s == stDone {
+			return false
+		}
+		if s&stWatched != 0 || atomic.CompareAndSwapUint32(t.state, s, s|stWatched) {
+			return true
+		}
 	}
 }
 

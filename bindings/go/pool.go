@@ -32,6 +32,12 @@ type Options struct {
 	// ErrorHandler receives the failures of this pool's spawned tasks; nil
 	// means the package's handler (see SetErrorHandler).
 	ErrorHandler func(error)
+	// NoRunInWait stops Wait from running a task that no worker has
+	// started yet on the waiting goroutine itself (it does by default, for
+	// the latency of one-at-a-time waits): set it when tasks must run on the
+	// pool's threads (thread-local state, a lock the waiter holds, the
+	// pool's concurrency bound). Task.WaitNoRun does the same per call.
+	NoRunInWait bool
 }
 
 // ShutdownMode says what Shutdown does with tasks still queued.
@@ -73,6 +79,7 @@ type poolCore struct {
 
 	maxWaiting int
 	room       room // SubmitWait's waiters and their signal
+	noRun      bool // Options.NoRunInWait
 }
 
 var defaultPool = &Pool{core: &poolCore{isDefault: true}}
@@ -112,7 +119,7 @@ func NewPool(opts Options) (*Pool, error) {
 	if st := C.bg_pool_new(&copts, &ptr); st != C.BG_OK {
 		return nil, Status(st)
 	}
-	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler, maxWaiting: opts.MaxWaiting}
+	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler, maxWaiting: opts.MaxWaiting, noRun: opts.NoRunInWait}
 	p := &Pool{core: core}
 	// The backstop must not block the runtime's cleanup goroutine on a drain.
 	p.cleanup = addCleanup(p, func(c *poolCore) { go c.free() }, core)
@@ -143,7 +150,7 @@ func (c *poolCore) cptr(ptr *C.bg_pool) (*C.bg_pool, error) {
 	if ptr != nil {
 		return ptr, nil
 	}
-	if cur := C.bg_current_pool(); cur != nil {
+	if cur := C.bg_go_current_pool(); cur != nil {
 		return cur, nil
 	}
 	if d := C.bg_default_pool(); d != nil {
@@ -177,7 +184,7 @@ func (p *Pool) Shutdown(ctx context.Context, mode ShutdownMode) error {
 		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_shutdown(C.uint32_t(mode), ns) })
 	}
 	return p.core.use(func(ptr *C.bg_pool) error {
-		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_pool_shutdown(ptr, C.uint32_t(mode), ns) })
+		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_go_pool_shutdown(ptr, C.uint32_t(mode), ns) })
 	})
 }
 
@@ -198,7 +205,7 @@ func (p *Pool) Close() error {
 func (c *poolCore) free() error {
 	// Drain first, sharing mu: running tasks may still submit.
 	err := c.use(func(ptr *C.bg_pool) error {
-		return statusError(C.bg_pool_shutdown(ptr, C.uint32_t(ShutdownDrain), C.BG_FOREVER))
+		return statusError(C.bg_go_pool_shutdown(ptr, C.uint32_t(ShutdownDrain), C.BG_FOREVER))
 	})
 	if err != nil {
 		return err

@@ -310,22 +310,28 @@ func TestConcurrentClosesFreeThePoolOnce(t *testing.T) {
 // bg_submit() would pick in C; the binding asks the library (bg_current_pool)
 // rather than keeping its own copy.
 func TestPackageLevelCallsInsideATaskUseItsPool(t *testing.T) {
-	p := newPool(t, background.Options{Threads: 2})
-	if testc.CurrentPool() != nil {
-		t.Fatal("bg_current_pool() outside any task is not nil")
-	}
-	onPool := func() (unsafe.Pointer, error) { return testc.CurrentPool(), nil }
-	got, err := background.GoOn(p, func() (unsafe.Pointer, error) {
-		return background.Go(onPool).Wait(context.Background())
-	}).Wait(ctxT(t))
-	if err != nil || got != p.C() {
-		t.Fatalf("Go inside a task of p ran on %p (err %v), want p = %p", got, err, p.C())
-	}
-	// Naming the default pool still means the default pool.
-	got, err = background.GoOn(p, func() (unsafe.Pointer, error) {
-		return background.GoOn(background.Default(), onPool).Wait(context.Background())
-	}).Wait(ctxT(t))
-	if err != nil || got != background.Default().C() {
-		t.Fatalf("GoOn(Default()) inside a task of p ran on %p (err %v), want the default pool", got, err)
+	// With NoRunInWait every task runs on a worker, where C code sees its
+	// pool too; by default the outer task below runs in its Wait, and
+	// package-level calls still go to its pool (WaitNoRun for the inner one
+	// so that it runs on a worker, where the C function can see where).
+	for _, noRun := range []bool{true, false} {
+		p := newPool(t, background.Options{Threads: 2, NoRunInWait: noRun})
+		if testc.CurrentPool() != nil {
+			t.Fatal("bg_current_pool() outside any task is not nil")
+		}
+		onPool := func() (unsafe.Pointer, error) { return testc.CurrentPool(), nil }
+		got, err := background.GoOn(p, func() (unsafe.Pointer, error) {
+			return background.Go(onPool).WaitNoRun(context.Background())
+		}).Wait(context.Background())
+		if err != nil || got != p.C() {
+			t.Fatalf("NoRunInWait %v: Go inside a task of p ran on %p (err %v), want p = %p", noRun, got, err, p.C())
+		}
+		// Naming the default pool still means the default pool.
+		got, err = background.GoOn(p, func() (unsafe.Pointer, error) {
+			return background.GoOn(background.Default(), onPool).WaitNoRun(context.Background())
+		}).Wait(context.Background())
+		if err != nil || got != background.Default().C() {
+			t.Fatalf("NoRunInWait %v: GoOn(Default()) inside a task of p ran on %p (err %v), want the default pool", noRun, got, err)
+		}
 	}
 }

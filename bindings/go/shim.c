@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -5,17 +6,36 @@
 #include "shim.h"
 #include "_cgo_export.h"
 
+/* The pool of the Go task that a waiter runs on this thread (see
+ * bg_go_run_inline); NULL on a worker running its own tasks. */
+static __thread bg_pool *inline_pool;
+
+bg_pool *bg_go_current_pool(void) {
+    bg_pool *p = inline_pool;
+    return p != NULL ? p : bg_current_pool();
+}
+
 /* A pool not named (NULL): the running task's pool, as bg_submit() picks
  * in C, else the default pool. */
 static bg_pool *pool_or_default(bg_pool *pool) {
     if (pool == NULL) {
-        pool = bg_current_pool();
+        pool = bg_go_current_pool();
     }
     return pool != NULL ? pool : bg_default_pool();
 }
 
+/* Runs a job on a worker: a waiter's inline pool set further up this stack
+ * (a helping wait inside a task run inline) is not this task's pool. */
+static int run_job(uintptr_t handle) {
+    bg_pool *saved = inline_pool;
+    inline_pool = NULL;
+    int code = bgGoRun(handle);
+    inline_pool = saved;
+    return code;
+}
+
 static int go_run(void *arg) {
-    return bgGoRun((uintptr_t)arg);
+    return run_job((uintptr_t)arg);
 }
 
 static void go_drop(void *arg) {
@@ -92,6 +112,9 @@ static void hub_push(bg_go_cell *c) {
 
 void bg_go_cell_release(bg_go_cell *c) {
     if (c != NULL && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        if (c->task != NULL) {
+            (void)bg_task_release(c->task);
+        }
         free(c);
     }
 }
@@ -101,7 +124,7 @@ void bg_go_cell_release(bg_go_cell *c) {
  * waiter. A watched cell implies bg_go_hub_init() succeeded. */
 static void cell_complete(bg_go_cell *c) {
     uint32_t old = __atomic_exchange_n(&c->state, (uint32_t)BG_GO_DONE, __ATOMIC_ACQ_REL);
-    if (old == BG_GO_WATCHED) {
+    if (old & BG_GO_WATCHED) {
         hub_push(c);
     } else {
         bg_go_cell_release(c);
@@ -146,6 +169,109 @@ bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn 
     }
     s.cell = c;
     return s;
+}
+
+/* A worker dequeued a Go task that a waiter claimed and is still running:
+ * wait for the waiter's result, helping. The wait is on the task itself,
+ * which cannot end before this returns, so it only ever times out; on a
+ * worker it runs other queued work meanwhile, which the claimed task may
+ * need (a one-thread pool whose task waits for a group), so nothing
+ * deadlocks on the claim. */
+static void await_claim(bg_go_cell *c, unsigned *round) {
+    uint32_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+    if (s & BG_GO_CANCELLING) { /* a Cancel between two atomics: brief */
+        sched_yield();
+        return;
+    }
+    uint64_t ns = (uint64_t)20000 << (*round < 6 ? *round : 6); /* 20 us .. 1.3 ms */
+    (*round)++;
+    (void)bg_wait_timeout(c->task, ns, NULL);
+}
+
+static int cell_run(void *p) {
+    bg_go_cell *c = p;
+    int code;
+    unsigned round = 0;
+    for (;;) {
+        uint32_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+        if (s == BG_GO_DONE) { /* a waiter ran it: count its outcome */
+            code = c->code;
+            break;
+        }
+        if (s & (BG_GO_CLAIMED | BG_GO_CANCELLING)) {
+            await_claim(c, &round);
+            continue;
+        }
+        if (__atomic_compare_exchange_n(&c->state, &s, s | BG_GO_TAKEN, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            code = run_job(c->handle);
+            break;
+        }
+    }
+    bg_go_cell_release(c);
+    return code;
+}
+
+static void cell_drop(void *p) {
+    bg_go_cell *c = p;
+    for (;;) {
+        uint32_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+        /* A waiter that claimed it runs it and ends the Go task; a Cancel in
+         * progress does the job's drop itself. */
+        if (s == BG_GO_DONE || (s & (BG_GO_CLAIMED | BG_GO_CANCELLING))) {
+            break;
+        }
+        if (__atomic_compare_exchange_n(&c->state, &s, s | BG_GO_TAKEN, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            bgGoDrop(c->handle);
+            break;
+        }
+    }
+    bg_go_cell_release(c);
+}
+
+bg_go_cell *bg_go_cell_new(void) {
+    bg_go_cell *c = calloc(1, sizeof *c);
+    if (c != NULL) {
+        c->refs = 1;
+    }
+    return c;
+}
+
+bg_go_submitted bg_go_submit_cell(bg_pool *pool, bg_go_cell *c, uintptr_t handle) {
+    bg_go_submitted s = {BG_ENOMEM, NULL};
+    pool = pool_or_default(pool);
+    if (pool == NULL) {
+        return s;
+    }
+    c->handle = handle;
+    c->pool = pool;
+    c->refs = 2;
+    s.status = bg_pool_submit(pool, cell_run, c, cell_drop, &s.task);
+    if (s.status != BG_OK) {
+        c->refs = 1;
+        return s;
+    }
+    /* Before the Go side sees the task, so before any claim: a worker reads
+     * it only after seeing one. */
+    c->task = bg_task_retain(s.task);
+    return s;
+}
+
+bg_status bg_go_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns) {
+    if (pool != NULL && pool == inline_pool) {
+        /* As the library answers one of the pool's own workers: the
+         * shutdown begins, and waiting for it here would never end. */
+        (void)bg_pool_shutdown(pool, mode, 0);
+        return BG_EDEADLK;
+    }
+    return bg_pool_shutdown(pool, mode, timeout_ns);
+}
+
+int bg_go_run_inline(bg_go_cell *c) {
+    bg_pool *saved = inline_pool;
+    inline_pool = c->pool;
+    int code = bgGoRun(c->handle);
+    inline_pool = saved;
+    return code;
 }
 
 bg_status bg_go_spawn_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop) {

@@ -27,8 +27,18 @@ typedef struct {
 /* Submits the Go job behind `handle`; with want_task == 0 no handle is made. */
 bg_go_submitted bg_go_submit(bg_pool *pool, uintptr_t handle, int want_task);
 
-/* Completion states of a task's cell (bg_go_cell.state, and Task.gostate in Go). */
-enum { BG_GO_PENDING = 0, BG_GO_WATCHED = 1, BG_GO_DONE = 2 };
+/* Completion states of a task's cell (bg_go_cell.state, and Task.gostate in
+ * Go). DONE is a whole value; before it, WATCHED may be or-ed with one owner:
+ * TAKEN (the library runs or drops it), CLAIMED (a Go waiter runs it itself,
+ * see bg_go_run_inline) or CANCELLING (a Go Cancel is in bg_cancel). */
+enum {
+    BG_GO_PENDING = 0,
+    BG_GO_WATCHED = 1,
+    BG_GO_DONE = 2,
+    BG_GO_TAKEN = 4,
+    BG_GO_CLAIMED = 8,
+    BG_GO_CANCELLING = 16,
+};
 
 /* What a Go waiter watches for a C task: C sets state to BG_GO_DONE when fn
  * has returned (or was dropped) without entering Go; if a Go waiter had
@@ -43,6 +53,11 @@ typedef struct bg_go_cell {
     bg_fn fn;
     void *arg;
     bg_drop_fn drop;
+    /* A Go task's cell (fn == NULL; see bg_go_submit_cell): */
+    uintptr_t handle; /* its job */
+    int code;         /* its result code, written before DONE by a Go waiter that ran it */
+    bg_pool *pool;    /* its pool: the current pool while a waiter runs it */
+    bg_task *task;    /* the cell's own reference to the task's handle */
 } bg_go_cell;
 
 /* A status, a handle and the cell a Go waiter watches. */
@@ -55,6 +70,26 @@ typedef struct {
 /* Submits the C task fn(arg) (drop may be NULL) with a handle and a cell.
  * Nothing of it enters Go. */
 bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop);
+
+/* A new Go task's cell with one reference (the Go Task's), then: submits the
+ * Go job behind `handle` to a plain pool queue with a handle and the cell,
+ * which gains the task's reference on BG_OK, so that a Go waiter may claim it and run it itself (TBB's and
+ * GLib's "run in caller") if no worker has taken it yet: the worker that
+ * dequeues it later sees the claim and returns the waiter's result code
+ * without entering Go. */
+bg_go_cell *bg_go_cell_new(void);
+bg_go_submitted bg_go_submit_cell(bg_pool *pool, bg_go_cell *cell, uintptr_t handle);
+
+/* Runs a claimed Go cell's job on this thread, with the cell's pool as the
+ * current pool for the binding's submits; returns its code. */
+int bg_go_run_inline(bg_go_cell *cell);
+
+/* bg_pool_shutdown(), but BG_EDEADLK (the shutdown begun) from a Go task of
+ * `pool` that a waiter runs, as from one of the pool's workers. */
+bg_status bg_go_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns);
+
+/* bg_current_pool(), or the pool of the Go task a waiter runs on this thread. */
+bg_pool *bg_go_current_pool(void);
 
 /* Drops the Go Task's reference to a cell. */
 void bg_go_cell_release(bg_go_cell *cell);

@@ -16,11 +16,13 @@ import (
 type Task struct {
 	done   chan struct{}
 	closed atomic.Bool // done is closed
-	// state is stPending, stWatched or stDone (hub.go): &gostate for a Go
-	// task, the C cell's word for a C task (cell != nil).
+	// state is the task's state word (hub.go): &gostate, or the word of
+	// its C cell: a C task's (cell) or a claimable Go task's (gcell).
 	state   *uint32
 	gostate uint32
 	cell    *C.bg_go_cell
+	gcell   *C.bg_go_cell // a Go task a waiter may run itself (runinline.go)
+	noRun   bool          // its pool's Options.NoRunInWait
 
 	// Written by the trampoline before done is closed, read after.
 	ran     bool  // the Go closure ran and outcome is its error
@@ -137,8 +139,14 @@ func (t *Task) Cancel() bool {
 		return false
 	}
 	p := t.ref.load()
+	if p == nil {
+		return false
+	}
+	if t.gcell != nil {
+		return t.cancelCell(p)
+	}
 	// The drop trampoline runs here, on this goroutine, before bg_cancel returns.
-	return p != nil && C.bg_cancel(p) == C.BG_OK
+	return C.bg_cancel(p) == C.BG_OK
 }
 
 // Wait waits until the task has ended or ctx is done, and returns the
@@ -158,10 +166,21 @@ func (t *Task) Wait(ctx context.Context) error {
 // wait is Wait that also reports whether the task ended (false: ctx ended
 // the wait, or ctx is nil).
 func (t *Task) wait(ctx context.Context) (error, bool) {
+	return t.waitMay(ctx, !t.noRun)
+}
+
+// waitMay is wait; run says whether it may run a task no worker has
+// started on this goroutine (runinline.go).
+func (t *Task) waitMay(ctx context.Context, run bool) (error, bool) {
 	if ctx == nil {
 		return errNilContext, false
 	}
 	if t.isDone() {
+		return t.settle(), true
+	}
+	// Only a context that can never end may wait by running the task:
+	// a running closure cannot be left at a deadline.
+	if run && t.gcell != nil && ctx.Done() == nil && t.runInline() {
 		return t.settle(), true
 	}
 	if C.bg_current_pool() != nil { // a task of some pool holds this thread: help
@@ -229,7 +248,7 @@ func (t *Task) settle() error {
 		return t.err
 	}
 	w := C.bg_go_settle(p)
-	t.ref.dropCell()
+	// The cell stays until the cleanup: t.state points into it.
 	switch w.status {
 	case C.BG_OK:
 		t.err = nil
@@ -246,7 +265,8 @@ type goJob struct {
 	t    *Task
 	ref  *taskRef
 	fn   func() error
-	room *room // the pool's, to signal SubmitWait's waiters; or nil
+	room *room        // the pool's, to signal SubmitWait's waiters; or nil
+	cell *C.bg_go_cell // the task's cell if a waiter may run it
 }
 
 func (j *goJob) run() int {
@@ -257,11 +277,16 @@ func (j *goJob) run() int {
 	}
 	j.t.outcome = err
 	j.t.ran = true
-	j.t.complete()
+	code := 0
 	if err != nil {
-		return failedCode
+		code = failedCode
 	}
-	return 0
+	if j.cell != nil {
+		// For the worker that dequeues a task a waiter ran: read after DONE.
+		j.cell.code = C.int(code)
+	}
+	j.t.complete()
+	return code
 }
 
 func (j *goJob) drop() {
@@ -281,14 +306,31 @@ func (p *Pool) Submit(f func()) *Task {
 	return p.submit(func() error { f(); return nil })
 }
 
+// submit queues fn on the pool with a claimable cell (runinline.go).
 func (p *Pool) submit(fn func() error) *Task {
-	return submitTaskTo(&p.core.room, fn, p.core.onError, func(h C.uintptr_t) (s C.bg_go_submitted, err error) {
-		err = p.core.use(func(ptr *C.bg_pool) error {
-			s = C.bg_go_submit(ptr, h, 1)
-			return statusError(s.status)
-		})
-		return s, err
+	t := newTask()
+	ref := &taskRef{onError: p.core.onError}
+	// The cell first: the job and the Task must point at it before a worker
+	// can run the job.
+	c := C.bg_go_cell_new()
+	if c == nil {
+		return failedTask(ErrNoMemory)
+	}
+	t.gcell, t.state, t.noRun = c, cellState(c), p.core.noRun
+	ref.cell = c
+	h := newHandle(&goJob{t: t, ref: ref, fn: fn, room: &p.core.room, cell: c})
+	var s C.bg_go_submitted
+	err := p.core.use(func(ptr *C.bg_pool) error {
+		s = C.bg_go_submit_cell(ptr, c, C.uintptr_t(h))
+		return statusError(s.status)
 	})
+	if err != nil {
+		forgetHandle(h)
+		C.bg_go_cell_release(c) // refused: the cell has only our reference
+		return failedTask(err)
+	}
+	t.attach(ref, s.task)
+	return t
 }
 
 // submitTask hands fn, as a handle, to submit (which queues it somewhere)
