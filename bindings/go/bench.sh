@@ -39,7 +39,12 @@ END {
 		printf "ratio Go(f).Wait one at a time / go f()+chan      %6.2fx (goal <= 3)\n", med["BenchmarkRTGoWait"] / ch
 		printf "ratio Go(f).Wait one at a time / C round trip     %6.2fx (goal <= 2)\n", med["BenchmarkRTGoWait"] / c
 		printf "ratio SubmitC+Wait one at a time / C round trip   %6.2fx (goal <= 1.5)\n", med["BenchmarkRTSubmitCWait"] / c
+		printf "ratio Go(f).WaitNoRun one at a time / go f()+chan %6.2fx (the worker path)\n", med["BenchmarkRTGoWaitNoRun"] / ch
 	}
+	# A Go closure task against the same (empty) work as a C task.
+	sc = med["BenchmarkPoolSubmitCWait"]; pc = med["BenchmarkPoolSpawnC"]
+	if (sc != "") printf "ratio Submit+Wait Go closure / SubmitC+Wait C task %5.2fx (goal <= 2)\n", med["BenchmarkPoolSubmitWait/empty"] / sc
+	if (pc != "") printf "ratio Spawn Go closure / SpawnC C task              %6.2fx (goal <= 2)\n", med["BenchmarkPoolSpawnWaitGroup/empty"] / pc
 	if (cs != "") printf "ratio SpawnC / C driver bg_spawn                   %6.2fx\n", med["BenchmarkPoolSpawnC"] / cs
 }' | sort
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

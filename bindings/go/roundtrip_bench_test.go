@@ -28,6 +28,16 @@ func BenchmarkRTGoWait(b *testing.B) {
 	}
 }
 
+// The same with the task always left to a worker (no run in the wait).
+func BenchmarkRTGoWaitNoRun(b *testing.B) {
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		if _, err := background.Go(func() (int, error) { return 0, nil }).WaitNoRun(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkRTSubmitCWait(b *testing.B) {
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {

@@ -228,12 +228,21 @@ static void cell_drop(void *p) {
     bg_go_cell_release(c);
 }
 
-bg_go_cell *bg_go_cell_new(void) {
-    bg_go_cell *c = calloc(1, sizeof *c);
-    if (c != NULL) {
-        c->refs = 1;
+int bg_go_cells_new(bg_go_cell **out, int n) {
+    for (int i = 0; i < n; i++) {
+        if ((out[i] = calloc(1, sizeof *out[i])) == NULL) {
+            return i;
+        }
+        out[i]->refs = 1;
     }
-    return c;
+    return n;
+}
+
+void bg_go_release(bg_task *task, bg_go_cell *cell) {
+    if (task != NULL) {
+        (void)bg_task_release(task);
+    }
+    bg_go_cell_release(cell);
 }
 
 bg_go_submitted bg_go_submit_cell(bg_pool *pool, bg_go_cell *c, uintptr_t handle) {

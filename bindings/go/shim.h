@@ -77,7 +77,7 @@ bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn 
  * GLib's "run in caller") if no worker has taken it yet: the worker that
  * dequeues it later sees the claim and returns the waiter's result code
  * without entering Go. */
-bg_go_cell *bg_go_cell_new(void);
+int bg_go_cells_new(bg_go_cell **out, int n); /* how many it made */
 bg_go_submitted bg_go_submit_cell(bg_pool *pool, bg_go_cell *cell, uintptr_t handle);
 
 /* Runs a claimed Go cell's job on this thread, with the cell's pool as the
@@ -90,6 +90,10 @@ bg_status bg_go_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns)
 
 /* bg_current_pool(), or the pool of the Go task a waiter runs on this thread. */
 bg_pool *bg_go_current_pool(void);
+
+/* A Task's cleanup: releases the handle and drops the Go Task's reference
+ * to its cell (either may be NULL). */
+void bg_go_release(bg_task *task, bg_go_cell *cell);
 
 /* Drops the Go Task's reference to a cell. */
 void bg_go_cell_release(bg_go_cell *cell);

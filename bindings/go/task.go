@@ -81,10 +81,12 @@ func (r *taskRef) dropCell() {
 // handle, and hands a failure that no Wait returned to the error handler
 // (the task has run: its job kept the Task reachable until then).
 func (r *taskRef) release() {
-	if p := r.take(); p != nil {
-		C.bg_task_release(p)
-	}
-	r.dropCell()
+	p := r.take()
+	r.mu.Lock()
+	c := r.cell
+	r.cell = nil
+	r.mu.Unlock()
+	C.bg_go_release(p, c) // one cgo call for both
 	r.mu.Lock()
 	err := r.failed
 	if r.read {
@@ -241,12 +243,11 @@ func (t *Task) settle() error {
 	t.ref.mu.Lock()
 	t.ref.read = true
 	t.ref.mu.Unlock()
-	p := t.ref.take()
 	if t.ran {
 		t.err = t.outcome
-		C.bg_task_release(p)
-		return t.err
+		return t.err // the cleanup releases the handle, with the cell
 	}
+	p := t.ref.take()
 	w := C.bg_go_settle(p)
 	// The cell stays until the cleanup: t.state points into it.
 	switch w.status {
@@ -258,6 +259,29 @@ func (t *Task) settle() error {
 		t.err = Status(w.status)
 	}
 	return t.err
+}
+
+// cellCache hands out Go tasks' cells, made in C 64 at a time: one cgo
+// call fewer per task.
+var cellCache struct {
+	mu   sync.Mutex
+	free []*C.bg_go_cell
+}
+
+func newCell() *C.bg_go_cell {
+	cellCache.mu.Lock()
+	defer cellCache.mu.Unlock()
+	if len(cellCache.free) == 0 {
+		var buf [64]*C.bg_go_cell
+		n := int(C.bg_go_cells_new(&buf[0], C.int(len(buf))))
+		cellCache.free = append(cellCache.free, buf[:n]...)
+		if n == 0 {
+			return nil
+		}
+	}
+	c := cellCache.free[len(cellCache.free)-1]
+	cellCache.free = cellCache.free[:len(cellCache.free)-1]
+	return c
 }
 
 // goJob runs a Go closure submitted with a handle.
@@ -312,7 +336,7 @@ func (p *Pool) submit(fn func() error) *Task {
 	ref := &taskRef{onError: p.core.onError}
 	// The cell first: the job and the Task must point at it before a worker
 	// can run the job.
-	c := C.bg_go_cell_new()
+	c := newCell()
 	if c == nil {
 		return failedTask(ErrNoMemory)
 	}
