@@ -141,6 +141,7 @@ func (t *Task) closeDone() {
 // complete is the Go side's end of a task (in its trampoline): the outcome
 // is written before. A watched task is woken through the hub.
 func (t *Task) complete() {
+	t.ended.Store(true)
 	if atomic.SwapUint32(t.state, stDone)&stWatched != 0 {
 		if hub.ok {
 			hub.post(t)

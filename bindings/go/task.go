@@ -24,7 +24,10 @@ type Task struct {
 	gcell   *C.bg_go_cell // a Go task a waiter may run itself (runinline.go)
 	noRun   bool          // its pool's Options.NoRunInWait
 
-	// Written by the trampoline before done is closed, read after.
+	// Written by the trampoline before done is closed, read after; ended
+	// (set in between) is for the race detector, which does not see the
+	// atomics on a cell's word in C memory.
+	ended   atomic.Bool
 	ran     bool  // the Go closure ran and outcome is its error
 	outcome error // nil, the closure's error, or a *PanicError
 
@@ -243,7 +246,7 @@ func (t *Task) settle() error {
 	t.ref.mu.Lock()
 	t.ref.read = true
 	t.ref.mu.Unlock()
-	if t.ran {
+	if t.ended.Load() && t.ran {
 		t.err = t.outcome
 		return t.err // the cleanup releases the handle, with the cell
 	}
