@@ -36,7 +36,7 @@ func TestAntsSubmitAndWait(t *testing.T) {
 
 func TestAntsGauges(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 3})
+	p := heldPool(t, background.Options{Threads: 3})
 	if p.Cap() != 3 {
 		t.Fatalf("Cap() = %d, want 3", p.Cap())
 	}
@@ -55,7 +55,7 @@ func TestAntsGauges(t *testing.T) {
 func TestAntsBlockingSubmitWithMaxWaiting(t *testing.T) {
 	noLeaks(t)
 	ctx := ctxT(t)
-	p := newPool(t, background.Options{Threads: 1, MaxQueued: 1, MaxWaiting: 2})
+	p := heldPool(t, background.Options{Threads: 1, MaxQueued: 1, MaxWaiting: 2})
 	release := blockPool(t, p, 1)
 	queued, err := p.SubmitWait(ctx, func() {}) // takes the one queue slot
 	if err != nil {
@@ -78,7 +78,7 @@ func TestAntsBlockingSubmitWithMaxWaiting(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, time.Millisecond)
 	defer cancel()
-	p2 := newPool(t, background.Options{Threads: 1, MaxQueued: 1})
+	p2 := heldPool(t, background.Options{Threads: 1, MaxQueued: 1})
 	release2 := blockPool(t, p2, 1)
 	if _, err := p2.SubmitWait(ctx, func() {}); err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func TestABatchClosedUnsubmittedRunsNothing(t *testing.T) {
 
 func TestACancelledBatchDropsEveryTask(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	b := newBatch(t, func() error { t.Error("ran"); return nil }, func() error { t.Error("ran"); return nil })
 	task := b.Submit(p, background.StopOnError)

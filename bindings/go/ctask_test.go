@@ -30,7 +30,7 @@ func TestACFunctionsNonZeroCodeIsAFailedError(t *testing.T) {
 
 func TestACancelledCTaskRunsItsDropInstead(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	runs, drops := testc.Runs(), testc.Drops()
 	task := p.SubmitC(testc.CountRun, testc.Int(1), testc.CountDrop)
@@ -51,7 +51,7 @@ func TestACancelledCTaskRunsItsDropInstead(t *testing.T) {
 
 func TestACTaskDroppedByShutdownRunsItsDrop(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	drops := testc.Drops()
 	task := p.SubmitC(testc.CountRun, testc.Int(1), testc.CountDrop)

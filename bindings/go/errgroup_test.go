@@ -316,8 +316,5 @@ func TestErrgroupExamplePipeline(t *testing.T) {
 }
 
 func TestErrgroupExamplePipelineOneThread(t *testing.T) {
-	t.Skip("hangs until blocked Go tasks get spare threads (issue 14): on one " +
-		"thread the producer blocks on its first send and the digesters that " +
-		"would receive it stay queued behind it")
 	pipeline(t, newPool(t, background.Options{Threads: 1}))
 }

@@ -55,7 +55,7 @@ func TestAGroupReturnsTheFirstErrorAndRunsTheRest(t *testing.T) {
 
 func TestAGroupWithContextCancelsOnTheFirstError(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	g, ctx, err := p.GroupWithContext(context.Background())
 	if err != nil {
@@ -98,7 +98,7 @@ func TestAPanicInAGroupTaskIsItsError(t *testing.T) {
 
 func TestCancellingAGroupDropsItsQueuedTasks(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	g, err := p.NewGroup()
 	if err != nil {

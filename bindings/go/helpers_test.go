@@ -75,6 +75,17 @@ func newPool(t *testing.T, opts background.Options) *background.Pool {
 
 // blockPool occupies every thread of a pool of n threads until the returned
 // function is called, so that later tasks stay queued.
+// heldPool is newPool without spare threads (MaxThreads = Threads), for
+// tests that hold its workers with blockPool and expect the work queued
+// behind them to wait.
+func heldPool(t *testing.T, opts background.Options) *background.Pool {
+	t.Helper()
+	if opts.MaxThreads == 0 {
+		opts.MaxThreads = opts.Threads
+	}
+	return newPool(t, opts)
+}
+
 func blockPool(t *testing.T, p *background.Pool, n int) (release func()) {
 	t.Helper()
 	gate := make(chan struct{})

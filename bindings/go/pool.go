@@ -17,6 +17,12 @@ type Options struct {
 	// Threads is the number of worker threads, 1 to 1024; 0 means one per
 	// CPU available to the process.
 	Threads int
+	// MaxThreads bounds the threads, spares included: while workers are
+	// blocked in a task (sleeping, waiting on a channel, in a system call)
+	// the pool starts spare threads to run the work queued behind them, up
+	// to this many in all. 0 means the library's default; equal to Threads
+	// means no spares (a blocked worker then holds up its queue).
+	MaxThreads int
 	// Name prefixes the worker threads' names ("<Name>-<index>"); "" means "bg".
 	Name string
 	// StackSize is each worker's stack size in bytes; 0 means the system default.
@@ -102,12 +108,13 @@ func Default() *Pool { return defaultPool }
 
 // NewPool starts a pool with its own threads.
 func NewPool(opts Options) (*Pool, error) {
-	if opts.Threads < 0 || opts.StackSize < 0 || opts.MaxQueued < 0 || opts.MaxWaiting < 0 {
+	if opts.Threads < 0 || opts.MaxThreads < 0 || opts.StackSize < 0 || opts.MaxQueued < 0 || opts.MaxWaiting < 0 {
 		return nil, ErrInvalid
 	}
 	var copts C.bg_pool_options
 	C.bg_pool_options_init(&copts)
 	copts.threads = C.size_t(opts.Threads)
+	copts.max_threads = C.size_t(opts.MaxThreads)
 	copts.stack_size = C.size_t(opts.StackSize)
 	copts.max_queued = C.size_t(opts.MaxQueued)
 	if opts.Name != "" {

@@ -97,7 +97,7 @@ func TestTasksMaySubmitMoreWorkWhileThePoolDrains(t *testing.T) {
 
 func TestShutdownCancelDropsQueuedTasks(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	var ran atomic.Int32
 	tasks := make([]*background.Task, 20)
@@ -120,7 +120,7 @@ func TestShutdownCancelDropsQueuedTasks(t *testing.T) {
 
 func TestShutdownStopsWaitingWhenItsContextEnds(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -188,7 +188,7 @@ func TestSetThreadsSizesTheDefaultPool(t *testing.T) {
 
 func TestAFullQueueRefusesWithErrFull(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1, MaxQueued: 2})
+	p := heldPool(t, background.Options{Threads: 1, MaxQueued: 2})
 	release := blockPool(t, p, 1)
 	defer release()
 	refused := 0

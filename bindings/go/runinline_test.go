@@ -15,7 +15,7 @@ import (
 // waiter's run ended, without running it again.
 func TestWaitRunsATaskNoWorkerStartedAndTheWorkerCountsIt(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	var runs atomic.Int32
 	boom := errors.New("boom")
@@ -45,7 +45,7 @@ func TestWaitRunsATaskNoWorkerStartedAndTheWorkerCountsIt(t *testing.T) {
 func TestWaitNoRunAndNoRunInWaitLeaveTheTaskToAWorker(t *testing.T) {
 	noLeaks(t)
 	for _, noRun := range []bool{false, true} {
-		p := newPool(t, background.Options{Threads: 1, NoRunInWait: noRun})
+		p := heldPool(t, background.Options{Threads: 1, NoRunInWait: noRun})
 		release := blockPool(t, p, 1)
 		task := p.Submit(func() {})
 		done := make(chan error, 1)
@@ -100,7 +100,7 @@ func TestAWorkerThatFindsItsTaskClaimedRunsOtherWork(t *testing.T) {
 // a task Cancel took is never run by a waiter.
 func TestCancelAndRunInWaitDoNotBothTakeATask(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	gate, started := make(chan struct{}), make(chan struct{})
 	running := p.Submit(func() { close(started); <-gate })
@@ -173,7 +173,7 @@ func TestRunInWaitRacingWorkersRunsEachTaskOnce(t *testing.T) {
 // one of its workers.
 func TestClosingAPoolFromItsTaskRunInWaitIsErrDeadlock(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	err, _ := background.GoOn(p, func() (error, error) { return p.Close(), nil }).Wait(context.Background())
 	if !errors.Is(err, background.ErrDeadlock) {

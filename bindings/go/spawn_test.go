@@ -116,7 +116,7 @@ func TestARefusedSpawnIsReportedNotLost(t *testing.T) {
 func TestASpawnDroppedByShutdownIsReported(t *testing.T) {
 	noLeaks(t)
 	got := make(chan error, 1)
-	p := newPool(t, background.Options{Threads: 1, ErrorHandler: func(err error) { got <- err }})
+	p := heldPool(t, background.Options{Threads: 1, ErrorHandler: func(err error) { got <- err }})
 	release := blockPool(t, p, 1)
 	p.Spawn(func() { t.Error("a dropped spawn ran") })
 	shutdownCancel(t, p, release)

@@ -153,7 +153,7 @@ func TestDoneIsClosedWhenTheTaskEnds(t *testing.T) {
 
 func TestCancelBeforeStartMeansTheTaskNeverRuns(t *testing.T) {
 	noLeaks(t)
-	p := newPool(t, background.Options{Threads: 1})
+	p := heldPool(t, background.Options{Threads: 1})
 	release := blockPool(t, p, 1)
 	var ran atomic.Bool
 	f := background.GoOn(p, func() (int, error) { ran.Store(true); return 1, nil })
