@@ -13,12 +13,12 @@
 //! | `depot.rs` | where slabs come from: mapped regions, a free list, memory given back when unused |
 //! | `reclaim.rs` | what the threads of pools that are gone leave behind in crossbeam-epoch, given back |
 //! | `lifecycle.rs` | a pool's states and the one admission rule every submit path asks |
-//! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook; `registry/table.rs`: the table of all pools |
+//! | `registry.rs` | a pool's queues, admission, shutdown, the per-pool extension hook; `registry/table.rs`: the table of all pools; `registry/admission.rs`: admitted submitters queueing jobs |
 //! | `resize.rs`, `stats.rs` | worker slots and live resizing; the statistics |
 //! | `observe.rs`, `probe.rs` | task timing and hooks for tracers; USDT probes |
 //! | `monitor.rs`, `blocking.rs` | finding workers blocked in the kernel; spare threads that stand in for them |
 //! | `qos.rs` | a pool's CPU and I/O priority class |
-//! | `worker.rs` | a worker thread: running work, idling, helping while waiting; `worker/find.rs`: finding work |
+//! | `worker.rs` | a worker thread: running work, idling, helping while waiting; `worker/find.rs`: finding work; `worker/help.rs`: the helping wait |
 //! | `stack.rs` | worker stacks: the default size, how deep helping may nest |
 //! | `sleep.rs` + `sleep.md` | how idle workers park and are woken |
 //! | `error.rs` | failures nobody waits for go to an error handler |

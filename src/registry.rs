@@ -1,7 +1,8 @@
 //! A pool's shared state: the queues, the worker slots, admission (asked of
 //! `lifecycle.rs`), shutdown and the error handler. Resizing and worker
 //! slots are in `resize.rs`, the statistics in `stats.rs`, the table of
-//! all pools in `registry/table.rs`.
+//! all pools in `registry/table.rs`, admitted submitters in
+//! `registry/admission.rs`.
 //!
 //! Queues: one crossbeam `Injector` for work submitted from outside the pool
 //! and one LIFO `Worker` deque per slot for work a worker submits itself.
@@ -17,18 +18,20 @@ use crossbeam_deque::{Injector, Steal};
 
 use crate::error::{self, ErrorHandler, Failure};
 use crate::job::{Job, RawDrop, RawFn};
-use crate::lifecycle::{Lifecycle, State, Ticket, Work};
+use crate::lifecycle::{Lifecycle, State, Work};
 use crate::probe::probe;
 use crate::resize::{Control, Slot};
 use crate::sleep::{Parker, Sleep};
 use crate::sync::{futex, lock, AtomicU32, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering};
 use crate::task::Task;
-use crate::worker::{self, WorkerThread};
+use crate::worker;
 
+mod admission;
 mod table;
 
 pub use crate::lifecycle::{ResizeError, ShutdownError, ShutdownMode, SubmitError};
 pub(crate) use crate::stats::bump;
+pub(crate) use admission::Admission;
 pub(crate) use table::{by_id, live_pools, report_by_id};
 
 /// The most threads a pool can have.
@@ -101,71 +104,6 @@ pub struct Registry {
     pub(crate) owner: std::sync::atomic::AtomicPtr<c_void>,
     /// The high and low queues, made on first use (`priority.rs`).
     pub(crate) prio: OnceLock<crate::priority::Priorities>,
-}
-
-/// A submitter admitted by the pool's lifecycle (`Registry::admit`): queue
-/// jobs through it. From outside the pool it keeps the submitter counted
-/// in flight until dropped, so a shutdown waits for what it queues.
-pub(crate) struct Admission<'a> {
-    reg: &'a Registry,
-    /// The calling worker, when it is one of this pool's.
-    local: Option<&'a WorkerThread>,
-    ticket: Ticket<'a>,
-}
-
-impl<'a> Admission<'a> {
-    pub(crate) fn registry(&self) -> &'a Registry {
-        self.reg
-    }
-}
-
-impl Admission<'_> {
-    /// Queues a job: on the calling worker's own deque if it is one of
-    /// ours, on the injector otherwise. `bounded`: refuse with `Full` when
-    /// the pool's bound on queued tasks is reached (false for work the pool
-    /// already accepted once: a continuation or a delayed task falling due,
-    /// a serial queue scheduling its drain, a loop splitting its range).
-    pub(crate) fn queue(&mut self, job: Job, bounded: bool) -> Result<(), (SubmitError, Job)> {
-        if let Err(e) = self.reg.reserve(bounded) {
-            return Err((e, job));
-        }
-        if let (Some(w), true) = (self.local, self.ticket.is_local()) {
-            w.push_local(job);
-        } else {
-            self.reg.injector.push(job);
-            self.ticket.injected();
-            self.reg.notify_new_work();
-        }
-        Ok(())
-    }
-
-    /// `queue` on the shared queue `inj` of this pool (a priority's), even
-    /// from a worker.
-    pub(crate) fn queue_shared(&mut self, job: Job, bounded: bool, inj: &Injector<Job>) -> Result<(), (SubmitError, Job)> {
-        if let Err(e) = self.reg.reserve(bounded) {
-            return Err((e, job));
-        }
-        inj.push(job);
-        if self.ticket.is_local() {
-            self.reg.requeued.fetch_add(1, Ordering::Relaxed); // counted as queued (stats.rs)
-        } else {
-            self.ticket.injected();
-        }
-        self.reg.notify_new_work();
-        Ok(())
-    }
-
-    /// `queue(job, false)` at the back of the shared queue, behind the work
-    /// waiting there, even from a worker (whose own deque is LIFO): for a
-    /// job that yields, like a serial queue's drain after a batch of items.
-    pub(crate) fn queue_behind(&mut self, job: Job) {
-        if !self.ticket.is_local() {
-            return self.queue(job, false).unwrap_or_else(|_| unreachable!("unbounded queue refused"));
-        }
-        let _ = self.reg.reserve(false);
-        self.reg.requeue(job);
-        self.reg.notify_new_work();
-    }
 }
 
 impl Registry {
@@ -243,14 +181,6 @@ impl Registry {
     /// Wakes a sleeping worker if work was just published and nobody searches.
     pub(crate) fn notify_new_work(&self) {
         self.sleep.new_work(&|i| self.parker_of(i));
-    }
-
-    /// Asks the lifecycle whether this thread may add `work` to this pool
-    /// now. Every submit path, Rust or C, goes through here.
-    pub(crate) fn admit(&self, work: Work) -> Result<Admission<'_>, SubmitError> {
-        let local = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), self));
-        let ticket = self.life.admit(local.is_some(), work)?;
-        Ok(Admission { reg: self, local, ticket })
     }
 
     /// Takes one place in the bounded queue, if there is a bound (and,

@@ -1,5 +1,6 @@
 //! A worker thread: how it runs work, how it idles, and how it waits for a
-//! task while running others (helping). Where it looks for work: `find.rs`.
+//! task while running others (helping). Where it looks for work: `find.rs`;
+//! the helping wait: `help.rs`.
 
 use std::cell::Cell;
 use std::ptr;
@@ -14,9 +15,9 @@ use crate::resize::Slot;
 use crate::sleep::Woken;
 use crate::stack;
 use crate::sync::now_ns;
-use crate::task::{Task, TaskEnd};
 
 mod find;
+mod help;
 mod join;
 
 thread_local! {
@@ -291,18 +292,6 @@ impl WorkerThread {
         Some(job)
     }
 
-    /// Runs one job of this pool's queues, if one may be taken now (a
-    /// worker waiting for room in its own full pool makes room itself).
-    pub(crate) fn help_once(&self) -> bool {
-        match self.find_work() {
-            Some(job) => {
-                self.execute_popped(job);
-                true
-            }
-            None => false,
-        }
-    }
-
     /// Leaves the searching role, if this worker has it (see Sleep::stop_searching).
     fn stop_searching(&self) {
         if self.searching.replace(false) {
@@ -351,58 +340,5 @@ impl WorkerThread {
         self.deque.push(job);
         bump(&self.slot().stats.pushed);
         self.registry.notify_new_work();
-    }
-
-    /// Before this worker blocks without helping: if its deque holds work,
-    /// make sure some other worker is awake to steal it.
-    pub(crate) fn before_blocking(&self) {
-        if !self.deque.is_empty() {
-            self.registry.notify_new_work();
-        }
-    }
-
-    /// Waits for `task` while running other work of this pool, so that a task
-    /// waiting for its own subtasks never deadlocks, even with one thread.
-    ///
-    /// Each nested help runs a task on top of the waiter's frames; once the
-    /// stack is nearly used up (`stack_floor`), the wait blocks instead.
-    pub(crate) fn wait_helping(&self, task: &Task, deadline: Option<u64>) -> Option<TaskEnd> {
-        if stack::pointer() < self.stack_floor {
-            self.before_blocking();
-            return task.wait_blocking(deadline);
-        }
-        let reg = &*self.registry;
-        let parker = &*self.slot().parker;
-        loop {
-            if let Some(e) = task.end() {
-                self.stop_searching();
-                return Some(e);
-            }
-            // The deadline is checked before taking work, so a timed wait
-            // overruns it by at most one task it started in time.
-            if deadline.is_some_and(|d| now_ns() >= d) {
-                self.stop_searching();
-                return None;
-            }
-            if let Some(job) = self.find_work() {
-                self.stop_searching();
-                self.execute_popped(job);
-                continue;
-            }
-            // Park until the task completes or new work appears. If another
-            // helper already holds the task's slot, poll every 100 µs instead.
-            let helper = task.add_helper(parker);
-            let wake_by = if helper { deadline } else { Some(now_ns() + 100_000).min(deadline.or(Some(u64::MAX))) };
-            if task.end().is_none() {
-                let woken = reg.sleep.sleep(self.idx, parker, self.searching.get(), wake_by, &|| {
-                    task.end().is_some() || self.has_visible_work()
-                });
-                crate::monitor::wake();
-                self.searching.set(woken == Woken::AsSearcher);
-            }
-            if helper {
-                task.remove_helper(parker);
-            }
-        }
     }
 }
