@@ -91,7 +91,12 @@ impl Registry {
 
     /// Queues `job` at priority `p`, waiting until `deadline` while the
     /// pool's bound on queued jobs is reached (see the module docs).
-    pub(crate) fn submit_waiting(&self, mut job: Job, p: Priority, deadline: Option<u64>) -> Result<(), (RoomError, Job)> {
+    pub(crate) fn submit_waiting(
+        &self,
+        mut job: Job,
+        p: Priority,
+        deadline: Option<u64>,
+    ) -> Result<(), (RoomError, Job)> {
         let own = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), self));
         let mut step = 0;
         loop {

@@ -199,9 +199,7 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
         let idle_cpu = cpu_ns != u64::MAX && cpu_ns.saturating_sub(w.cpu_ns) < 20_000;
         // Still blocked if it was and its clock has not moved at all: no
         // need to ask /proc again (hundreds of spares, each tick).
-        let is_blocked = same_task
-            && idle_cpu
-            && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid));
+        let is_blocked = same_task && idle_cpu && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid));
         blocked += is_blocked as usize;
         *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked };
     }

@@ -5,9 +5,9 @@ use super::WorkerThread;
 use std::ffi::{c_int, c_void};
 
 use crate::job::{Job, RawFn};
-use crate::resize::Slot;
 use crate::join::{JoinFrame, SLEEPING, UNSET};
 use crate::registry::bump;
+use crate::resize::Slot;
 use crate::sleep::Woken;
 use crate::stack;
 use crate::sync::Ordering;
