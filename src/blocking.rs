@@ -155,10 +155,10 @@ impl WorkerThread {
     /// now below the pool's size): it goes on as one. False: it exits.
     pub(crate) fn run_spare(&self) -> bool {
         let id = self.registry().id;
-        crate::probe::spare_start(id, self.idx());
+        crate::probe::spare_start(id, self.index());
         let promoted = self.spare_loop();
         // Exits, or goes on as a worker: a spare no more either way.
-        crate::probe::spare_stop(id, self.idx());
+        crate::probe::spare_stop(id, self.index());
         promoted
     }
 
@@ -169,7 +169,7 @@ impl WorkerThread {
         let mut starting = true;
         let mut idle_since = now_ns();
         loop {
-            if self.idx() < reg.target() {
+            if self.index() < reg.target() {
                 if starting {
                     b.starting.fetch_sub(1, Ordering::AcqRel);
                 }
@@ -221,15 +221,15 @@ impl WorkerThread {
                 idle_since = now_ns();
                 continue;
             }
-            lock(&b.idle).push(self.idx());
+            lock(&b.idle).push(self.index());
             // A close or grow that emptied the list before our push is seen
             // here (its state change precedes its take of the list lock).
-            if reg.is_open() && self.idx() >= reg.target() {
-                reg.slot(self.idx()).parker.park(Some(deadline));
+            if reg.is_open() && self.index() >= reg.target() {
+                reg.slot(self.index()).parker.park(Some(deadline));
                 crate::monitor::wake();
             }
             let mut idle = lock(&b.idle);
-            if let Some(pos) = idle.iter().position(|&i| i == self.idx()) {
+            if let Some(pos) = idle.iter().position(|&i| i == self.index()) {
                 idle.swap_remove(pos); // a time-out or a stale token
             }
         }
@@ -240,7 +240,7 @@ impl WorkerThread {
     fn try_spare_exit(&self) -> Option<bool> {
         let reg = self.registry();
         let mut ctl = lock(&reg.control);
-        if self.idx() < reg.target() {
+        if self.index() < reg.target() {
             drop(ctl);
             reg.blocking.spares.fetch_sub(1, Ordering::AcqRel);
             return Some(true);
@@ -248,7 +248,7 @@ impl WorkerThread {
         if !self.deque_is_empty() {
             return None; // leftovers: a worker will take them, then we may go
         }
-        ctl.occupied[self.idx()] = false;
+        ctl.occupied[self.index()] = false;
         drop(ctl);
         Some(self.spare_exit(false))
     }
@@ -257,12 +257,12 @@ impl WorkerThread {
         let reg = self.registry();
         if release_slot {
             let mut ctl = lock(&reg.control);
-            if self.idx() < reg.target() && reg.is_open() {
+            if self.index() < reg.target() && reg.is_open() {
                 drop(ctl);
                 reg.blocking.spares.fetch_sub(1, Ordering::AcqRel);
                 return true;
             }
-            ctl.occupied[self.idx()] = false;
+            ctl.occupied[self.index()] = false;
         }
         reg.blocking.spares.fetch_sub(1, Ordering::AcqRel);
         false

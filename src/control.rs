@@ -97,7 +97,7 @@ impl Registry {
         p: Priority,
         deadline: Option<u64>,
     ) -> Result<(), (RoomError, Job)> {
-        let own = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), self));
+        let own = WorkerThread::current_of(self);
         let mut step = 0;
         loop {
             match self.submit_at(job, p, true) {

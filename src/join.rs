@@ -150,8 +150,8 @@ pub(crate) fn join(
     b: RawFn,
     b_arg: *mut c_void,
 ) -> Result<(c_int, c_int), JoinError> {
-    match WorkerThread::current() {
-        Some(w) if std::ptr::eq(w.registry(), reg) => Ok(join_on_worker(w, a, a_arg, b, b_arg)),
+    match WorkerThread::current_of(reg) {
+        Some(w) => Ok(join_on_worker(w, a, a_arg, b, b_arg)),
         _ => join_outside(reg, a, a_arg, b, b_arg),
     }
 }

@@ -30,7 +30,7 @@ thread_local! {
 /// True on one of `reg`'s threads, which a shutdown of `reg` would wait for:
 /// a worker, or a worker that is running its thread-stop hook.
 pub(crate) fn is_own_thread(reg: &Registry) -> bool {
-    WorkerThread::current().is_some_and(|w| ptr::eq(w.registry(), reg)) || STOPPING.with(|s| ptr::eq(s.get(), reg))
+    WorkerThread::current_of(reg).is_some() || STOPPING.with(|s| ptr::eq(s.get(), reg))
 }
 
 /// How long an idle searcher keeps looking before it parks: adaptive, per
@@ -127,6 +127,11 @@ impl WorkerThread {
         unsafe { p.as_ref() }.filter(|w| !w.registry.is_forked())
     }
 
+    /// The worker running on this thread if it is one of `reg`'s.
+    pub(crate) fn current_of(reg: &Registry) -> Option<&'static WorkerThread> {
+        WorkerThread::current().filter(|w| ptr::eq(w.registry(), reg))
+    }
+
     pub(crate) fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -154,10 +159,6 @@ impl WorkerThread {
     /// Where this worker records the timing of the tasks it runs.
     pub(crate) fn timing(&self) -> &crate::stats::SlotTiming {
         &self.slot().stats.timing
-    }
-
-    pub(crate) fn idx(&self) -> usize {
-        self.idx
     }
 
     fn run(&self) {

@@ -141,7 +141,7 @@ pub(crate) fn parallel_for(
         done: Latch::new(reg.id),
         claims: std::array::from_fn(|_| AtomicUsize::new(EMPTY)),
     });
-    let own_worker = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), &**reg));
+    let own_worker = WorkerThread::current_of(reg);
     if let Some(w) = own_worker {
         lp.run(w, begin, end);
     } else {

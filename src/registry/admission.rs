@@ -83,7 +83,7 @@ impl Registry {
     /// Asks the lifecycle whether this thread may add `work` to this pool
     /// now. Every submit path, Rust or C, goes through here.
     pub(crate) fn admit(&self, work: Work) -> Result<Admission<'_>, SubmitError> {
-        let local = WorkerThread::current().filter(|w| std::ptr::eq(w.registry(), self));
+        let local = WorkerThread::current_of(self);
         let ticket = self.life.admit(local.is_some(), work)?;
         Ok(Admission { reg: self, local, ticket })
     }
