@@ -71,6 +71,7 @@ int main(void) {
     for (size_t threads = 1; threads <= 2; threads++) {
         bg_pool *p;
         o.threads = threads;
+        o.max_threads = threads; /* no spares: one thread means one */
         CHECK_STATUS(bg_pool_new(&o, &p), BG_OK);
         bg_task *t[8];
         for (int i = 0; i < 8; i++) CHECK_STATUS(bg_pool_submit(p, nested, p, NULL, &t[i]), BG_OK);

@@ -62,6 +62,7 @@ static bg_pool *pool_of(size_t threads) {
     bg_pool_options o;
     bg_pool_options_init(&o);
     o.threads = threads;
+    o.max_threads = threads; /* exactly this many threads: no spares */
     bg_pool *p = NULL;
     CHECK_STATUS(bg_pool_new(&o, &p), BG_OK);
     return p;

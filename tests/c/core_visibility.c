@@ -152,6 +152,7 @@ static void busy_and_running_while_helping(void) {
     bg_pool_options o;
     bg_pool_options_init(&o);
     o.threads = 1;
+    o.max_threads = 1; /* no spare thread, even if the monitor misjudges a wait */
     CHECK_STATUS(bg_pool_new(&o, &one), BG_OK);
     bg_task *t;
     CHECK_STATUS(bg_pool_submit(one, parent, NULL, NULL, &t), BG_OK);

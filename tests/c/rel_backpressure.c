@@ -74,6 +74,8 @@ int main(void) {
     bg_pool_options o;
     bg_pool_options_init(&o);
     o.threads = 1;
+    /* No spare for the held worker: one would take the queued tasks. */
+    o.max_threads = 1;
     o.max_queued = BOUND;
     bg_pool *p = NULL;
     CHECK_STATUS(bg_pool_new(&o, &p), BG_OK);
