@@ -153,6 +153,11 @@ fn c_programs() {
                 vec![
                     "valgrind",
                     "-q",
+                    // valgrind runs one thread at a time; its default lock
+                    // hand-off starves threads behind a spinning one (the
+                    // pause/resize races took 70-140 s and timed out their
+                    // 10 s shutdowns). A ticket lock shares it fairly: 2.5 s.
+                    "--fair-sched=yes",
                     "--error-exitcode=99",
                     "--leak-check=full",
                     // Only what fails the run is printed: the process-wide
