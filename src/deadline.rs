@@ -11,7 +11,9 @@
 
 use std::ffi::c_void;
 
-use crate::job::{Job, JobBody, Outcome, RawDrop, RawFn};
+use crate::job::{call_probed, Job, JobBody, Outcome, RawDrop, RawFn};
+use crate::observe::call_observed;
+use crate::registry::Registry;
 use crate::sync::now_ns;
 use crate::task::Task;
 use crate::worker::WorkerThread;
@@ -21,14 +23,22 @@ struct DeadlineJob {
     task: *const Task,
     /// CLOCK_MONOTONIC ns: taken later than this, the task expires.
     deadline: u64,
+    /// When it was submitted, if its pool observes its tasks (0: it does not).
+    at: u64,
 }
 
 impl JobBody for DeadlineJob {
-    fn run(self, _: &WorkerThread) -> Outcome {
+    fn run(self, w: &WorkerThread) -> Outcome {
         // SAFETY: the job's reference keeps the task alive until released here.
         unsafe {
             let t = &*self.task;
-            let outcome = if now_ns() > self.deadline { t.expire() } else { t.run_with(|f, arg| f(arg)) };
+            let outcome = if now_ns() > self.deadline {
+                t.expire()
+            } else if self.at != 0 {
+                t.run_with(|f, arg| call_observed(w, f, arg, self.task, self.at))
+            } else {
+                t.run_with(|f, arg| call_probed(w, f, arg, self.task as usize))
+            };
             Task::release_job(self.task);
             outcome
         }
@@ -44,16 +54,17 @@ impl JobBody for DeadlineJob {
     }
 }
 
-/// A task (one user reference) and its job, which runs `f(arg)` only if a
-/// worker takes it by `deadline` (CLOCK_MONOTONIC ns). The pair is used
-/// like `Task::new`'s (`discard_unsubmitted` undoes it).
+/// A task (one user reference) and its job for `reg`, which runs `f(arg)`
+/// only if a worker takes it by `deadline` (CLOCK_MONOTONIC ns). The pair is
+/// used like `Task::new`'s (`discard_unsubmitted` undoes it).
 pub(crate) fn task_with_deadline(
+    reg: &Registry,
     f: RawFn,
     arg: *mut c_void,
     drop: Option<RawDrop>,
-    pool_id: u64,
     deadline: u64,
 ) -> (*const Task, Job) {
-    let task = Task::new_unqueued(f, arg, drop, pool_id, true);
-    (task, Job::new(DeadlineJob { task, deadline }))
+    let task = Task::new_unqueued(f, arg, drop, reg.id, true);
+    let at = if reg.is_timed() { now_ns().max(1) } else { 0 };
+    (task, Job::new(DeadlineJob { task, deadline, at }))
 }

@@ -189,10 +189,23 @@ pub(crate) fn spawn_outcome(w: &WorkerThread, f: RawFn, arg: *mut c_void, code: 
 /// `task` is the handle's address (0 for fire-and-forget).
 #[inline(always)]
 pub(crate) fn call_probed(w: &WorkerThread, f: RawFn, arg: *mut c_void, task: usize) -> c_int {
-    let _ = task; // the probe's argument, on targets that have probes
-    probe!("start", w.registry().id, w.index(), f as usize, arg as usize, task);
     // SAFETY: the user's callback with the user's arg, as submitted.
-    let code = unsafe { f(arg) };
+    call_probed_with(w, f, arg, task, || unsafe { f(arg) })
+}
+
+/// `call_probed` for a task whose function is called another way (`call`):
+/// a continuation's. `f` and `arg` are what the probes report.
+#[inline(always)]
+pub(crate) fn call_probed_with(
+    w: &WorkerThread,
+    f: RawFn,
+    arg: *mut c_void,
+    task: usize,
+    call: impl FnOnce() -> c_int,
+) -> c_int {
+    let _ = (f, arg, task); // the probes' arguments, on targets that have probes
+    probe!("start", w.registry().id, w.index(), f as usize, arg as usize, task);
+    let code = call();
     probe!("end", w.registry().id, w.index(), f as usize, arg as usize, code as i64);
     code
 }

@@ -17,7 +17,7 @@
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::AtomicPtr;
 
-use crate::job::{call_probed, spawn_outcome, Job, JobBody, Outcome, RawDrop, RawFn, SpawnJob};
+use crate::job::{call_probed_with, spawn_outcome, Job, JobBody, Outcome, RawDrop, RawFn, SpawnJob};
 use crate::registry::Registry;
 use crate::sync::{lock, now_ns, AtomicBool, Mutex, Ordering};
 use crate::task::Task;
@@ -112,7 +112,7 @@ impl Registry {
     #[inline]
     pub(crate) fn spawn_job(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Job {
         if !self.is_timed() {
-            return Job::new(SpawnJob::new(f, arg, drop));
+            return Job::spawn(f, arg, drop);
         }
         let at = now_ns();
         match drop {
@@ -134,7 +134,21 @@ impl Registry {
 }
 
 /// Calls `f(arg)` on `w` for a task submitted at `at`: hooks, timing, probes.
-fn call_observed(w: &WorkerThread, f: RawFn, arg: *mut c_void, task: *const Task, at: u64) -> c_int {
+pub(crate) fn call_observed(w: &WorkerThread, f: RawFn, arg: *mut c_void, task: *const Task, at: u64) -> c_int {
+    // SAFETY: the user's callback with the user's arg, as submitted.
+    observe_call(w, f, arg, task, at, || unsafe { f(arg) })
+}
+
+/// `call_observed` for a task whose function is called another way (`call`):
+/// a continuation's. `f` and `arg` are what the hooks are told.
+pub(crate) fn observe_call(
+    w: &WorkerThread,
+    f: RawFn,
+    arg: *mut c_void,
+    task: *const Task,
+    at: u64,
+    call: impl FnOnce() -> c_int,
+) -> c_int {
     let reg = w.registry();
     let start = now_ns();
     let mut info = TaskInfo {
@@ -152,7 +166,7 @@ fn call_observed(w: &WorkerThread, f: RawFn, arg: *mut c_void, task: *const Task
     if let Some(h) = hooks.and_then(|h| h.on_start.as_ref()) {
         h(&info);
     }
-    let code = call_probed(w, f, arg, task as usize);
+    let code = call_probed_with(w, f, arg, task as usize, call);
     info.run_ns = now_ns().saturating_sub(start);
     info.result = code;
     w.timing().record(info.queue_wait_ns, info.run_ns);
@@ -163,15 +177,22 @@ fn call_observed(w: &WorkerThread, f: RawFn, arg: *mut c_void, task: *const Task
 }
 
 /// A job kind that also carries when it was submitted.
-struct Timed<B> {
+pub(crate) struct Timed<B> {
     body: B,
     at: u64,
 }
 
 /// What a timed job holds (one or two words, so that the time fits too).
-trait Observed {
+pub(crate) trait Observed {
     fn run_observed(self, w: &WorkerThread, at: u64) -> Outcome;
     fn cancel(self) -> Outcome;
+}
+
+impl<B> Timed<B> {
+    /// `body`, submitted now.
+    pub(crate) fn now(body: B) -> Timed<B> {
+        Timed { body, at: now_ns() }
+    }
 }
 
 impl<B: Observed> JobBody for Timed<B> {

@@ -77,7 +77,8 @@ pub struct bg_task_info {
     pub pool: *mut bg_pool,
     /// The index of the worker thread running it.
     pub worker: usize,
-    /// The task's function and argument.
+    /// The task's function and argument (a continuation's bg_then_fn, cast:
+    /// a name for the tracer, not to be called as a bg_fn).
     pub func: bg_fn,
     pub arg: *mut c_void,
     /// The task's handle, valid during the call only; NULL for a
@@ -120,10 +121,17 @@ fn c_hook(h: bg_task_hook, pool: usize, ctx: usize) -> Option<TaskHook> {
 /// task's end comes on the thread of its start, and tasks a worker runs
 /// nested (helping while it waits) start and end in LIFO order.
 ///
-/// Setting hooks turns on timing (bg_pool_timing()). They see the tasks
-/// submitted with bg_submit(), bg_spawn() and bg_pool_submit() after this
-/// call; tasks that never run (cancelled, dropped by a cancelling shutdown)
-/// get no hooks. Either hook may be NULL; both NULL removes them (timing
+/// Setting hooks turns on timing (bg_pool_timing()). They see every task
+/// submitted after this call, whichever call submitted it (bg_submit,
+/// bg_pool_submit, bg_pool_submit_ex, bg_pool_submit_wait, groups, serial
+/// queues, keyed lanes, limiters, delayed tasks, continuations); tasks that
+/// never run (cancelled, expired, dropped by a cancelling shutdown) get no
+/// hooks. A batch is one task (its function runs the items in order); a
+/// continuation's `func` is its bg_then_fn, cast, and its queue wait counts
+/// from its antecedent's end; a delayed task's counts from its submission,
+/// the delay included. A task that its waiter runs on the waiting thread
+/// (BG_WAIT_RUN_HERE, bg_join()'s `b` when no worker took it) is not a
+/// worker's and gets no hooks. Either hook may be NULL; both NULL removes them (timing
 /// then stays on only if the pool was created with it). A hook running
 /// while this is called may still get the old `ctx`: keep it valid until
 /// the pool is shut down. Hooks must not block for long: they delay the

@@ -17,7 +17,8 @@ use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
 use crate::default_pool;
-use crate::job::{Job, JobBody, Outcome, RawDrop, RawFn};
+use crate::job::{call_probed_with, Job, JobBody, Outcome, RawDrop, RawFn};
+use crate::observe::{observe_call, Observed, Timed};
 use crate::lifecycle::Work;
 use crate::registry::{self, Registry, SubmitError};
 use crate::task::{Hook, Task, TaskEnd};
@@ -88,7 +89,9 @@ unsafe fn fire<C: ThenCall>(h: *mut Hook, ante: &Task) {
     // SAFETY: `then` made this node a Box<ThenHook<C>> with the Hook first (repr(C)).
     let h = unsafe { Box::from_raw(h as *mut ThenHook<C>) };
     ante.retain(); // for the job, which reads how the antecedent ended
-    let job = Job::new(ThenJob { cont: h.cont, ante, call: h.call });
+    let body = ThenJob { cont: h.cont, ante, call: h.call };
+    // Falling due is its submission: a pool that observes its tasks times it from here.
+    let job = if h.reg.is_timed() { Job::new(Timed::now(Box::new(body))) } else { Job::new(body) };
     if let Err((_, job)) = h.reg.submit_accepted(job) {
         // Refused (the pool closed): ends the continuation as a shutdown,
         // whose own hooks run later on this thread, not inside this one.
@@ -114,20 +117,45 @@ impl<C: ThenCall> ThenJob<C> {
     }
 }
 
-impl<C: ThenCall> JobBody for ThenJob<C> {
-    fn run(self, _: &WorkerThread) -> Outcome {
+impl<C: ThenCall> ThenJob<C> {
+    /// Runs the continuation on `w`, observed as submitted at `at` if not 0.
+    fn run_on(self, w: &WorkerThread, at: u64) -> Outcome {
         // SAFETY: the job's references keep both tasks alive.
         let outcome = unsafe {
             let ante = &*self.ante;
-            (*self.cont).run_with(|_report, arg| {
-                // The hook fired, so the antecedent has ended.
-                let end = ante.end().unwrap_or(TaskEnd::Forked);
-                // Handing the status to a continuation counts as observing it.
-                self.call.call(arg, ante.observe(end))
+            (*self.cont).run_with(|report, arg| {
+                let call = || {
+                    // The hook fired, so the antecedent has ended.
+                    let end = ante.end().unwrap_or(TaskEnd::Forked);
+                    // Handing the status to a continuation counts as observing it.
+                    self.call.call(arg, ante.observe(end))
+                };
+                // Hooks and probes name it by `report`, as failure reports do.
+                if at != 0 {
+                    observe_call(w, report, arg, self.cont, at, call)
+                } else {
+                    call_probed_with(w, report, arg, self.cont as usize, call)
+                }
             })
         };
         self.release();
         outcome
+    }
+}
+
+impl<C: ThenCall> Observed for Box<ThenJob<C>> {
+    fn run_observed(self, w: &WorkerThread, at: u64) -> Outcome {
+        (*self).run_on(w, at.max(1))
+    }
+
+    fn cancel(self) -> Outcome {
+        JobBody::cancel(*self)
+    }
+}
+
+impl<C: ThenCall> JobBody for ThenJob<C> {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        self.run_on(w, 0)
     }
 
     fn cancel(self) -> Outcome {

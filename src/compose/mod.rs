@@ -72,11 +72,12 @@ pub(crate) struct UserJob {
 
 impl UserJob {
     pub(crate) fn new(reg: &Registry, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>, handle: bool) -> UserJob {
+        // The registry's makers: timed and hooked when the pool observes its tasks.
         if handle {
-            let (task, job) = Task::new(f, arg, drop, reg.id);
+            let (task, job) = reg.task_job(f, arg, drop);
             UserJob { task, job }
         } else {
-            UserJob { task: ptr::null(), job: Job::spawn(f, arg, drop) }
+            UserJob { task: ptr::null(), job: reg.spawn_job(f, arg, drop) }
         }
     }
 

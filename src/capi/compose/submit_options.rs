@@ -256,7 +256,7 @@ pub(crate) fn submit_routed(
     let handle = !out.is_null() || r.deadline_ns != 0 || r.group.is_some() || r.limit.is_some();
     let uj = if r.deadline_ns != 0 {
         let deadline = now_ns().saturating_add(r.deadline_ns);
-        let (task, job) = crate::deadline::task_with_deadline(f, arg, r.drop, reg.id, deadline);
+        let (task, job) = crate::deadline::task_with_deadline(reg, f, arg, r.drop, deadline);
         crate::compose::UserJob { task, job }
     } else {
         crate::compose::UserJob::new(reg, f, arg, r.drop, handle)
