@@ -184,9 +184,15 @@ impl WorkerThread {
             if admitted {
                 let ran = match self.find_work() {
                     Some(job) => {
+                        // Spares run while tasks block: the clock read per
+                        // task (a system call) lets the monitor see this
+                        // one blocked at its first look, not its second.
+                        let cpu = &reg.slot(self.index()).stats.spare_task_cpu_ns;
+                        cpu.store(crate::monitor::own_cpu_ns().max(1), Ordering::Relaxed);
                         // Counted ended as well as taken, or `wait_idle`
                         // would never see the pool idle (`control.rs`).
                         self.execute_popped(job);
+                        cpu.store(0, Ordering::Relaxed);
                         true
                     }
                     None => false,

@@ -32,6 +32,9 @@ pub(crate) struct SlotStats {
     /// Tasks this worker is inside: more than one while a waiting task
     /// helps by running others on top of itself.
     pub(crate) depth: AtomicU32,
+    /// A spare's CPU time when it took the job it runs (0: none): the
+    /// monitor counts a spare blocked at first sight from it (`monitor.rs`).
+    pub(crate) spare_task_cpu_ns: AtomicU64,
     pub(crate) timing: SlotTiming,
 }
 
