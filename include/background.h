@@ -666,10 +666,13 @@ typedef int (*bg_then_fn)(void *arg, bg_status status, int result);
  * version you compiled against.
  *
  * Combinations: `deadline_ns` and `group` go with every other option.
- * At most one of `limit`, `BG_SUBMIT_KEYED` and `delay_ns` may be set (each
- * decides when the task is queued; together they are BG_EINVAL). A
- * `priority` other than normal, and `BG_SUBMIT_WAIT`, apply to a task
- * queued straight on the pool: with `limit`, a key or a delay they are
+ * `delay_ns` goes with a key, a limiter or a priority: when due, the task
+ * joins its lane, its limiter or the pool's queue at its priority, and
+ * waits there as if submitted then. At most one of `limit` and
+ * `BG_SUBMIT_KEYED` may be set (each decides when the task is queued). A
+ * `priority` other than normal applies to a task queued on the pool: with
+ * `limit` or a key it is BG_EINVAL. `BG_SUBMIT_WAIT` applies to a task
+ * queued straight on the pool: with `limit`, a key or a delay it is
  * BG_EINVAL.
  */
 typedef struct {
@@ -690,7 +693,8 @@ typedef struct {
      */
     uint64_t key;
     /**
-     * Queue the task this many nanoseconds from now (as bg_pool_submit_after()); 0: now.
+     * Queue the task this many nanoseconds from now (as bg_pool_submit_after();
+     * with a key, a limiter or a priority, it goes there when due); 0: now.
      */
     uint64_t delay_ns;
     /**

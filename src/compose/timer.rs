@@ -9,6 +9,10 @@
 //!
 //! When the pool shuts down (either mode) the thread stops and every job
 //! still waiting is cancelled: its drop runs, its handle ends `Shutdown`.
+//!
+//! A due job goes where its submitter routed it (`Due`): the pool's queue
+//! at a priority, a keyed lane, or a limiter. There it waits as if it had
+//! been submitted at its due time.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -16,9 +20,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::compose::lanes::Lanes;
+use crate::compose::limit::Limit;
 use crate::compose::{ext, lock};
 use crate::job::Job;
 use crate::lifecycle::Work;
+use crate::priority::Priority;
 use crate::registry::{Registry, SubmitError};
 use crate::sync::now_ns;
 use crate::task::Task;
@@ -32,6 +39,31 @@ pub(crate) enum AddError {
     Shutdown,
     /// The timer thread could not be started.
     NoThread,
+}
+
+/// Where a delayed job goes when it falls due.
+pub(crate) enum Due {
+    /// The pool's queue, at this priority.
+    Pool(Priority),
+    /// The keyed lane `key` (`bg_pool_submit_keyed`).
+    Lane(u64),
+    /// A limiter (`bg_limit_submit`).
+    Limit(Arc<Limit>),
+}
+
+impl Due {
+    /// Queues `job` (of handle `task`) where it was routed; gives it back on refusal.
+    fn queue(self, reg: &Arc<Registry>, job: Job, task: *const Task) -> Result<(), (SubmitError, Job)> {
+        match self {
+            Due::Pool(Priority::Normal) => reg.submit_accepted(job),
+            Due::Pool(p) => match reg.admit(Work::Now) {
+                Ok(mut a) => a.queue_at(job, p, false),
+                Err(e) => Err((e, job)),
+            },
+            Due::Lane(key) => Lanes::submit(reg, key, job, task),
+            Due::Limit(l) => l.submit(job, task),
+        }
+    }
 }
 
 pub(crate) struct TimerSlot {
@@ -62,8 +94,10 @@ struct Entry {
     /// Submission order, so equal due times fire first-come first-served.
     seq: u64,
     job: Job,
-    /// The handle (its job holds a reference), or null: only for purging.
+    /// The handle (its job holds a reference), or null: for purging, and
+    /// for a lane or a limiter.
     task: *const Task,
+    then: Due,
 }
 
 // SAFETY: `task` is kept alive by the job's reference and only read
@@ -102,9 +136,16 @@ impl TimerSlot {
         TimerSlot { state: Mutex::new(Slot::NotStarted) }
     }
 
-    /// Queues `job` (of handle `task`, or null) on `reg` at `due` (CLOCK_MONOTONIC ns).
-    /// On refusal the job comes back unconsumed.
-    pub(crate) fn add(reg: &Arc<Registry>, due: u64, job: Job, task: *const Task) -> Result<(), (AddError, Job)> {
+    /// Queues `job` (of handle `task`, or null) on `reg` at `due`
+    /// (CLOCK_MONOTONIC ns), to go where `then` says. On refusal the job
+    /// comes back unconsumed.
+    pub(crate) fn add(
+        reg: &Arc<Registry>,
+        due: u64,
+        job: Job,
+        task: *const Task,
+        then: Due,
+    ) -> Result<(), (AddError, Job)> {
         // Admitted as work held until later: refused once the pool closes,
         // even from its own workers (a drain would only cancel it).
         let adm = match reg.admit(Work::Later) {
@@ -137,7 +178,7 @@ impl TimerSlot {
             heap.seq += 1;
             let seq = heap.seq;
             let earliest = heap.entries.peek().map_or(true, |e| due < e.due);
-            heap.entries.push(Entry { due, seq, job, task });
+            heap.entries.push(Entry { due, seq, job, task, then });
             if earliest {
                 shared.wake.notify_one();
             }
@@ -193,7 +234,7 @@ fn timer_main(reg: Arc<Registry>, shared: Arc<Shared>) {
             Some(due) if due <= now => {
                 let e = heap.entries.pop().expect("peeked");
                 drop(heap);
-                if let Err((_, job)) = reg.submit_accepted(e.job) {
+                if let Err((_, job)) = e.then.queue(&reg, e.job, e.task) {
                     job.cancel();
                 }
                 heap = lock(&shared.state);

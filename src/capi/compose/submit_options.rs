@@ -21,7 +21,7 @@ use crate::capi::{boundary, put};
 use crate::compose::group::Group;
 use crate::compose::lanes::Lanes;
 use crate::compose::limit::Limit;
-use crate::compose::timer::{AddError, TimerSlot};
+use crate::compose::timer::{AddError, Due, TimerSlot};
 use crate::control::RoomError;
 use crate::priority::Priority;
 use crate::registry::Registry;
@@ -59,10 +59,13 @@ pub enum bg_submit_flags {
 /// version you compiled against.
 ///
 /// Combinations: `deadline_ns` and `group` go with every other option.
-/// At most one of `limit`, `BG_SUBMIT_KEYED` and `delay_ns` may be set (each
-/// decides when the task is queued; together they are BG_EINVAL). A
-/// `priority` other than normal, and `BG_SUBMIT_WAIT`, apply to a task
-/// queued straight on the pool: with `limit`, a key or a delay they are
+/// `delay_ns` goes with a key, a limiter or a priority: when due, the task
+/// joins its lane, its limiter or the pool's queue at its priority, and
+/// waits there as if submitted then. At most one of `limit` and
+/// `BG_SUBMIT_KEYED` may be set (each decides when the task is queued). A
+/// `priority` other than normal applies to a task queued on the pool: with
+/// `limit` or a key it is BG_EINVAL. `BG_SUBMIT_WAIT` applies to a task
+/// queued straight on the pool: with `limit`, a key or a delay it is
 /// BG_EINVAL.
 #[repr(C)]
 pub struct bg_submit_options {
@@ -74,7 +77,8 @@ pub struct bg_submit_options {
     pub flags: u32,
     /// With BG_SUBMIT_KEYED: the keyed lane.
     pub key: u64,
-    /// Queue the task this many nanoseconds from now (as bg_pool_submit_after()); 0: now.
+    /// Queue the task this many nanoseconds from now (as bg_pool_submit_after();
+    /// with a key, a limiter or a priority, it goes there when due); 0: now.
     pub delay_ns: u64,
     /// A start deadline, in nanoseconds from now: a task no worker has taken
     /// by then never runs; its drop runs and its waiters get BG_EEXPIRED
@@ -167,9 +171,11 @@ fn read<'a>(reg: &Arc<Registry>, o: *const bg_submit_options) -> Result<Route<'a
         return Err(BG_EINVAL);
     }
     let key = (o.flags & 1 != 0).then_some(o.key);
-    let routes = key.is_some() as u32 + limit.is_some() as u32 + (o.delay_ns != 0) as u32;
+    // A lane or a limiter decides when the task is queued, after any delay.
+    let routes = key.is_some() as u32 + limit.is_some() as u32;
     let wait = (o.flags & 2 != 0).then(|| deadline_after(o.wait_timeout_ns));
-    if routes > 1 || (routes == 1 && (priority.is_some() || wait.is_some())) {
+    let delayed = o.delay_ns != 0;
+    if routes > 1 || (routes == 1 && priority.is_some()) || (wait.is_some() && (routes == 1 || delayed)) {
         return Err(BG_EINVAL);
     }
     Ok(Route { drop: o.drop, key, delay_ns: o.delay_ns, deadline_ns: o.deadline_ns, priority, group, limit, wait })
@@ -270,13 +276,15 @@ pub(crate) fn submit_routed(
         None => None,
     };
     let (task, job) = (uj.task, uj.job);
-    let queued = if let Some(l) = r.limit {
-        l.submit(job, task).map_err(|(e, j)| (submit_error_status(e), j))
-    } else if let Some(key) = r.key {
-        Lanes::submit(reg, key, job, task).map_err(|(e, j)| (submit_error_status(e), j))
-    } else if r.delay_ns != 0 {
+    let queued = if r.delay_ns != 0 {
         let due = now_ns().saturating_add(r.delay_ns);
-        TimerSlot::add(reg, due, job, task).map_err(|(e, j)| {
+        // When due it goes where it would have gone undelayed.
+        let then = match (r.limit, r.key) {
+            (Some(l), _) => Due::Limit(Arc::clone(l)),
+            (None, Some(key)) => Due::Lane(key),
+            (None, None) => Due::Pool(r.priority.unwrap_or(Priority::Normal)),
+        };
+        TimerSlot::add(reg, due, job, task, then).map_err(|(e, j)| {
             let s = match e {
                 AddError::Pool(e) => submit_error_status(e),
                 AddError::Shutdown => BG_ESHUTDOWN,
@@ -284,6 +292,10 @@ pub(crate) fn submit_routed(
             };
             (s, j)
         })
+    } else if let Some(l) = r.limit {
+        l.submit(job, task).map_err(|(e, j)| (submit_error_status(e), j))
+    } else if let Some(key) = r.key {
+        Lanes::submit(reg, key, job, task).map_err(|(e, j)| (submit_error_status(e), j))
     } else {
         let prio = r.priority.unwrap_or(Priority::Normal);
         match r.wait {

@@ -8,7 +8,8 @@ use crate::capi::castable::try_ref;
 use crate::capi::pool::{bg_pool, submit_error_status};
 use crate::capi::status::bg_status::{self, *};
 use crate::capi::task::{bg_drop_fn, bg_fn, bg_task};
-use crate::compose::timer::{AddError, TimerSlot};
+use crate::compose::timer::{AddError, Due, TimerSlot};
+use crate::priority::Priority;
 use crate::sync::now_ns;
 
 /// Submits `fn(arg)` to `pool` to run `delay_ns` nanoseconds from now
@@ -44,6 +45,6 @@ pub extern "C" fn bg_pool_submit_after(
             AddError::Shutdown => BG_ESHUTDOWN,
             AddError::NoThread => BG_ENOMEM,
         };
-        submit_user(reg, func, arg, drop, out, |job, task| TimerSlot::add(reg, due, job, task), status)
+        submit_user(reg, func, arg, drop, out, |job, task| TimerSlot::add(reg, due, job, task, Due::Pool(Priority::Normal)), status)
     })
 }

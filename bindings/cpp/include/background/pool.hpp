@@ -33,9 +33,11 @@ using future_of = future<detail::value_t<detail::call_result_t<F, Args...>>>;
 enum class priority { normal = BG_PRIORITY_NORMAL, high = BG_PRIORITY_HIGH, low = BG_PRIORITY_LOW };
 
 /// Options of pool_ref::submit_with (bg_submit_options). Durations of zero
-/// mean "none". At most one of `key`, `limit` and `delay` may be set, and a
-/// non-normal priority or `wait_for_room` only without them (else
-/// errc::invalid_argument).
+/// mean "none". A `delay` goes with a `key`, a `limit` or a priority (when
+/// due, the call joins its lane, its limiter or its priority's queue). At
+/// most one of `key` and `limit` may be set, a non-normal priority only
+/// without them, and `wait_for_room` only without `key`, `limit` and
+/// `delay` (else errc::invalid_argument).
 struct submit_options {
   bg::priority priority = bg::priority::normal;
   /// Never start later than this from now: the call is dropped instead.
