@@ -1009,6 +1009,26 @@ bg_status bg_pool_resume(bg_pool *pool);
 bg_status bg_pool_wait_idle(bg_pool *pool, uint64_t timeout_ns);
 
 /**
+ * Tells the pool running the calling task that the task is about to block
+ * (a read, a sleep, a lock, a wait) until bg_blocking_end(): if work is
+ * waiting, a spare thread takes it now rather than when the monitor
+ * notices (up to a millisecond or two later). Never required: blocked
+ * tasks are found without it. Trusted: a task inside the hint counts as
+ * blocked (bg_stats.blocked) whatever it does, so one that computes
+ * inside it puts a thread more on the CPUs. Calls nest; a task that
+ * returns with a hint open has it closed. Within `max_threads`: at the cap
+ * no spare starts. Outside a pool's threads it does nothing. Returns BG_OK.
+ */
+bg_status bg_blocking_begin(void);
+
+/**
+ * Ends the innermost bg_blocking_begin() of the calling task. Returns
+ * BG_OK, or BG_EINVAL on a pool's thread that has no hint open (outside a
+ * pool's threads: BG_OK, as bg_blocking_begin() did nothing there).
+ */
+bg_status bg_blocking_end(void);
+
+/**
  * Writes the pool's task timing to `*out`: all zero unless the pool times
  * its tasks (bg_pool_options.timing, or task hooks set). Returns BG_OK or
  * BG_EINVAL.

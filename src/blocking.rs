@@ -26,10 +26,15 @@ use crate::registry::Registry;
 use crate::sync::{lock, now_ns, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::worker::WorkerThread;
 
+pub(crate) mod hint;
+
 /// What a pool keeps about its spares.
 pub(crate) struct Blocking {
-    /// Threads (workers and spares) the monitor last saw blocked in a task.
+    /// Threads (workers and spares) the monitor last saw blocked in a task,
+    /// not counting those that said so themselves (`hinted`).
     pub(crate) blocked: AtomicUsize,
+    /// Threads inside `bg_blocking_begin`/`end` (`blocking/hint.rs`).
+    pub(crate) hinted: AtomicUsize,
     /// How many spares may be running tasks now (the monitor's decision).
     allowed: AtomicUsize,
     /// Spares running a task while the pool is open.
@@ -61,6 +66,7 @@ impl Blocking {
     pub(crate) fn new() -> Blocking {
         Blocking {
             blocked: AtomicUsize::new(0),
+            hinted: AtomicUsize::new(0),
             allowed: AtomicUsize::new(0),
             in_task: AtomicUsize::new(0),
             starting: AtomicUsize::new(0),
@@ -81,6 +87,11 @@ impl Blocking {
 
     fn leave_task(&self) {
         self.in_task.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Threads blocked in a task now: seen by the monitor, or said so.
+    pub(crate) fn blocked_now(&self) -> usize {
+        self.blocked.load(Ordering::Relaxed) + self.hinted.load(Ordering::Relaxed)
     }
 
     pub(crate) fn idle_count(&self) -> usize {
@@ -105,8 +116,7 @@ impl Registry {
         let b = &self.blocking;
         b.blocked.store(blocked, Ordering::Relaxed);
         let cap = self.max_threads().saturating_sub(self.target());
-        let allowed = blocked.min(cap);
-        b.allowed.store(allowed, Ordering::Release);
+        let allowed = self.recount_allowed();
         // Closing pools are compensated too: a drain of blocking tasks must
         // not crawl, and in a cancel someone must take the queued jobs to
         // cancel them (a task blocked waiting for one would wait forever).
@@ -133,6 +143,16 @@ impl Registry {
             added += 1;
         }
         added
+    }
+
+    /// How many spares may run tasks: one per blocked thread, seen or said,
+    /// within `max_threads`.
+    pub(crate) fn recount_allowed(&self) -> usize {
+        let b = &self.blocking;
+        let cap = self.max_threads().saturating_sub(self.target());
+        let allowed = b.blocked_now().min(cap);
+        b.allowed.store(allowed, Ordering::Release);
+        allowed
     }
 
     /// Caps workers plus spares (0 in the config: the default).

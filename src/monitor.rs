@@ -193,7 +193,9 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
         let tid = slot.tid.load(Ordering::Acquire);
         let running = slot.stats.depth.load(crate::sync::Ordering::Relaxed) > 0;
         let popped = slot.stats.popped.load(crate::sync::Ordering::Relaxed);
-        if tid == 0 || !running {
+        // A thread that said it blocks is counted by the pool (`hinted`).
+        let hinted = slot.stats.hint_depth.load(crate::sync::Ordering::Relaxed) != 0;
+        if tid == 0 || !running || hinted {
             *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false };
             continue;
         }
@@ -240,7 +242,7 @@ pub(crate) fn own_cpu_ns() -> u64 {
 }
 
 /// Whether any queue of the pool holds a job.
-fn has_queued_work(reg: &Registry) -> bool {
+pub(crate) fn has_queued_work(reg: &Registry) -> bool {
     !reg.injector.is_empty() || (0..reg.slots_hi()).any(|i| !reg.slot(i).stealer.is_empty())
 }
 

@@ -35,6 +35,10 @@ pub(crate) struct SlotStats {
     /// A spare's CPU time when it took the job it runs (0: none): the
     /// monitor counts a spare blocked at first sight from it (`monitor.rs`).
     pub(crate) spare_task_cpu_ns: AtomicU64,
+    /// Open `bg_blocking_begin` calls on this thread (`blocking/hint.rs`).
+    pub(crate) hint_depth: AtomicU32,
+    /// The task depth (`depth`) of the task that opened the outermost one.
+    pub(crate) hint_task_depth: AtomicU32,
     pub(crate) timing: SlotTiming,
 }
 
@@ -168,7 +172,7 @@ impl Registry {
             }
         }
         s.paused = self.life.is_paused() as u64;
-        s.blocked = self.blocking.blocked.load(Ordering::Relaxed) as u64;
+        s.blocked = self.blocking.blocked_now() as u64;
         s.spares = self.blocking.spares.load(Ordering::Relaxed) as u64;
         let swept = self.swept.load(Ordering::Relaxed);
         s.cancelled += swept;

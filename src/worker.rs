@@ -317,6 +317,9 @@ impl WorkerThread {
                 // child as exit(0) would rather than run the parent's work.
                 std::process::exit(0);
             }
+            if st.hint_depth.load(crate::sync::Ordering::Relaxed) != 0 {
+                self.close_hints_of(depth + 1);
+            }
             st.depth.store(depth, crate::sync::Ordering::Relaxed);
             o
         };

@@ -1,4 +1,5 @@
-//! Control of a running pool: pause and resume, waiting until it is idle.
+//! Control of a running pool: pause and resume, waiting until it is idle;
+//! the blocking hint a task gives its pool.
 
 use crate::capi::boundary;
 use crate::capi::castable::try_ref;
@@ -68,4 +69,29 @@ pub extern "C" fn bg_pool_wait_idle(pool: *mut bg_pool, timeout_ns: u64) -> bg_s
             Err(IdleError::Forked) => BG_EFORKED,
         }
     })
+}
+
+/// Tells the pool running the calling task that the task is about to block
+/// (a read, a sleep, a lock, a wait) until bg_blocking_end(): if work is
+/// waiting, a spare thread takes it now rather than when the monitor
+/// notices (up to a millisecond or two later). Never required: blocked
+/// tasks are found without it. Trusted: a task inside the hint counts as
+/// blocked (bg_stats.blocked) whatever it does, so one that computes
+/// inside it puts a thread more on the CPUs. Calls nest; a task that
+/// returns with a hint open has it closed. Within `max_threads`: at the cap
+/// no spare starts. Outside a pool's threads it does nothing. Returns BG_OK.
+#[no_mangle]
+pub extern "C" fn bg_blocking_begin() -> bg_status {
+    boundary(|| {
+        crate::blocking::hint::begin();
+        BG_OK
+    })
+}
+
+/// Ends the innermost bg_blocking_begin() of the calling task. Returns
+/// BG_OK, or BG_EINVAL on a pool's thread that has no hint open (outside a
+/// pool's threads: BG_OK, as bg_blocking_begin() did nothing there).
+#[no_mangle]
+pub extern "C" fn bg_blocking_end() -> bg_status {
+    boundary(|| if crate::blocking::hint::end() { BG_OK } else { BG_EINVAL })
 }

@@ -21,6 +21,7 @@
 #define BACKGROUND_HPP
 
 #include "background/batch.hpp"
+#include "background/blocking.hpp"
 #include "background/coroutine.hpp"
 #include "background/error.hpp"
 #include "background/error_handler.hpp"

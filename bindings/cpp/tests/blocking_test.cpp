@@ -69,6 +69,26 @@ TEST(Blocking, ATaskBlockedInReadDoesNotDelayAQueuedOne) {
   close(fds[1]);
 }
 
+TEST(Blocking, ABlockingSectionGetsASpareAtOnce) {
+  // The spinner waits without blocking in the kernel, so the monitor never
+  // counts it: only its blocking_section lets the flag's setter run.
+  bg::pool pool(1);
+  std::atomic<bool> flag{false};
+  auto spinner = pool.submit([&] {
+    bg::blocking_section waiting;
+    while (!flag.load()) {
+    }
+    return true;
+  });
+  auto setter = pool.submit([&] {
+    const auto blocked = pool.stats().blocked;
+    flag = true;
+    return blocked;
+  });
+  EXPECT_EQ(setter.get(), 1u) << "the spinner counted as blocked";
+  EXPECT_TRUE(spinner.get());
+}
+
 TEST(Blocking, CpuBoundTasksNeverAddAThread) {
   bg::pool pool(2);
   std::atomic<int> left{8};
