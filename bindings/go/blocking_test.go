@@ -8,7 +8,9 @@ package background_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -109,4 +111,44 @@ func BenchmarkBlocking100x100msPool(b *testing.B) {
 	}
 	defer p.Close()
 	benchBlocking(b, p.Spawn)
+}
+
+// Blocking: a task that waits without blocking in the kernel (spinning, so
+// the monitor rightly never counts it) still gets a spare for the task that
+// ends its wait, because it said it blocks. Without Blocking this spins
+// until the test's patience runs out.
+func TestBlockingHintGetsASpare(t *testing.T) {
+	p := newPool(t, background.Options{Threads: 1, MaxThreads: 2})
+	var flag atomic.Bool
+	spinner := background.GoOn(p, func() (bool, error) {
+		background.Blocking(func() {
+			for !flag.Load() {
+				runtime.Gosched()
+			}
+		})
+		return true, nil
+	})
+	setter := background.GoOn(p, func() (uint64, error) {
+		s, err := p.Stats()
+		flag.Store(true)
+		return s.Blocked, err
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	blocked, err := setter.Wait(ctx)
+	if err != nil {
+		t.Fatalf("setter: %v", err)
+	}
+	if blocked != 1 {
+		t.Errorf("Stats().Blocked = %d while the spinner was inside Blocking, want 1", blocked)
+	}
+	if _, err := spinner.Wait(ctx); err != nil {
+		t.Fatalf("spinner: %v", err)
+	}
+	// Outside a task it only calls f.
+	ran := false
+	background.Blocking(func() { ran = true })
+	if !ran {
+		t.Error("Blocking did not call f outside a task")
+	}
 }

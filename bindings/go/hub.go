@@ -44,7 +44,12 @@ var spinFor = 20 * time.Microsecond
 
 type hubState struct {
 	once sync.Once
-	ok   bool     // the eventfd exists: deliver through the hub
+	// The eventfd exists: deliver through the hub. Atomic: a completion on a
+	// worker reads it after seeing the watched bit, an atomic on a word in C
+	// memory, which the race detector does not count as synchronising (it
+	// reported this read racing start's write when a test's first wait
+	// started the hub).
+	ok   atomic.Bool
 	file *os.File // the eventfd, read through the poller
 
 	mu    sync.Mutex
@@ -65,10 +70,10 @@ func (h *hubState) start() bool {
 		}
 		h.file = os.NewFile(uintptr(fd), "background-hub") // non-blocking: pollable
 		h.cells = make(map[*C.bg_go_cell]*Task)
-		h.ok = true
+		h.ok.Store(true)
 		go h.run()
 	})
-	return h.ok
+	return h.ok.Load()
 }
 
 // run is the hub's goroutine: each read of the eventfd (which parks in the
@@ -143,7 +148,7 @@ func (t *Task) closeDone() {
 func (t *Task) complete() {
 	t.ended.Store(true)
 	if atomic.SwapUint32(t.state, stDone)&stWatched != 0 {
-		if hub.ok {
+		if hub.ok.Load() {
 			hub.post(t)
 			return
 		}

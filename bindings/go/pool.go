@@ -266,6 +266,8 @@ type Stats struct {
 	Failed    uint64 // tasks that ran and returned non-zero
 	Cancelled uint64 // tasks that never ran: cancelled, or dropped by a cancel shutdown
 	Steals    uint64 // times a worker took work from another worker's deque
+	Blocked   uint64 // threads blocked inside a task now (seen by the monitor, or inside Blocking)
+	Spares    uint64 // spare threads alive, standing in for blocked ones
 
 	// Task timing (zero unless the pool times its tasks) and busy workers.
 	Busy      uint64        // worker threads inside a task now (running it or waiting in it)
@@ -287,8 +289,8 @@ func (p *Pool) Stats() (Stats, error) {
 	return Stats{
 		Threads: uint64(s.threads), Queued: uint64(s.queued), Running: uint64(s.running),
 		Completed: uint64(s.completed), Failed: uint64(s.failed), Cancelled: uint64(s.cancelled),
-		Steals: uint64(s.steals),
-		Busy:   uint64(s.busy), Timed: uint64(s.timed),
+		Steals: uint64(s.steals), Blocked: uint64(s.blocked), Spares: uint64(s.spares),
+		Busy: uint64(s.busy), Timed: uint64(s.timed),
 		QueueWait: time.Duration(s.queue_wait_ns), Run: time.Duration(s.run_ns),
 	}, err
 }
