@@ -897,10 +897,11 @@ BG_NODISCARD bg_status bg_pool_new(const bg_pool_options *options, bg_pool **poo
  * Order: tasks submitted from outside a one-thread pool start in submission
  * order (a background serial executor), as long as it has had one thread
  * since they were queued. They also run one at a time only if
- * `max_threads` is 1: otherwise a task that blocks lets a spare thread start
- * the next (see bg_pool_options.max_threads). With more threads they are taken oldest first but
- * start in parallel, with no order promised (use a serial queue or a keyed
- * lane for that); a task's own submissions run newest first on its worker.
+ * `max_threads` is 1: otherwise a task that blocks lets a spare thread
+ * start the next (see bg_pool_options.max_threads). With more threads they
+ * are taken oldest first but start in parallel, with no order promised
+ * (use a serial queue or a keyed lane for that); a task's own submissions
+ * run newest first on its worker.
  */
 BG_NODISCARD
 bg_status bg_pool_submit(bg_pool *pool,
@@ -1053,8 +1054,8 @@ bg_status bg_pool_timing(const bg_pool *pool, bg_timing *out);
  * from its antecedent's end; a delayed task's counts from its submission,
  * the delay included. A task that its waiter runs on the waiting thread
  * (BG_WAIT_RUN_HERE, bg_join()'s `b` when no worker took it) is not a
- * worker's and gets no hooks. Either hook may be NULL; both NULL removes them (timing
- * then stays on only if the pool was created with it). A hook running
+ * worker's and gets no hooks. Either hook may be NULL; both NULL removes
+ * them (timing then stays on only if the pool was created with it). A hook running
  * while this is called may still get the old `ctx`: keep it valid until
  * the pool is shut down. Hooks must not block for long: they delay the
  * task and its waiters. Returns BG_OK or BG_EINVAL.

@@ -20,9 +20,9 @@
 //! counts as blocked at the first look that finds it in a task it took
 //! since the last look, sleeping, with under 20 µs of CPU used since it
 //! took it, so a burst of blocking tasks is handed out one tick per task
-//! rather than two. The tick is 1 ms, 100 µs while some pool is compensating (each
-//! spare it starts is seen blocked one tick later), 4 ms after 100 quiet
-//! ticks. It parks after 8 ticks in a row with every thread parked, not at
+//! rather than two. The tick is 1 ms, 100 µs while some pool is
+//! compensating (each spare it starts is seen blocked one tick later), 4 ms
+//! after 100 quiet ticks. It parks after 8 ticks in a row with every thread parked, not at
 //! the first: sparse work would otherwise make each worker wake-up wake it.
 
 // Plain std atomics: the monitor is not part of the loom-modelled protocols.

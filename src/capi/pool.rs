@@ -189,10 +189,11 @@ pub extern "C" fn bg_pool_new(options: *const bg_pool_options, pool_out: *mut *m
 /// Order: tasks submitted from outside a one-thread pool start in submission
 /// order (a background serial executor), as long as it has had one thread
 /// since they were queued. They also run one at a time only if
-/// `max_threads` is 1: otherwise a task that blocks lets a spare thread start
-/// the next (see bg_pool_options.max_threads). With more threads they are taken oldest first but
-/// start in parallel, with no order promised (use a serial queue or a keyed
-/// lane for that); a task's own submissions run newest first on its worker.
+/// `max_threads` is 1: otherwise a task that blocks lets a spare thread
+/// start the next (see bg_pool_options.max_threads). With more threads they
+/// are taken oldest first but start in parallel, with no order promised
+/// (use a serial queue or a keyed lane for that); a task's own submissions
+/// run newest first on its worker.
 #[must_use]
 #[no_mangle]
 pub extern "C" fn bg_pool_submit(

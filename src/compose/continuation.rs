@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use crate::default_pool;
 use crate::job::{call_probed_with, Job, JobBody, Outcome, RawDrop, RawFn};
-use crate::observe::{observe_call, Observed, Timed};
 use crate::lifecycle::Work;
+use crate::observe::{observe_call, Observed, Timed};
 use crate::registry::{self, Registry, SubmitError};
 use crate::task::{Hook, Task, TaskEnd};
 use crate::worker::WorkerThread;

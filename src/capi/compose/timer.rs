@@ -45,6 +45,14 @@ pub extern "C" fn bg_pool_submit_after(
             AddError::Shutdown => BG_ESHUTDOWN,
             AddError::NoThread => BG_ENOMEM,
         };
-        submit_user(reg, func, arg, drop, out, |job, task| TimerSlot::add(reg, due, job, task, Due::Pool(Priority::Normal)), status)
+        submit_user(
+            reg,
+            func,
+            arg,
+            drop,
+            out,
+            |job, task| TimerSlot::add(reg, due, job, task, Due::Pool(Priority::Normal)),
+            status,
+        )
     })
 }
