@@ -166,7 +166,9 @@ typedef enum {
      * worker has started the task yet, run it on the calling thread instead
      * of sleeping until a worker has woken, run it and woken the caller
      * (caller-runs, as TBB's and GLib's waits do). See bg_wait() for what
-     * the task sees then. May be combined with BG_WAIT_NO_HELP.
+     * the task sees then. With a zero timeout: run it here if no worker has
+     * started it, else return BG_ETIMEDOUT at once (any other timeout: no
+     * run here). May be combined with BG_WAIT_NO_HELP.
      */
     BG_WAIT_RUN_HERE = 2,
 } bg_wait_flags;

@@ -63,6 +63,25 @@ func (t *Task) runInline() bool {
 	return true
 }
 
+// runCHere runs a C task (SubmitC) that no worker has started on this
+// goroutine's thread, as one cgo call: the library's caller-runs wait with a
+// zero timeout, which runs it if it is still queued and otherwise returns at
+// once. False if a worker has it (or the pool does not let waiters run its
+// tasks): then Wait waits as usual.
+func (t *Task) runCHere() bool {
+	t.mu.Lock()
+	var p *C.bg_task
+	if t.ref != nil {
+		p = C.bg_task_retain(t.ref.load())
+	}
+	t.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	defer C.bg_task_release(p)
+	return C.bg_wait_ex(p, 0, C.BG_WAIT_RUN_HERE, nil) != C.BG_ETIMEDOUT
+}
+
 // cancelCell is Cancel for a claimable task; t.mu is held.
 func (t *Task) cancelCell(p *C.bg_task) bool {
 	if !claim(t.state, stCancelling) {

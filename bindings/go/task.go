@@ -188,6 +188,9 @@ func (t *Task) waitMay(ctx context.Context, run bool) (error, bool) {
 	if run && t.gcell != nil && ctx.Done() == nil && t.runInline() {
 		return t.settle(), true
 	}
+	if run && t.cell != nil && ctx.Done() == nil && t.runCHere() {
+		return t.settle(), true
+	}
 	if C.bg_current_pool() != nil { // a task of some pool holds this thread: help
 		if err := t.helpWait(ctx); err != nil {
 			return err, false
@@ -292,7 +295,7 @@ type goJob struct {
 	t    *Task
 	ref  *taskRef
 	fn   func() error
-	room *room        // the pool's, to signal SubmitWait's waiters; or nil
+	room *room         // the pool's, to signal SubmitWait's waiters; or nil
 	cell *C.bg_go_cell // the task's cell if a waiter may run it
 }
 

@@ -70,7 +70,9 @@ pub enum bg_wait_flags {
     /// worker has started the task yet, run it on the calling thread instead
     /// of sleeping until a worker has woken, run it and woken the caller
     /// (caller-runs, as TBB's and GLib's waits do). See bg_wait() for what
-    /// the task sees then. May be combined with BG_WAIT_NO_HELP.
+    /// the task sees then. With a zero timeout: run it here if no worker has
+    /// started it, else return BG_ETIMEDOUT at once (any other timeout: no
+    /// run here). May be combined with BG_WAIT_NO_HELP.
     BG_WAIT_RUN_HERE = 2,
 }
 
@@ -163,8 +165,11 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
     let deadline = deadline_after(timeout_ns);
     // Caller-runs, when asked: a task still queued runs here rather than
     // the caller sleeping until a worker has woken, run it, and woken the
-    // caller. Only without a deadline: a task run here could outlast one.
-    if flags & 2 != 0 && deadline.is_none() {
+    // caller. Not with a deadline, which a task run here could outlast;
+    // but with a zero timeout (no waiting at all): run it if nobody has
+    // started it, else report at once (a caller that waits its own way,
+    // as the Go binding does, asks this first).
+    if flags & 2 != 0 && (deadline.is_none() || timeout_ns == 0) {
         task.run_here();
     }
     match task.wait(deadline, flags & 1 == 0) {

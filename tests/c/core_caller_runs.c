@@ -1,5 +1,6 @@
 /* Caller-runs waits: a thread outside the pool that waits (without a
- * timeout, with BG_WAIT_RUN_HERE or on a BG_GROUP_CALLER_RUNS group) for a
+ * timeout, or a zero one, with BG_WAIT_RUN_HERE, or on a
+ * BG_GROUP_CALLER_RUNS group) for a
  * task no worker has started runs it itself; plain waits, pools with thread
  * hooks and paused pools keep it on a worker; and a task runs exactly once
  * (or its drop does) under races between the waiter, workers and bg_cancel. */
@@ -129,9 +130,16 @@ int main(void) {
     CHECK_STATUS(bg_pool_submit(p, record, &rt, NULL, &t), BG_OK);
     CHECK_STATUS(bg_wait_ex(t, 1000000, BG_WAIT_RUN_HERE, NULL), BG_ETIMEDOUT);
     CHECK(atomic_load(&rt.runs) == 0);
+    /* ... but a zero timeout runs it here if still queued (no waiting). */
+    CHECK_STATUS(bg_wait_ex(t, 0, BG_WAIT_RUN_HERE, NULL), BG_OK);
+    CHECK(atomic_load(&rt.runs) == 1 && rt.on_main);
     unblock();
     CHECK_STATUS(bg_wait(t, NULL), BG_OK);
     CHECK_STATUS(bg_task_release(t), BG_OK);
+    /* A zero timeout on a task a worker is running returns at once. */
+    block(p);
+    CHECK_STATUS(bg_wait_ex(the_blocker, 0, BG_WAIT_RUN_HERE, NULL), BG_ETIMEDOUT);
+    unblock();
 
     /* Groups: an untimed wait runs the queued members here... */
     block(p);
