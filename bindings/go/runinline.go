@@ -69,12 +69,7 @@ func (t *Task) runInline() bool {
 // once. False if a worker has it (or the pool does not let waiters run its
 // tasks): then Wait waits as usual.
 func (t *Task) runCHere() bool {
-	t.mu.Lock()
-	var p *C.bg_task
-	if t.ref != nil {
-		p = C.bg_task_retain(t.ref.load())
-	}
-	t.mu.Unlock()
+	p := t.retainRef()
 	if p == nil {
 		return false
 	}

@@ -215,12 +215,7 @@ func (t *Task) waitMay(ctx context.Context, run bool) (error, bool) {
 // ErrDeadlock for a wait that could never end (a serial-queue task waiting
 // for a task queued after it on the same queue), or ctx.Err().
 func (t *Task) helpWait(ctx context.Context) error {
-	t.mu.Lock()
-	var p *C.bg_task
-	if t.ref != nil {
-		p = C.bg_task_retain(t.ref.load())
-	}
-	t.mu.Unlock()
+	p := t.retainRef()
 	if p == nil {
 		return nil
 	}
@@ -233,6 +228,17 @@ func (t *Task) helpWait(ctx context.Context) error {
 			return C.BG_OK
 		}
 	})
+}
+
+// retainRef returns a reference of its own to the library's handle (release
+// it), or nil once the handle is gone.
+func (t *Task) retainRef() *C.bg_task {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ref == nil {
+		return nil
+	}
+	return C.bg_task_retain(t.ref.load())
 }
 
 // settle fixes the task's final error once it has ended and releases the
