@@ -35,6 +35,9 @@ var (
 	ErrNoMemory error = Status(C.BG_ENOMEM)
 	// ErrRunning: the batch has not ended yet.
 	ErrRunning error = Status(C.BG_ERUNNING)
+	// ErrExpired: the task had a start deadline (SubmitOptions.Deadline) and
+	// no worker took it by then; it never ran.
+	ErrExpired error = Status(C.BG_EEXPIRED)
 )
 
 // ErrClosed is returned for work given to a pool, serial queue or batch

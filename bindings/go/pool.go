@@ -44,6 +44,11 @@ type Options struct {
 	// pool's threads (thread-local state, a lock the waiter holds, the
 	// pool's concurrency bound). Task.WaitNoRun does the same per call.
 	NoRunInWait bool
+	// Timing makes the pool time each task's queue wait and run, for
+	// Pool.Timing and the timing fields of Stats (three clock reads per
+	// task more). A timed pool's tasks always run on its threads, as if
+	// NoRunInWait were set: a task run by its waiter would not be timed.
+	Timing bool
 }
 
 // ShutdownMode says what Shutdown does with tasks still queued.
@@ -117,6 +122,9 @@ func NewPool(opts Options) (*Pool, error) {
 	copts.max_threads = C.size_t(opts.MaxThreads)
 	copts.stack_size = C.size_t(opts.StackSize)
 	copts.max_queued = C.size_t(opts.MaxQueued)
+	if opts.Timing {
+		copts.timing = 1
+	}
 	if opts.Name != "" {
 		name := C.CString(opts.Name) // the library copies it
 		defer C.free(unsafe.Pointer(name))
@@ -126,7 +134,7 @@ func NewPool(opts Options) (*Pool, error) {
 	if st := C.bg_pool_new(&copts, &ptr); st != C.BG_OK {
 		return nil, Status(st)
 	}
-	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler, maxWaiting: opts.MaxWaiting, noRun: opts.NoRunInWait}
+	core := &poolCore{ptr: ptr, onError: opts.ErrorHandler, maxWaiting: opts.MaxWaiting, noRun: opts.NoRunInWait || opts.Timing}
 	p := &Pool{core: core}
 	// The backstop must not block the runtime's cleanup goroutine on a drain.
 	p.cleanup = addCleanup(p, func(c *poolCore) { go c.free() }, core)
@@ -188,9 +196,13 @@ func (p *Pool) Shutdown(ctx context.Context, mode ShutdownMode) error {
 		return errNilContext
 	}
 	if p.core.isDefault {
+		if pausedAny() {
+			forgetPaused(C.bg_default_pool())
+		}
 		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_shutdown(C.uint32_t(mode), ns) })
 	}
 	return p.core.use(func(ptr *C.bg_pool) error {
+		forgetPaused(ptr) // a shutdown resumes the pool
 		return waitSliced(ctx, func(ns C.uint64_t) C.bg_status { return C.bg_go_pool_shutdown(ptr, C.uint32_t(mode), ns) })
 	})
 }
@@ -223,6 +235,7 @@ func (c *poolCore) free() error {
 		return ErrClosed // a concurrent Close freed it
 	}
 	c.closed = true
+	forgetPaused(c.ptr) // the drain resumed it; its address may be reused
 	return statusError(C.bg_pool_free(c.ptr))
 }
 
@@ -268,8 +281,11 @@ type Stats struct {
 	Steals    uint64 // times a worker took work from another worker's deque
 	Blocked   uint64 // threads blocked inside a task now (seen by the monitor, or inside Blocking)
 	Spares    uint64 // spare threads alive, standing in for blocked ones
+	Expired   uint64 // tasks that never ran: no worker took them by their start deadline (not in Cancelled)
+	Paused    bool   // the pool is paused (Pause)
 
-	// Task timing (zero unless the pool times its tasks) and busy workers.
+	// Task timing (zero unless the pool times its tasks: Options.Timing;
+	// percentiles from Pool.Timing) and busy workers.
 	Busy      uint64        // worker threads inside a task now (running it or waiting in it)
 	Timed     uint64        // tasks timed: the count behind QueueWait and Run
 	QueueWait time.Duration // total time timed tasks waited from submission to start
@@ -290,6 +306,7 @@ func (p *Pool) Stats() (Stats, error) {
 		Threads: uint64(s.threads), Queued: uint64(s.queued), Running: uint64(s.running),
 		Completed: uint64(s.completed), Failed: uint64(s.failed), Cancelled: uint64(s.cancelled),
 		Steals: uint64(s.steals), Blocked: uint64(s.blocked), Spares: uint64(s.spares),
+		Expired: uint64(s.expired), Paused: s.paused != 0,
 		Busy: uint64(s.busy), Timed: uint64(s.timed),
 		QueueWait: time.Duration(s.queue_wait_ns), Run: time.Duration(s.run_ns),
 	}, err

@@ -56,7 +56,9 @@ func claim(state *uint32, by uint32) bool {
 // runInline runs the task on this goroutine if no worker has taken it; it
 // reports whether it did (the task has then ended).
 func (t *Task) runInline() bool {
-	if !claim(t.state, stClaimed) {
+	// A paused pool's task waits for the resume (a pause that comes after
+	// this check finds it running, as a worker's take just before it would).
+	if isPaused(t.gcell.pool) || !claim(t.state, stClaimed) {
 		return false
 	}
 	C.bg_go_run_inline(t.gcell) // the trampoline marks it done

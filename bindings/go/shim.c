@@ -72,6 +72,22 @@ bg_go_submitted bg_go_submit_keyed(bg_pool *pool, uint64_t key, uintptr_t handle
     return s;
 }
 
+bg_go_submitted bg_go_submit_ex(bg_pool *pool, bg_submit_options *options, uintptr_t handle) {
+    bg_go_submitted s = {BG_ENOMEM, NULL};
+    pool = pool_or_default(pool);
+    if (pool != NULL) {
+        options->drop = go_drop;
+        s.status = bg_pool_submit_ex(pool, go_run, (void *)handle, options, &s.task);
+    }
+    return s;
+}
+
+bg_go_submitted bg_go_limit_submit(bg_limit *limit, uintptr_t handle) {
+    bg_go_submitted s = {BG_OK, NULL};
+    s.status = bg_limit_submit(limit, go_run, (void *)handle, go_drop, &s.task);
+    return s;
+}
+
 bg_status bg_go_batch_add(bg_batch *batch, uintptr_t handle) {
     return bg_batch_add(batch, go_run, (void *)handle, go_drop);
 }
@@ -273,6 +289,13 @@ bg_status bg_go_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns)
         return BG_EDEADLK;
     }
     return bg_pool_shutdown(pool, mode, timeout_ns);
+}
+
+bg_status bg_go_pool_wait_idle(bg_pool *pool, uint64_t timeout_ns) {
+    if (pool != NULL && pool == inline_pool) {
+        return BG_EDEADLK;
+    }
+    return bg_pool_wait_idle(pool, timeout_ns);
 }
 
 int bg_go_run_inline(bg_go_cell *c) {

@@ -112,6 +112,19 @@ bg_go_submitted bg_go_group_submit(bg_group *group, uintptr_t handle);
 bg_go_submitted bg_go_serial_submit(bg_serial *queue, uintptr_t handle, int want_task);
 bg_go_submitted bg_go_submit_keyed(bg_pool *pool, uint64_t key, uintptr_t handle, int want_task);
 
+/* bg_pool_submit_ex() of the Go job behind `handle`, with a handle; the
+ * options are the caller's (Go memory holding no Go pointer), `drop` is
+ * set here. */
+bg_go_submitted bg_go_submit_ex(bg_pool *pool, bg_submit_options *options, uintptr_t handle);
+
+/* bg_limit_submit() of the Go job behind `handle`, with a handle. */
+bg_go_submitted bg_go_limit_submit(bg_limit *limit, uintptr_t handle);
+
+/* bg_pool_wait_idle(), but BG_EDEADLK from a Go task of `pool` that a
+ * waiter runs (its job is still queued: the pool is never idle while it
+ * runs), as from one of the pool's workers. */
+bg_status bg_go_pool_wait_idle(bg_pool *pool, uint64_t timeout_ns);
+
 /* Adds the Go job behind `handle` to a batch. */
 bg_status bg_go_batch_add(bg_batch *batch, uintptr_t handle);
 
