@@ -60,7 +60,11 @@ pub(crate) trait JobBody: Sized {
 #[derive(Clone, Copy)]
 struct Payload([MaybeUninit<usize>; 3]);
 
-type ExecFn = unsafe fn(Payload, Option<&WorkerThread>) -> Outcome;
+/// The payload travels as three word arguments, not a struct: the Rust ABI
+/// passes a struct this size through memory, and re-reading a job just
+/// written with other widths stalls store forwarding on every job.
+type ExecFn = unsafe fn(Word, Word, Word, Option<&WorkerThread>) -> Outcome;
+type Word = MaybeUninit<usize>;
 
 pub(crate) struct Job {
     /// `exec::<B>` for the kind `B` stored in `data`: runs it when given the
@@ -95,9 +99,10 @@ impl Job {
     }
 
     pub(crate) fn run(self, worker: &WorkerThread) -> Outcome {
+        let [a, b, c] = self.data.0;
         // SAFETY: `exec` matches the payload (set together in `new`); self is
         // moved in, so the body is taken exactly once.
-        unsafe { (self.exec)(self.data, Some(worker)) }
+        unsafe { (self.exec)(a, b, c, Some(worker)) }
     }
 
     /// The body, if this job is of kind `B`: for the owner of a job it
@@ -123,8 +128,9 @@ impl Job {
 
     /// Consumes the job without running it (see `JobBody::cancel`).
     pub(crate) fn cancel(self) -> Outcome {
+        let [a, b, c] = self.data.0;
         // SAFETY: as in `run`.
-        unsafe { (self.exec)(self.data, None) }
+        unsafe { (self.exec)(a, b, c, None) }
     }
 }
 
@@ -142,8 +148,9 @@ impl<B> Fits<B> {
 /// Takes the `B` that `Job::new::<B>` stored and runs or cancels it.
 ///
 /// # Safety
-/// `data` must hold a `B` written by `Job::new`, not taken before.
-unsafe fn exec<B: JobBody>(data: Payload, worker: Option<&WorkerThread>) -> Outcome {
+/// `a, b, c` must be the payload of a `B` written by `Job::new`, not taken before.
+unsafe fn exec<B: JobBody>(a: Word, b: Word, c: Word, worker: Option<&WorkerThread>) -> Outcome {
+    let data = Payload([a, b, c]);
     // SAFETY: the caller's contract; `new` checked size and alignment.
     let body = unsafe { data.0.as_ptr().cast::<B>().read() };
     match worker {

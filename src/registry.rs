@@ -216,6 +216,7 @@ impl Registry {
 
     /// Queues a job (see `Admission::queue`, bounded). On refusal the job
     /// comes back unconsumed.
+    #[inline]
     pub(crate) fn submit(&self, job: Job) -> Result<(), (SubmitError, Job)> {
         match self.admit(Work::Now) {
             Ok(mut a) => a.queue(job, true),
@@ -233,6 +234,7 @@ impl Registry {
 
     /// Queues a fire-and-forget callback. On refusal nothing ran and nothing
     /// was dropped: `arg` is still the caller's.
+    #[inline]
     pub fn spawn_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<(), SubmitError> {
         // Before queueing: after, a worker may start the task first.
         probe!("submit", self.id, f as usize, arg as usize, 0u64);

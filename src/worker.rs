@@ -52,6 +52,8 @@ pub struct WorkerThread {
     /// stack grows down from near main_loop's frame).
     stack_floor: usize,
     idx: usize,
+    /// `registry.slot(idx)`, looked up once: read on every job.
+    slot: *const Slot,
     deque: Worker<Job>,
     tick: Cell<u32>,
     rng: Cell<u64>,
@@ -83,6 +85,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
     let guard = AbortIfPanic;
     let w = WorkerThread {
         stack_floor: stack::helping_floor(registry.config.stack_size),
+        slot: registry.slot(idx),
         registry,
         idx,
         deque,
@@ -148,7 +151,9 @@ impl WorkerThread {
     }
 
     fn slot(&self) -> &Slot {
-        self.registry.slot(self.idx)
+        // SAFETY: a pool's slots are boxed, made once and freed only with
+        // the pool, which `self.registry` keeps alive.
+        unsafe { &*self.slot }
     }
 
     /// This worker's index in its pool.

@@ -31,6 +31,7 @@ impl Admission<'_> {
     /// the pool's bound on queued tasks is reached (false for work the pool
     /// already accepted once: a continuation or a delayed task falling due,
     /// a serial queue scheduling its drain, a loop splitting its range).
+    #[inline]
     pub(crate) fn queue(&mut self, job: Job, bounded: bool) -> Result<(), (SubmitError, Job)> {
         if let Err(e) = self.reg.reserve(bounded) {
             return Err((e, job));
@@ -82,6 +83,7 @@ impl Admission<'_> {
 impl Registry {
     /// Asks the lifecycle whether this thread may add `work` to this pool
     /// now. Every submit path, Rust or C, goes through here.
+    #[inline]
     pub(crate) fn admit(&self, work: Work) -> Result<Admission<'_>, SubmitError> {
         let local = WorkerThread::current_of(self);
         let ticket = self.life.admit(local.is_some(), work)?;
