@@ -29,11 +29,22 @@ pub(crate) fn generation() -> u32 {
 /// first needs it. Had a fork copied that build half done, the child's
 /// workers would wait forever for a builder that does not exist there (seen
 /// as a hung exit drain). Asking for the collector here waits the build out.
+///
+/// It also waits for the monitor thread to finish a tick in progress and
+/// keeps it from starting one until the fork is done: a tick allocates,
+/// and an allocator without fork handlers (ASan's, seen) copied while the
+/// monitor held its lock hangs the child's first thread that allocates.
 extern "C" fn prepare() {
     crossbeam_epoch::default_collector();
+    crate::monitor::hold_for_fork();
+}
+
+extern "C" fn parent() {
+    crate::monitor::release_after_fork();
 }
 
 extern "C" fn child() {
+    // The monitor's hold is released by the generation change (`GenLock`).
     GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
@@ -42,8 +53,9 @@ pub(crate) fn install() {
     REGISTER.call_once(|| {
         // SAFETY: `child` is a plain function touching one atomic: it is
         // async-signal-safe, as a handler that runs in a forked child must be.
-        // `prepare` runs before the fork, where waiting and allocating are allowed.
-        unsafe { libc::pthread_atfork(Some(prepare), None, Some(child)) };
+        // `prepare` runs before the fork, where waiting and allocating are
+        // allowed; `parent` only stores to an atomic.
+        unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
         // Built here, before this pool's workers exist, so it is never in
         // progress on one of them; `prepare` covers a fork from another thread
         // racing with this first pool.
@@ -86,6 +98,19 @@ impl<T> GenLock<T> {
                 std::thread::yield_now();
             }
         }
+    }
+}
+
+impl GenLock<()> {
+    /// Takes the lock with no guard: for a hold across calls (a fork's
+    /// prepare and parent handlers). `release` ends it.
+    pub(crate) fn hold(&self) {
+        std::mem::forget(self.lock());
+    }
+
+    /// Ends a `hold` of this thread's.
+    pub(crate) fn release(&self) {
+        self.word.store(0, Ordering::Release);
     }
 }
 

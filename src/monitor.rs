@@ -20,10 +20,17 @@
 //! counts as blocked at the first look that finds it in a task it took
 //! since the last look, sleeping, with under 20 µs of CPU used since it
 //! took it, so a burst of blocking tasks is handed out one tick per task
-//! rather than two. The tick is 1 ms, 100 µs while some pool is
-//! compensating (each spare it starts is seen blocked one tick later), 4 ms
-//! after 100 quiet ticks. It parks after 8 ticks in a row with every thread parked, not at
-//! the first: sparse work would otherwise make each worker wake-up wake it.
+//! rather than two.
+//!
+//! The tick is 1 ms while some thread is inside a task (4 ms after 100
+//! quiet ticks), 100 µs while some pool is compensating (each spare it
+//! starts is seen blocked one tick later), and 10 ms while no thread is
+//! inside a task: only a thread in a task can block, and under sparse work
+//! (a task a millisecond) a 1 ms tick cost 1% of a core and kept the CPUs
+//! out of idle. A task that blocks after a quiet spell is thus seen within
+//! about 11 ms. The monitor parks once every thread has been parked for
+//! 30 ms, not at the first idle look: sparse work would otherwise make each
+//! worker wake-up wake it.
 
 // Plain std atomics: the monitor is not part of the loom-modelled protocols.
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -33,8 +40,12 @@ use std::time::Duration;
 use crate::fork::GenLock;
 use crate::registry::{self, Registry};
 
-/// Ticks in a row with every thread parked before the monitor parks too.
-const IDLE_TICKS_BEFORE_PARK: u32 = 8;
+/// How long every thread must stay parked before the monitor parks too.
+const IDLE_BEFORE_PARK_US: u64 = 30_000;
+
+/// The tick while no thread is inside a task: nothing can be blocked, and
+/// a faster tick would cost CPU under sparse work (a task a millisecond).
+const IDLE_TICK_US: u64 = 10_000;
 
 const RUNNING: u32 = 1;
 const PARKED: u32 = 2;
@@ -43,6 +54,20 @@ const PARKED: u32 = 2;
 /// A word from an earlier generation names a monitor the child lacks.
 static WORD: AtomicU32 = AtomicU32::new(0);
 static START: GenLock<()> = GenLock::new(());
+/// Held while the monitor looks at the pools (it allocates, reads `/proc`,
+/// starts spares), and across a fork by `fork.rs`, so that no fork copies
+/// the monitor in the middle of a look.
+static TICK: GenLock<()> = GenLock::new(());
+
+/// fork() is about to run: waits out a look in progress, holds off the next.
+pub(crate) fn hold_for_fork() {
+    TICK.hold();
+}
+
+/// The fork is done, in the parent: the monitor may look again.
+pub(crate) fn release_after_fork() {
+    TICK.release();
+}
 
 fn word(state: u32) -> u32 {
     (crate::fork::generation().wrapping_add(1) << 2) | state
@@ -100,14 +125,15 @@ fn run() {
     let gen = crate::fork::generation();
     let mut watches: Vec<(u64, Vec<Watch>)> = Vec::new();
     let mut quiet = 0u32;
-    let mut idle = 0u32;
+    let mut idle_us = 0u64;
     loop {
         if crate::fork::generation() != gen {
             return; // cannot happen (a child has no copy of this thread); be safe
         }
+        let look = TICK.lock();
         let pools = registry::live_pools();
         watches.retain(|(id, _)| pools.iter().any(|r| r.id == *id));
-        let (mut awake, mut compensating) = (false, false);
+        let mut any = Look::default();
         for reg in &pools {
             if reg.is_forked() {
                 continue;
@@ -119,36 +145,42 @@ fn run() {
                     &mut watches.last_mut().expect("just pushed").1
                 }
             };
-            let (a, c) = tick(reg, w);
-            awake |= a;
-            compensating |= c;
+            let l = tick(reg, w);
+            any.awake |= l.awake;
+            any.in_task |= l.in_task;
+            any.compensating |= l.compensating;
         }
-        drop(pools); // a pool's last reference may go here: not under any lock
-        if !awake {
-            // Park only after a few idle ticks: under sparse work (a task a
+        drop(pools); // a pool's last reference may go here: not under any pool's lock
+        drop(look);
+        if !any.awake {
+            // Park only after a while: under sparse work (a task a
             // millisecond) a monitor that parked at once would be woken by
             // nearly every worker wake-up, whose futex call and extra thread
             // come before the woken worker starts its task (issue 15: wake
-            // latency). An idle process still parks it within milliseconds.
-            idle = idle.saturating_add(1);
-            if idle >= IDLE_TICKS_BEFORE_PARK {
-                idle = 0;
+            // latency). An idle process still parks it within 30 ms.
+            if idle_us >= IDLE_BEFORE_PARK_US {
+                idle_us = 0;
                 if park_unless_awake() {
                     quiet = 0;
                 }
                 continue;
             }
         } else {
-            idle = 0;
+            idle_us = 0;
         }
-        quiet = if compensating { 0 } else { quiet.saturating_add(1) };
-        let tick_us = if compensating {
+        quiet = if any.compensating { 0 } else { quiet.saturating_add(1) };
+        let tick_us = if any.compensating {
             100
+        } else if !any.in_task {
+            IDLE_TICK_US
         } else if quiet < 100 {
             1_000
         } else {
             4_000
         };
+        if !any.awake {
+            idle_us += tick_us;
+        }
         std::thread::sleep(Duration::from_micros(tick_us));
     }
 }
@@ -158,7 +190,10 @@ fn run() {
 fn park_unless_awake() -> bool {
     WORD.store(word(PARKED), Ordering::SeqCst);
     fence(Ordering::SeqCst);
-    if registry::live_pools().iter().any(|r| !r.is_forked() && pool_awake(r)) {
+    let look = TICK.lock();
+    let awake = registry::live_pools().iter().any(|r| !r.is_forked() && pool_awake(r));
+    drop(look);
+    if awake {
         let _g = START.lock();
         WORD.store(word(RUNNING), Ordering::Release);
         return false;
@@ -177,14 +212,25 @@ fn pool_awake(reg: &Registry) -> bool {
     reg.live() as u64 > sleeping + idle_spares
 }
 
+/// What one look at a pool found.
+#[derive(Clone, Copy, Default)]
+struct Look {
+    /// Some thread is not parked.
+    awake: bool,
+    /// Some thread is inside a task: only such a thread can be blocked.
+    in_task: bool,
+    /// The pool is starting spares, or has blocked threads and work waiting.
+    compensating: bool,
+}
+
 /// One look at one pool: counts its blocked threads and has it compensate.
-/// Returns (awake, compensating).
-fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
+fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
     if !pool_awake(reg) {
         reg.blocking.blocked.store(0, Ordering::Relaxed);
         watch.clear();
-        return (false, false);
+        return Look::default();
     }
+    let mut in_task = false;
     let n = reg.slots_hi();
     watch.resize(n, Watch::default());
     let mut blocked = 0;
@@ -195,6 +241,7 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
         let popped = slot.stats.popped.load(crate::sync::Ordering::Relaxed);
         // A thread that said it blocks is counted by the pool (`hinted`).
         let hinted = slot.stats.hint_depth.load(crate::sync::Ordering::Relaxed) != 0;
+        in_task |= running;
         if tid == 0 || !running || hinted {
             *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false };
             continue;
@@ -215,9 +262,10 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> (bool, bool) {
     // counted on: the sleep protocol wakes them within microseconds, so work
     // still waiting a tick later is work they could not take (a parked
     // surplus worker of a shrunk pool takes nothing).
-    let waiting = has_queued_work(reg);
+    // A paused pool's queued work waits for the resume, not for a thread.
+    let waiting = !reg.life.is_paused() && has_queued_work(reg);
     let added = reg.compensate(blocked, waiting);
-    (true, blocked > 0 && waiting || added > 0)
+    Look { awake: true, in_task, compensating: blocked > 0 && waiting || added > 0 }
 }
 
 /// First sight, for a spare: in a task it took since the last look, it has
