@@ -54,13 +54,6 @@
 #define BG_TIMING_BUCKETS 40
 
 /**
- * Buckets of a timing histogram: bucket `i` counts durations in
- * `[2^i, 2^(i+1))` ns (bucket 0 also counts 0 ns); the last one counts
- * everything from `2^39` ns (about 9 minutes) up.
- */
-#define BUCKETS 40
-
-/**
  * The status every fallible function returns. 0 means success; values are
  * never renumbered, new ones are only added at the end.
  */

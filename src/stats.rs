@@ -10,7 +10,7 @@ use crate::sync::{AtomicU32, AtomicU64, Ordering};
 /// Buckets of a timing histogram: bucket `i` counts durations in
 /// `[2^i, 2^(i+1))` ns (bucket 0 also counts 0 ns); the last one counts
 /// everything from `2^39` ns (about 9 minutes) up.
-pub const BUCKETS: usize = 40;
+pub(crate) const BUCKETS: usize = 40;
 
 /// Counters owned by one slot: written only by the thread in the slot
 /// (plain load+store, no RMW), summed by `stats`. `repr(C)` keeps the
