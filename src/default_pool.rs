@@ -47,13 +47,6 @@ pub fn cpu_threads() -> usize {
     num_cpus::get().clamp(1, MAX_THREADS)
 }
 
-/// `cpu_threads()` as first asked, for an idle worker's spin, where asking
-/// the kernel each time would cost more than a stale answer.
-pub(crate) fn cpus() -> usize {
-    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CPUS.get_or_init(cpu_threads)
-}
-
 /// The started default pool of this process, if any.
 pub fn get_if_started() -> Option<&'static Pool> {
     let p = DEFAULT.load(Ordering::Acquire);

@@ -242,18 +242,10 @@ impl WorkerThread {
             self.searching.set(true);
         }
         let start = now_ns();
-        // A short window (sparse work) is spun through without yielding: a
-        // yield pushes this thread's deadline back (EEVDF), so when a submit
-        // later wakes it, it no longer preempts the submitter but waits for
-        // it to block (wake p50 9 µs with the yields, 3 µs without, at the
-        // same CPU). Long windows (bursts) yield between looks, and so does
-        // a pool with more threads than the process has CPUs, so that the
-        // busy threads run.
-        let may_yield = self.spin_ns.get() > 2 * SPIN_MIN_NS || reg.live() as usize > crate::default_pool::cpus();
         let mut round = 0u32;
         loop {
-            if round < 6 || !may_yield {
-                for _ in 0..(1 << round.min(6)) {
+            if round < 6 {
+                for _ in 0..(1 << round) {
                     std::hint::spin_loop();
                 }
             } else {
