@@ -27,8 +27,10 @@
 //! starts is seen blocked one tick later), and 10 ms while no thread is
 //! inside a task: only a thread in a task can block, and under sparse work
 //! (a task a millisecond) a 1 ms tick cost 1% of a core and kept the CPUs
-//! out of idle. A task that blocks after a quiet spell is thus seen within
-//! about 11 ms. The monitor parks once every thread has been parked for
+//! out of idle. A burst after a quiet spell cuts that tick short: the first
+//! worker woken for it that sees more work queued behind its job calls
+//! `hurry` (a lone task after a quiet spell that blocks is seen within
+//! about 11 ms). The monitor parks once every thread has been parked for
 //! 30 ms, not at the first idle look: sparse work would otherwise make each
 //! worker wake-up wake it.
 
@@ -58,6 +60,20 @@ static START: GenLock<()> = GenLock::new(());
 /// starts spares), and across a fork by `fork.rs`, so that no fork copies
 /// the monitor in the middle of a look.
 static TICK: GenLock<()> = GenLock::new(());
+
+/// 1 while the monitor sleeps its long tick (no thread was inside a task).
+static HURRY: AtomicU32 = AtomicU32::new(0);
+
+/// Called by a worker that woke from parking, took a job, and saw more
+/// work queued behind it (a burst): if the monitor is in its long idle
+/// tick, it looks now rather than up to 10 ms later, in case the burst's
+/// tasks block. Under sparse work (nothing queued behind the job) this is
+/// never called, and otherwise it is one load while the monitor ticks fast.
+pub(crate) fn hurry() {
+    if HURRY.load(Ordering::Relaxed) == 1 && HURRY.swap(0, Ordering::AcqRel) == 1 {
+        futex_wake(&HURRY);
+    }
+}
 
 /// fork() is about to run: waits out a look in progress, holds off the next.
 pub(crate) fn hold_for_fork() {
@@ -181,7 +197,15 @@ fn run() {
         if !any.awake {
             idle_us += tick_us;
         }
-        std::thread::sleep(Duration::from_micros(tick_us));
+        if tick_us == IDLE_TICK_US {
+            // A burst that starts now may be all blocking tasks: `hurry` cuts
+            // this long sleep short.
+            HURRY.store(1, Ordering::SeqCst);
+            futex_wait_for(&HURRY, 1, Some(Duration::from_micros(tick_us)));
+            HURRY.store(0, Ordering::Relaxed);
+        } else {
+            std::thread::sleep(Duration::from_micros(tick_us));
+        }
     }
 }
 
@@ -316,16 +340,17 @@ fn kernel_sleeping(tid: i32) -> bool {
 }
 
 fn futex_wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: `word` is a live, aligned u32 (a static); FUTEX_WAIT with no
-    // timeout only reads it.
+    futex_wait_for(word, expected, None);
+}
+
+/// FUTEX_WAIT for at most `timeout` (None: no limit).
+fn futex_wait_for(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+    let ts = timeout.map(|d| libc::timespec { tv_sec: d.as_secs() as libc::time_t, tv_nsec: d.subsec_nanos() as _ });
+    let tsp = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `word` is a live, aligned u32 (a static); `tsp` is null or
+    // points at `ts`, alive across the call; FUTEX_WAIT only reads both.
     unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            std::ptr::null::<libc::timespec>(),
-        );
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, expected, tsp);
     }
 }
 

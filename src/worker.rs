@@ -68,6 +68,8 @@ pub struct WorkerThread {
     batch_hi: Cell<usize>,
     /// The slot's `popped` count when this worker last parked.
     popped_at_park: Cell<u64>,
+    /// Woke from parking and has not taken a job since (`monitor::hurry`).
+    just_woke: Cell<bool>,
 }
 
 /// Aborts the process if the scheduler itself panics: a worker that unwound
@@ -96,6 +98,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         batch_lo: Cell::new(0),
         batch_hi: Cell::new(0),
         popped_at_park: Cell::new(0),
+        just_woke: Cell::new(false),
     };
     // The slot may have had a thread before: count from here.
     w.popped_at_park.set(w.slot().stats.popped.load(crate::sync::Ordering::Relaxed));
@@ -183,6 +186,9 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
+                if self.just_woke.replace(false) && !reg.injector.is_empty() {
+                    crate::monitor::hurry(); // a burst: its tasks may block
+                }
                 self.execute_popped(job);
                 continue;
             }
@@ -210,6 +216,7 @@ impl WorkerThread {
             });
             probe!("wake", reg.id, self.idx);
             crate::monitor::wake();
+            self.just_woke.set(true);
             self.searching.set(woken == Woken::AsSearcher);
             let window = self.spin_ns.get();
             self.spin_ns.set(if now_ns() - parked_at < SHORT_SLEEP_NS {
