@@ -9,7 +9,6 @@ import "C"
 
 import (
 	"log"
-	"runtime/cgo"
 )
 
 // bgGoRun runs the Go job behind h on a worker thread and returns the task's
@@ -23,7 +22,7 @@ func bgGoRun(h C.uintptr_t) (code C.int) {
 			code = 1
 		}
 	}()
-	return C.int(takeHandle(cgo.Handle(h)).run())
+	return C.int(takeHandle(handle(h)).run())
 }
 
 // bgGoDrop tells the job behind h that it will never run (cancelled, or its
@@ -36,5 +35,5 @@ func bgGoDrop(h C.uintptr_t) {
 			log.Printf("background: internal error in a drop trampoline: %v", r)
 		}
 	}()
-	takeHandle(cgo.Handle(h)).drop()
+	takeHandle(handle(h)).drop()
 }

@@ -11,8 +11,9 @@
 // a cgo callback. That makes one task cost more than a goroutine; see the
 // README for measurements and for when to use which.
 //
-// Go closures cross into C as runtime/cgo.Handle values, never as Go
-// pointers, and each handle is deleted exactly once: when the task runs,
+// Go closures cross into C as integer handles into the package's handle
+// table (like runtime/cgo.Handle), never as Go pointers, and each handle is
+// taken exactly once: when the task runs,
 // or when the library drops it (cancelled, or its pool shut down).
 // A task that panics does not crash the program: Wait returns a
 // *PanicError, and a spawned task's panic goes to the error handler.

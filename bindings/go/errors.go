@@ -93,3 +93,14 @@ func call(f func() error) (err error) {
 	}()
 	return f()
 }
+
+// callNoErr is call for a function without an error: no wrapper closure.
+func callNoErr(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	f()
+	return nil
+}

@@ -39,7 +39,7 @@ func goroutines() int {
 	return n
 }
 
-// noLeaks fails the test if, once it ends, goroutines or cgo handles remain
+// noLeaks fails the test if, once it ends, goroutines or handles remain
 // beyond those alive when it started.
 func noLeaks(t *testing.T) {
 	t.Helper()

@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"context"
-	"runtime/cgo"
 	"sync/atomic"
 )
 
@@ -88,7 +87,7 @@ func (t *Task) cancelCell(p *C.bg_task) bool {
 	// leaves the job's drop to us.
 	switch st := C.bg_cancel(p); st {
 	case C.BG_OK, C.BG_EDONE: // cancelled; or dropped by a shutdown meanwhile
-		takeHandle(cgo.Handle(t.gcell.handle)).drop()
+		takeHandle(handle(t.gcell.handle)).drop()
 		return st == C.BG_OK
 	default: // a worker has dequeued it (BG_ERUNNING): it runs
 		for {

@@ -1,5 +1,5 @@
 /*
- * The C side of the Go binding. Go closures cross into C as runtime/cgo.Handle
+ * The C side of the Go binding. Go closures cross into C as handle
  * integers; this file turns them into the `void *arg` of a task (a cast that
  * go vet rightly refuses in Go) and pairs them with the exported trampolines
  * of callback.go. A pool argument of NULL means the pool of the task running

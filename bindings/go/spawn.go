@@ -42,14 +42,23 @@ func report(h func(error), err error) {
 	h(err)
 }
 
-// spawnJob runs a fire-and-forget Go closure.
+// spawnJob is a fire-and-forget Go closure: fn, or fnErr. It is held by
+// value in its handle's slot (newSpawnHandle), so a spawn allocates nothing
+// of its own.
 type spawnJob struct {
-	fn      func() error
+	fn      func()
+	fnErr   func() error
 	onError func(error)
 }
 
-func (j *spawnJob) run() int {
-	if err := call(j.fn); err != nil {
+func (j spawnJob) run() int {
+	var err error
+	if j.fn != nil {
+		err = callNoErr(j.fn)
+	} else {
+		err = call(j.fnErr)
+	}
+	if err != nil {
 		// The handler runs once the task has ended, as ants' PanicHandler
 		// runs after its worker stopped counting as running: it is not this
 		// task's work, and a slow handler must not hold a pool thread.
@@ -59,7 +68,7 @@ func (j *spawnJob) run() int {
 	return 0
 }
 
-func (j *spawnJob) drop() {
+func (j spawnJob) drop() {
 	report(j.onError, fmt.Errorf("background: spawned task never ran: %w", ErrShutdown))
 }
 
@@ -77,7 +86,7 @@ func (p *Pool) Spawn(f func()) {
 		report(p.core.onError, fmt.Errorf("background: Spawn(nil): %w", ErrInvalid))
 		return
 	}
-	p.SpawnErr(func() error { f(); return nil })
+	p.core.spawn(spawnJob{fn: f, onError: p.core.onError})
 }
 
 // SpawnErr is Spawn for a function that returns an error: a non-nil error
@@ -87,8 +96,13 @@ func (p *Pool) SpawnErr(f func() error) {
 		report(p.core.onError, fmt.Errorf("background: SpawnErr(nil): %w", ErrInvalid))
 		return
 	}
-	spawnWith(f, p.core.onError, func(h C.uintptr_t) error {
-		return p.core.use(func(ptr *C.bg_pool) error {
+	p.core.spawn(spawnJob{fnErr: f, onError: p.core.onError})
+}
+
+// spawn submits j to the pool without a handle; a refusal goes to the handler.
+func (c *poolCore) spawn(j spawnJob) {
+	spawnJobWith(j, func(h C.uintptr_t) error {
+		return c.use(func(ptr *C.bg_pool) error {
 			return statusError(C.bg_go_submit(ptr, h, 0).status)
 		})
 	})
@@ -96,9 +110,13 @@ func (p *Pool) SpawnErr(f func() error) {
 
 // spawnWith hands f, as a handle, to submit; a refusal goes to the handler.
 func spawnWith(f func() error, onError func(error), submit func(h C.uintptr_t) error) {
-	h := newHandle(&spawnJob{fn: f, onError: onError})
+	spawnJobWith(spawnJob{fnErr: f, onError: onError}, submit)
+}
+
+func spawnJobWith(j spawnJob, submit func(h C.uintptr_t) error) {
+	h := newSpawnHandle(j)
 	if err := submit(C.uintptr_t(h)); err != nil {
 		forgetHandle(h)
-		report(onError, fmt.Errorf("background: spawned task refused: %w", err))
+		report(j.onError, fmt.Errorf("background: spawned task refused: %w", err))
 	}
 }

@@ -1,0 +1,73 @@
+package background
+
+import (
+	"sync"
+	"testing"
+)
+
+type countJob struct{ id int }
+
+func (countJob) run() int { return 0 }
+func (countJob) drop()    {}
+
+func mustPanic(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Errorf("%s: no panic", what)
+		}
+	}()
+	f()
+}
+
+// A handle is taken once: a second take, a stale handle whose slot was
+// reused, and a handle never made are refused with a panic (which the
+// trampolines recover), never a wrong job or a crash.
+func TestHandleTakenOnce(t *testing.T) {
+	h := newHandle(countJob{1})
+	if got := takeHandle(h).j.(countJob).id; got != 1 {
+		t.Fatalf("took job %d, want 1", got)
+	}
+	mustPanic(t, "second take", func() { takeHandle(h) })
+	h2 := newHandle(countJob{2}) // the free list is LIFO: h's slot again
+	mustPanic(t, "stale take", func() { takeHandle(h) })
+	if got := takeHandle(h2).j.(countJob).id; got != 2 {
+		t.Fatalf("took job %d, want 2", got)
+	}
+	mustPanic(t, "handle 0", func() { takeHandle(0) })
+	mustPanic(t, "handle beyond the table", func() { takeHandle(handle(idxMask)) })
+}
+
+// Handles made and taken from many goroutines at once each give back their
+// own job (run with -race: the table's atomics order each job's store
+// before its load).
+func TestHandleConcurrent(t *testing.T) {
+	const workers, each = 8, 2000
+	before := liveHandles()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var hs []handle
+			for i := 0; i < each; i++ {
+				hs = append(hs, newHandle(countJob{w*each + i}))
+				if i%3 == 2 { // take some early, out of order
+					h := hs[len(hs)-2]
+					hs = append(hs[:len(hs)-2], hs[len(hs)-1])
+					_ = takeHandle(h)
+				}
+			}
+			for _, h := range hs {
+				j := takeHandle(h).j.(countJob)
+				if j.id/each != w {
+					t.Errorf("goroutine %d took job %d", w, j.id)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if n := liveHandles(); n != before {
+		t.Fatalf("%d live handles, want %d", n, before)
+	}
+}
