@@ -11,6 +11,18 @@
 //! caller does not return before the latch is set, and whoever sets it
 //! touches the frame no more afterwards (it reads what it needs first).
 //!
+//! While every worker of the pool is busy (none searching, none asleep),
+//! nobody could take `b` anyway, and offering it costs the deque's fences
+//! (a pop's store-load fence is a third of a join). So `b` is first kept
+//! on the worker's private stack of frames (`worker/join.rs`), which no
+//! other thread reads: a join then costs no atomic read-modify-write and no
+//! fence. The frames go to the deque, oldest first, at the worker's next
+//! join once some worker searches or sleeps, and before the worker waits
+//! or says it will block (`flush_private`). Lazy publication, as the
+//! heartbeat schedulers (spice, chili) do with a timer; here the idle
+//! workers' count is the signal. A `b` that waits on `a` (or `a` on `b`)
+//! may therefore deadlock, as it may on a one-thread pool.
+//!
 //! From any other thread `b` is submitted as an ordinary task (one slab
 //! slot, no malloc), `a` runs on the caller, and the caller then claims `b`
 //! if no worker has started it (the QUEUED -> RUNNING transition a cancel
@@ -22,7 +34,7 @@
 //! runs `b` instead, and a task of `b` that a shutdown cancelled is run by
 //! the caller.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_void};
 
 use crate::job::{Job, JobBody, Outcome, RawFn};
@@ -58,13 +70,23 @@ pub(crate) struct JoinFrame {
     /// The parker of the worker that waits (in its pool's slot, which
     /// outlives the pool's threads).
     owner: *const Parker,
+    /// On the deque (true) or still on the owner's private stack. Only
+    /// the owner reads or writes it.
+    pub(crate) published: Cell<bool>,
 }
 
 impl JoinFrame {
     /// `b(arg)`, to be awaited by the worker parked on `owner`.
     #[inline(always)]
     pub(crate) fn new(f: RawFn, arg: *mut c_void, owner: *const Parker) -> JoinFrame {
-        JoinFrame { f, arg, result: UnsafeCell::new(0), latch: AtomicU32::new(UNSET), owner }
+        JoinFrame {
+            f,
+            arg,
+            result: UnsafeCell::new(0),
+            latch: AtomicU32::new(UNSET),
+            owner,
+            published: Cell::new(false),
+        }
     }
 
     /// `b`'s job, pointing at this frame, which must outlive it (see the module docs).

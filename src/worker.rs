@@ -70,11 +70,20 @@ pub struct WorkerThread {
     popped_at_park: Cell<u64>,
     /// Woke from parking and has not taken a job since (`monitor::hurry`).
     just_woke: Cell<bool>,
+    /// Join frames not yet offered to thieves (`join.rs`): a ring of
+    /// PRIVATE, `private_lo..private_hi` in use, the newest on top.
+    private: [Cell<*const crate::join::JoinFrame>; PRIVATE],
+    private_lo: Cell<usize>,
+    private_hi: Cell<usize>,
 }
 
+/// How many join frames a worker keeps private before it offers the
+/// oldest: deeper recursion than this publishes as it goes.
+const PRIVATE: usize = 32;
+
 /// Aborts the process if the scheduler itself panics: a worker that unwound
-/// would strand queued tasks and their waiters.
-struct AbortIfPanic;
+/// would strand queued tasks and their waiters (and a join, `b`'s frame).
+pub(crate) struct AbortIfPanic;
 
 impl Drop for AbortIfPanic {
     fn drop(&mut self) {
@@ -99,6 +108,9 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         batch_hi: Cell::new(0),
         popped_at_park: Cell::new(0),
         just_woke: Cell::new(false),
+        private: std::array::from_fn(|_| Cell::new(ptr::null())),
+        private_lo: Cell::new(0),
+        private_hi: Cell::new(0),
     };
     // The slot may have had a thread before: count from here.
     w.popped_at_park.set(w.slot().stats.popped.load(crate::sync::Ordering::Relaxed));

@@ -28,6 +28,7 @@ pub(crate) fn end() -> bool {
 impl WorkerThread {
     /// Opens a hint on this thread (see the module docs).
     pub(crate) fn blocking_begin(&self) {
+        self.flush_private(); // what this thread's joins hold back goes to thieves
         let reg = self.registry_arc();
         let st = &reg.slot(self.index()).stats;
         let open = st.hint_depth.load(Ordering::Relaxed);

@@ -24,6 +24,7 @@ impl WorkerThread {
     /// Before this worker blocks without helping: if its deque holds work,
     /// make sure some other worker is awake to steal it.
     pub(crate) fn before_blocking(&self) {
+        self.flush_private();
         if !self.deque.is_empty() {
             self.registry.notify_new_work();
         }
@@ -35,6 +36,7 @@ impl WorkerThread {
     /// Each nested help runs a task on top of the waiter's frames; once the
     /// stack is nearly used up (`stack_floor`), the wait blocks instead.
     pub(crate) fn wait_helping(&self, task: &Task, deadline: Option<u64>) -> Option<TaskEnd> {
+        self.flush_private(); // the frames of joins around this wait
         if stack::pointer() < self.stack_floor {
             self.before_blocking();
             return task.wait_blocking(deadline);

@@ -4,6 +4,7 @@
 use super::WorkerThread;
 use std::ffi::{c_int, c_void};
 
+use super::PRIVATE;
 use crate::job::{Job, RawFn};
 use crate::join::{JoinFrame, SLEEPING, UNSET};
 use crate::registry::bump;
@@ -13,18 +14,64 @@ use crate::stack;
 use crate::sync::Ordering;
 
 impl WorkerThread {
-    /// `join` on this worker (see `join.rs`): `b` on the deque, `a` here,
-    /// then `b` popped back and run inline, or waited for. The slot is
-    /// looked up once (each lookup is a chain of dependent loads).
+    /// `join` on this worker (see `join.rs`): `b` on the private stack or
+    /// the deque, `a` here, then `b` taken back and run inline, or waited
+    /// for. The slot is looked up once (each lookup is a chain of dependent
+    /// loads).
     #[inline(always)]
     pub(crate) fn join(&self, a: RawFn, a_arg: *mut c_void, b: RawFn, b_arg: *mut c_void) -> (c_int, c_int) {
         let slot = self.slot();
         let frame = JoinFrame::new(b, b_arg, &*slot.parker);
-        self.push_join(slot, frame.job());
+        self.offer(slot, &frame);
         // SAFETY: the user's function with the user's arg, as joined.
         let ra = unsafe { a(a_arg) };
-        self.wait_join(slot, &frame);
+        if frame.published.get() {
+            self.wait_join(slot, &frame);
+        } else {
+            // Still private: everything `a` pushed above it was taken back.
+            let top = self.private_hi.get() - 1;
+            self.private_hi.set(top);
+            debug_assert!(std::ptr::eq(self.private[top % PRIVATE].get(), &frame));
+            frame.run_inline();
+        }
         (ra, frame.result())
+    }
+
+    /// Offers `b`'s frame: kept private while every worker is busy (see
+    /// `join.rs`), else on the deque, after the private frames, so that
+    /// thieves take the oldest (largest) pieces first.
+    #[inline(always)]
+    fn offer(&self, slot: &Slot, frame: &JoinFrame) {
+        let (searching, sleeping) = self.registry.sleep.counts();
+        if searching == 0 && sleeping == 0 {
+            let hi = self.private_hi.get();
+            if hi - self.private_lo.get() < PRIVATE {
+                self.private[hi % PRIVATE].set(frame);
+                self.private_hi.set(hi + 1);
+                return;
+            }
+        }
+        self.flush_private();
+        frame.published.set(true);
+        self.push_join(slot, frame.job());
+    }
+
+    /// Moves the private frames to the deque, oldest first: before this
+    /// worker waits or blocks, and when another worker wants work.
+    pub(crate) fn flush_private(&self) {
+        let (lo, hi) = (self.private_lo.get(), self.private_hi.get());
+        if lo == hi {
+            return;
+        }
+        let slot = self.slot();
+        for i in lo..hi {
+            // SAFETY: a private frame lives on this thread's stack until its
+            // join takes it back, which it has not (it is still listed).
+            let frame = unsafe { &*self.private[i % PRIVATE].get() };
+            frame.published.set(true);
+            self.push_join(slot, frame.job());
+        }
+        self.private_lo.set(hi);
     }
 
     /// Pushes `b`'s job on this worker's deque. Waking a sleeper is only

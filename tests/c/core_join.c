@@ -1,8 +1,12 @@
 /* bg_join(): results and failures, recursion on pools of 1 and 2 threads
  * from inside and from outside, every leaf exactly once, deep nesting on a
- * one-thread pool, and joins racing a cancel shutdown (b always runs). */
+ * one-thread pool, joins racing a cancel shutdown (b always runs), and
+ * when a b kept back while every worker was busy is offered (an idle
+ * worker at the join; a wait or a blocking hint in a). */
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 #include "check.h"
 
 static int ret_arg(void *arg) { return (int)(intptr_t)arg; }
@@ -56,6 +60,100 @@ static int deep(void *p) {
     int ra = -1, rb = -1;
     CHECK_STATUS(bg_join(deep, (void *)(d - 1), ret_arg, (void *)0, &ra, &rb), BG_OK);
     return ra;
+}
+
+static bg_pool *pool_of(size_t threads);
+static void run_in(bg_pool *p, bg_fn f, void *arg);
+
+/* Offering b. `a` spins (no library call) until b has started on another
+ * thread, so the test hangs (and times out) if b was never offered. */
+static pthread_t a_thread;
+static int b_started, b_elsewhere, release_q, q_started;
+static uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+static void spin_until(int *flag) {
+    uint64_t end = mono_ns() + TEST_TIMEOUT_NS;
+    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) CHECK(mono_ns() < end);
+}
+static int mark_b(void *arg) {
+    (void)arg;
+    b_elsewhere = !pthread_equal(pthread_self(), a_thread);
+    __atomic_store_n(&b_started, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+static int a_waits_for_b(void *arg) {
+    (void)arg;
+    spin_until(&b_started);
+    return 0;
+}
+/* The other worker idles (parked) at the join: b is offered at once. */
+static int join_with_idle_worker(void *arg) {
+    (void)arg;
+    a_thread = pthread_self();
+    CHECK_STATUS(bg_join(a_waits_for_b, NULL, mark_b, NULL, NULL, NULL), BG_OK);
+    return 0;
+}
+/* Q keeps the other worker busy until a lets it go. */
+static int q_busy(void *arg) {
+    (void)arg;
+    __atomic_store_n(&q_started, 1, __ATOMIC_RELEASE);
+    spin_until(&release_q);
+    return 0;
+}
+static int a_hints_then_waits(void *arg) {
+    (void)arg;
+    __atomic_store_n(&release_q, 1, __ATOMIC_RELEASE);
+    bg_blocking_begin(); /* offers b, kept back while Q ran */
+    spin_until(&b_started);
+    CHECK_STATUS(bg_blocking_end(), BG_OK);
+    return 0;
+}
+static int sleeper(void *arg) {
+    (void)arg;
+    usleep(1000);
+    return 0;
+}
+static int a_waits_in_library(void *arg) {
+    (void)arg;
+    __atomic_store_n(&release_q, 1, __ATOMIC_RELEASE);
+    /* A wait offers b: this thread helping, or the other worker, free
+     * now, runs it (without the offer this loops until the timeout). */
+    uint64_t end = mono_ns() + TEST_TIMEOUT_NS;
+    for (;;) {
+        CHECK(mono_ns() < end);
+        bg_task *t = NULL;
+        CHECK_STATUS(bg_pool_submit(bg_current_pool(), sleeper, NULL, NULL, &t), BG_OK);
+        CHECK_STATUS(bg_wait_timeout(t, TEST_TIMEOUT_NS, NULL), BG_OK);
+        CHECK_STATUS(bg_task_release(t), BG_OK);
+        if (__atomic_load_n(&b_started, __ATOMIC_ACQUIRE)) return 0;
+    }
+}
+static int join_with_busy_worker(void *arg) {
+    a_thread = pthread_self();
+    spin_until(&q_started);
+    /* Both workers busy: b is kept back until a offers it. */
+    CHECK_STATUS(bg_join((bg_fn)arg, NULL, mark_b, NULL, NULL, NULL), BG_OK);
+    return 0;
+}
+static void check_offered(bg_fn body, bg_fn a, int elsewhere) {
+    bg_pool *p = pool_of(2);
+    b_started = b_elsewhere = release_q = q_started = 0;
+    bg_task *q = NULL;
+    if (a)
+        CHECK_STATUS(bg_pool_submit(p, q_busy, NULL, NULL, &q), BG_OK);
+    else
+        usleep(20000); /* the fresh pool's workers park */
+    run_in(p, body, (void *)a);
+    CHECK(b_started);
+    if (elsewhere) CHECK(b_elsewhere);
+    if (q) {
+        CHECK_STATUS(bg_wait_timeout(q, TEST_TIMEOUT_NS, NULL), BG_OK);
+        CHECK_STATUS(bg_task_release(q), BG_OK);
+    }
+    CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 
 static bg_pool *pool_of(size_t threads) {
@@ -144,6 +242,13 @@ int main(void) {
         run_in(p, deep, (void *)3000);
         CHECK_STATUS(bg_pool_free(p), BG_OK);
     }
+    /* When b is offered. */
+    for (int round = 0; round < 5; round++) {
+        check_offered(join_with_idle_worker, NULL, 1);
+        check_offered(join_with_busy_worker, a_hints_then_waits, 1);
+        check_offered(join_with_busy_worker, a_waits_in_library, 0);
+    }
+
     /* From outside (the default pool). */
     check_tree(NULL, 4096, 0);
     struct fib f = {18, 0};
