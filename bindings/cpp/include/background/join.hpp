@@ -54,6 +54,9 @@ struct join_half {
 /// this stack frame while f() runs here, and runs here too if nobody took
 /// it (nothing is allocated); from any other thread, on the default pool,
 /// g() is queued and runs here if no worker has started it (see bg_join()).
+/// While every worker is busy, g() is offered only once one idles (at the
+/// next join) or this thread waits: f() and g() must not wait for each
+/// other by other means.
 /// Returns nothing if both return void, else both results as a pair (a void
 /// side is std::monostate). If either throws, both still run to the end
 /// and the first exception (f's before g's) is rethrown here. Throws
