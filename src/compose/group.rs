@@ -281,24 +281,35 @@ impl Group {
         if crate::worker::WorkerThread::current().is_some() {
             return; // a worker's wait helps instead
         }
-        let tasks: Vec<*const Task> = {
-            let st = lock(&self.state);
-            st.members
-                .iter()
-                .copied()
-                // SAFETY: a task in the slab is alive (module docs).
-                .filter(|&t| !t.is_null() && unsafe { (*t).end().is_none() })
-                .inspect(|&t| {
-                    // SAFETY: as above.
-                    unsafe { (*t).retain() }
-                })
-                .collect()
-        };
-        for t in tasks {
-            // SAFETY: retained above; released once here.
-            unsafe {
-                (*t).run_here_in(&self.reg);
-                Task::release(t);
+        // In batches on the stack: no allocation per wait. A member that a
+        // batch misses is run by a worker (the wait then waits for it).
+        let mut next = 0;
+        loop {
+            let mut batch = [ptr::null::<Task>(); 16];
+            let mut n = 0;
+            {
+                let st = lock(&self.state);
+                while next < st.members.len() && n < batch.len() {
+                    let t = st.members[next];
+                    next += 1;
+                    // SAFETY: a task in the slab is alive (module docs).
+                    if !t.is_null() && unsafe { (*t).end().is_none() } {
+                        // SAFETY: as above.
+                        unsafe { (*t).retain() };
+                        batch[n] = t;
+                        n += 1;
+                    }
+                }
+            }
+            if n == 0 {
+                return;
+            }
+            for &t in &batch[..n] {
+                // SAFETY: retained above; released once here.
+                unsafe {
+                    (*t).run_here_in(&self.reg);
+                    Task::release(t);
+                }
             }
         }
     }
