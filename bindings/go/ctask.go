@@ -36,10 +36,12 @@ func (p *Pool) SubmitC(fn, arg, drop unsafe.Pointer) *Task {
 	if err != nil {
 		return failedTask(err)
 	}
-	t := newTask()
+	parts := newTask(nil)
+	t := parts.t
 	t.cell = s.cell
 	t.state = cellState(s.cell)
-	t.attach(&taskRef{cell: s.cell}, s.task)
+	parts.ref.cell = s.cell
+	t.attach(parts.ref, s.task)
 	return t
 }
 

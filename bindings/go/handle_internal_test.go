@@ -101,7 +101,8 @@ func TestHandleWindow(t *testing.T) {
 			t.Fatalf("took job %d, want %d", got, i)
 		}
 	}
-	for k := 0; k < 8*burst && handles.window.Load() > pageSlots; k++ {
+	// Halving passes: fewer than twice the window's puts in all.
+	for k, n := 0, 4*int(handles.window.Load()); k < n && handles.window.Load() > pageSlots; k++ {
 		takeHandle(newHandle(countJob{-1}))
 	}
 	if w := handles.window.Load(); w != pageSlots {

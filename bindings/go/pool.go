@@ -160,6 +160,26 @@ func (c *poolCore) use(f func(ptr *C.bg_pool) error) error {
 	return f(c.ptr)
 }
 
+// acquire is use without a closure, for the paths that submit each task:
+// it returns the C pool pointer with mu held for reading (the caller
+// unlocks it once its C call returns), or an error with mu not held.
+func (c *poolCore) acquire() (*C.bg_pool, error) {
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	if c.isDefault && !c.ambient {
+		d := C.bg_default_pool()
+		if d == nil {
+			c.mu.RUnlock()
+			return nil, ErrNoMemory
+		}
+		return d, nil
+	}
+	return c.ptr, nil
+}
+
 // cptr is the pool's C pointer, the default pool resolved.
 func (c *poolCore) cptr(ptr *C.bg_pool) (*C.bg_pool, error) {
 	if ptr != nil {
