@@ -101,20 +101,22 @@ type handlePage [pageSlots]handleSlot
 // task, a third of a spawn's cost), and tasks taken in about the order they
 // were made leave the cursor a free slot at once.
 //
-// The window grows by a page when put has met scanSlots slots in use in a
-// row (the table grows when the window is all of it), and halves when a
-// whole pass of the cursor met fewer than an eighth of it in use, so that
-// after a burst the cursor goes back to cycling over few, cached slots.
+// The window, a power of two of slots (a mask, not a division, finds the
+// cursor's slot), doubles when put has met scanSlots slots in use in a row
+// (the table grows when the window is all of it), and halves when a whole
+// pass of the cursor met fewer than an eighth of it in use, so that after a
+// burst the cursor goes back to cycling over few, cached slots.
 type handleTable struct {
 	pages atomic.Pointer[[]*handlePage] // copied on growth; read by every take
 	grow  sync.Mutex
 	_     [64]byte
 	// The submitters' side: the cursor, the window it cycles over, and the
 	// slots in use it met in this pass.
-	cursor atomic.Uint64
-	window atomic.Uint32
-	inUse  atomic.Uint32
-	_      [64]byte
+	cursor  atomic.Uint64
+	window  atomic.Uint32
+	inUse   atomic.Uint32
+	widened atomic.Bool // since the last pass began: that pass saw part of the window
+	_       [64]byte
 }
 
 var handles handleTable
@@ -123,8 +125,8 @@ func (t *handleTable) slot(i uint32) *handleSlot {
 	return &(*t.pages.Load())[i/pageSlots][i%pageSlots]
 }
 
-// widen grows the window past w by a page, adding the page if the table
-// has no more.
+// widen doubles the window w (from none to one page), adding pages if the
+// table has fewer slots.
 func (t *handleTable) widen(w uint32) {
 	t.grow.Lock()
 	defer t.grow.Unlock()
@@ -135,22 +137,30 @@ func (t *handleTable) widen(w uint32) {
 	if p := t.pages.Load(); p != nil {
 		pages = *p
 	}
-	if int(w)+pageSlots > len(pages)*pageSlots {
-		if len(pages)*pageSlots+pageSlots > maxSlots {
+	nw := max(2*uint64(w), pageSlots)
+	if nw > uint64(len(pages))*pageSlots {
+		if nw > maxSlots {
 			panic(fmt.Sprintf("background: more than %d tasks in flight", len(pages)*pageSlots))
 		}
-		grown := append(pages[:len(pages):len(pages)], new(handlePage))
+		grown := pages[:len(pages):len(pages)]
+		for uint64(len(grown))*pageSlots < nw {
+			grown = append(grown, new(handlePage))
+		}
 		t.pages.Store(&grown)
 	}
-	t.window.Store(w + pageSlots)
+	t.widened.Store(true)
+	t.window.Store(uint32(nw))
 }
 
 // endPass is called as the cursor starts another pass over a window of w
 // slots: a window mostly free halves.
 func (t *handleTable) endPass(w uint32) {
-	if n := t.inUse.Swap(0); w > pageSlots && n < w/8 {
-		half := (w/2 + pageSlots - 1) / pageSlots * pageSlots
-		t.window.CompareAndSwap(w, half)
+	n := t.inUse.Swap(0)
+	if t.widened.Swap(false) {
+		return // the cursor began this pass in a smaller window
+	}
+	if w > pageSlots && n < w/8 {
+		t.window.CompareAndSwap(w, w/2)
 	}
 }
 
@@ -168,7 +178,7 @@ func (t *handleTable) put(j job, sp spawnJob) handle {
 			continue
 		}
 		for k := 0; k < scanSlots; k++ {
-			i := uint32((t.cursor.Add(1) - 1) % uint64(w))
+			i := uint32(t.cursor.Add(1)-1) & (w - 1)
 			if i == 0 {
 				t.endPass(w)
 			}

@@ -170,30 +170,27 @@ static void c_drop(void *p) {
     cell_complete(c);
 }
 
-bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop) {
-    bg_go_submitted_c s = {BG_EINVAL, NULL, NULL};
+bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_go_cell *c, bg_fn fn, void *arg, bg_drop_fn drop) {
+    bg_go_submitted s = {BG_EINVAL, NULL};
     if (fn == NULL) {
         return s;
     }
     s.status = BG_ENOMEM;
     pool = pool_or_default(pool);
-    bg_go_cell *c = calloc(1, sizeof *c);
     if (pool == NULL || c == NULL) {
-        free(c);
         return s;
     }
-    __atomic_add_fetch(&cells_live, 1, __ATOMIC_RELAXED);
     c->refs = 2;
     c->fn = fn;
     c->arg = arg;
     c->drop = drop;
     s.status = bg_pool_submit(pool, c_run, c, c_drop, &s.task);
-    if (s.status != BG_OK) {
-        free(c); /* refused: nothing ran, arg stays the caller's */
-        __atomic_sub_fetch(&cells_live, 1, __ATOMIC_RELAXED);
-        return s;
+    if (s.status != BG_OK) { /* refused: nothing ran, arg stays the caller's */
+        c->refs = 1;
+        c->fn = NULL;
+        c->arg = NULL;
+        c->drop = NULL;
     }
-    s.cell = c;
     return s;
 }
 

@@ -60,16 +60,10 @@ typedef struct bg_go_cell {
     bg_task *task;    /* the cell's own reference to the task's handle */
 } bg_go_cell;
 
-/* A status, a handle and the cell a Go waiter watches. */
-typedef struct {
-    bg_status status;
-    bg_task *task;
-    bg_go_cell *cell;
-} bg_go_submitted_c;
-
-/* Submits the C task fn(arg) (drop may be NULL) with a handle and a cell.
- * Nothing of it enters Go. */
-bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop);
+/* Submits the C task fn(arg) (drop may be NULL) with a handle, and the
+ * cell (a new one, from bg_go_cells_new) that a Go waiter watches, which
+ * gains the task's reference on BG_OK. Nothing of it enters Go. */
+bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_go_cell *cell, bg_fn fn, void *arg, bg_drop_fn drop);
 
 /* A new Go task's cell with one reference (the Go Task's), then: submits the
  * Go job behind `handle` to a plain pool queue with a handle and the cell,

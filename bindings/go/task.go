@@ -47,9 +47,8 @@ type Task struct {
 type taskRef struct {
 	mu      sync.Mutex
 	p       *C.bg_task
-	cell    *C.bg_go_cell // a C task's cell: the Go Task's reference (a Go task's is its block's)
-	failed  error         // the Go function's error or panic
-	read    bool          // a Wait returned the outcome
+	failed  error // the Go function's error or panic
+	read    bool  // a Wait returned the outcome
 	onError func(error)
 }
 

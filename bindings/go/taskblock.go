@@ -41,9 +41,9 @@ type taskBlock struct {
 }
 
 // refBlock is what a block's cleanup frees: each task's reference to the
-// library's handle (and a C task's cell), and a cell made with the block
-// for each slot that a claimable Go task uses (the cleanup drops the Go
-// side's reference to it, used or not).
+// library's handle, and the cell made with the block for each slot, which
+// a claimable Go task or a C task uses (the cleanup drops the Go side's
+// reference to it, used or not).
 type refBlock struct {
 	refs  [taskBlockLen]taskRef
 	cells [taskBlockLen]*C.bg_go_cell
@@ -110,25 +110,11 @@ func newBlock(old *blockRef) {
 // job kept the block reachable until then).
 func (b *refBlock) release() {
 	var tasks [taskBlockLen]*C.bg_task
-	var cells [2 * taskBlockLen]*C.bg_go_cell
-	n := 0
 	for i := range b.refs {
-		r := &b.refs[i]
-		tasks[i] = r.take()
-		r.mu.Lock()
-		cells[n] = r.cell // a C task's cell
-		r.cell = nil
-		r.mu.Unlock()
-		if cells[n] != nil {
-			n++
-		}
-		if b.cells[i] != nil {
-			cells[n] = b.cells[i]
-			b.cells[i] = nil
-			n++
-		}
+		tasks[i] = b.refs[i].take()
 	}
-	C.bg_go_release_block(&tasks[0], C.int(len(tasks)), &cells[0], C.int(n))
+	C.bg_go_release_block(&tasks[0], C.int(len(tasks)), &b.cells[0], C.int(len(b.cells)))
+	b.cells = [taskBlockLen]*C.bg_go_cell{}
 	for i := range b.refs {
 		r := &b.refs[i]
 		r.mu.Lock()
