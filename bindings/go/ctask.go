@@ -36,7 +36,7 @@ func (p *Pool) SubmitC(fn, arg, drop unsafe.Pointer) *Task {
 	ptr, err := p.core.acquire()
 	if err == nil {
 		s := C.bg_go_submit_c(ptr, parts.cell, C.bg_fn(fn), arg, C.bg_drop_fn(drop))
-		p.core.mu.RUnlock()
+		p.core.release()
 		if err = statusError(s.status); err == nil {
 			t.cell = parts.cell
 			t.state = cellState(parts.cell)

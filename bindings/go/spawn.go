@@ -105,7 +105,7 @@ func (c *poolCore) spawn(j spawnJob) {
 	ptr, err := c.acquire()
 	if err == nil {
 		st := C.bg_go_submit(ptr, C.uintptr_t(h), 0).status
-		c.mu.RUnlock()
+		c.release()
 		err = statusError(st)
 	}
 	if err != nil {

@@ -317,7 +317,7 @@ func (p *Pool) submit(fn body) *Task {
 	ptr, err := p.core.acquire()
 	if err == nil {
 		s := C.bg_go_submit_cell(ptr, c, C.uintptr_t(h))
-		p.core.mu.RUnlock()
+		p.core.release()
 		if err = statusError(s.status); err == nil {
 			t.attach(parts.ref, s.task)
 			return t
