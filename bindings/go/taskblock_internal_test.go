@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/background-lib/background/bindings/go/internal/testc"
 )
 
 // settleGC collects what earlier tests left and lets its cleanups run, so
@@ -168,4 +170,37 @@ func TestDoneIsMadeOnDemand(t *testing.T) {
 	default:
 		t.Fatal("Done of an ended task is not closed")
 	}
+}
+
+// Many blocks' worth of Tasks of every kind (Go, failing, C, expired,
+// waited for or not) leave no cell behind once they are gone.
+func TestBlocksOfDroppedTasksFreeTheirCells(t *testing.T) {
+	p := testPool(t, Options{Threads: 2, ErrorHandler: func(error) {}})
+	before := settleGC()
+	func() {
+		var kept []*Task
+		for i := 0; i < 10*taskBlockLen; i++ {
+			var task *Task
+			switch i % 5 {
+			case 0:
+				task = p.Submit(func() {})
+			case 1:
+				task = p.Submit(func() { panic("dropped") })
+			case 2:
+				task = p.SubmitC(testc.Nop, nil, nil)
+			case 3:
+				task = p.SubmitWith(SubmitOptions{Deadline: time.Now().Add(-time.Second)}, func() {}) // expired
+			default:
+				task = p.Submit(func() {})
+				if err := task.Wait(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			kept = append(kept, task)
+		}
+		for _, task := range kept {
+			<-task.Done()
+		}
+	}()
+	gcUntil(t, "every cell is freed", func() bool { return liveCells() <= before })
 }
