@@ -25,8 +25,8 @@ import (
 // The price: a Task kept alive also keeps its block's other tasks' handles,
 // cells and unwaited failures until it goes (at most taskBlockLen-1 of
 // them, some kilobytes); a failure is reported when its block is collected,
-// not its Task. A Task's handle is not released by its Wait for the same
-// reason as before: its state word lives in its cell.
+// not its Task. A Wait cannot release a task's cell itself instead: the
+// Task's state word lives in it, and other goroutines may still read it.
 
 // taskSlot is one Task of a block and the job that runs its Go code.
 type taskSlot struct {
