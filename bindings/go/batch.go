@@ -102,7 +102,8 @@ func (b *Batch) Submit(p *Pool, policy BatchPolicy) *Task {
 	if c.task != nil {
 		return failedTask(ErrInvalid)
 	}
-	t := newTask()
+	parts := newTask(nil)
+	t := parts.t
 	c.task, c.left = t, len(c.results) // before the C call: tasks may end at once
 	var s C.bg_go_submitted
 	err := p.core.use(func(pp *C.bg_pool) error {
@@ -118,7 +119,7 @@ func (b *Batch) Submit(p *Pool, policy BatchPolicy) *Task {
 		return failedTask(err)
 	}
 	c.handle = C.bg_task_retain(s.task)
-	t.attach(&taskRef{}, s.task)
+	t.attach(parts.ref, s.task)
 	if c.left == 0 {
 		c.end()
 	}

@@ -30,3 +30,16 @@ func (c cleanup) stop() {
 		runtime.SetFinalizer(c.core, nil)
 	}
 }
+
+// taskBlockLen is how many Tasks share a block and its cleanup
+// (taskblock.go): one before Go 1.24, which has no weak pointers. The
+// block being carved is held strongly here, but a block of one is
+// exhausted by its Task and let go at once: each Task has its own
+// finalizer, as before blocks.
+const taskBlockLen = 1
+
+type blockRef = taskBlock
+
+func makeBlockRef(b *taskBlock) *blockRef { return b }
+
+func blockOf(r *blockRef) *taskBlock { return r }

@@ -28,19 +28,23 @@ func (p *Pool) SubmitC(fn, arg, drop unsafe.Pointer) *Task {
 	if fn == nil {
 		return failedTask(ErrInvalid)
 	}
-	var s C.bg_go_submitted_c
-	err := p.core.use(func(ptr *C.bg_pool) error {
-		s = C.bg_go_submit_c(ptr, C.bg_fn(fn), arg, C.bg_drop_fn(drop))
-		return statusError(s.status)
-	})
-	if err != nil {
-		return failedTask(err)
+	parts := newTask(nil)
+	t := parts.t
+	if parts.cell == nil {
+		return failedTask(ErrNoMemory)
 	}
-	t := newTask()
-	t.cell = s.cell
-	t.state = cellState(s.cell)
-	t.attach(&taskRef{cell: s.cell}, s.task)
-	return t
+	ptr, err := p.core.acquire()
+	if err == nil {
+		s := C.bg_go_submit_c(ptr, parts.cell, C.bg_fn(fn), arg, C.bg_drop_fn(drop))
+		p.core.release()
+		if err = statusError(s.status); err == nil {
+			t.cell = parts.cell
+			t.state = cellState(parts.cell)
+			t.attach(parts.ref, s.task)
+			return t
+		}
+	}
+	return failedTask(err) // the block's cleanup frees the unused cell
 }
 
 // SpawnC runs fn(arg) on the pool with no handle and no Go involved (fn and

@@ -94,6 +94,16 @@ func call(f func() error) (err error) {
 	return f()
 }
 
+// callBody is call for a task's body.
+func callBody(b body) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return b.call()
+}
+
 // callNoErr is call for a function without an error: no wrapper closure.
 func callNoErr(f func()) (err error) {
 	defer func() {

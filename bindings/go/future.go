@@ -5,7 +5,17 @@ import "context"
 // Future is the handle to a task that computes a value of type T.
 type Future[T any] struct {
 	task  *Task
+	f     func() (T, error)
 	value T // written by the task before its Done channel closes
+}
+
+// call runs f for the task (the Future is the task's body).
+func (f *Future[T]) call() error {
+	fn := f.f
+	f.f = nil // a Future kept for its value does not keep the closure
+	v, err := fn()
+	f.value = v
+	return err
 }
 
 // Go runs f on the current pool (see Default) and returns a Future for its result.
@@ -17,16 +27,12 @@ func GoOn[T any](p *Pool, f func() (T, error)) *Future[T] {
 	if p == nil {
 		p = ambient
 	}
-	fut := &Future[T]{}
+	fut := &Future[T]{f: f}
 	if f == nil {
 		fut.task = failedTask(ErrInvalid)
 		return fut
 	}
-	fut.task = p.submit(func() error {
-		v, err := f()
-		fut.value = v
-		return err
-	})
+	fut.task = p.submit(fut)
 	return fut
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // A job is what one handle carries to the C side: a Go closure (or the
@@ -34,51 +35,88 @@ const failedCode = int(C.BG_RESULT_BINDING_FAILED)
 // handle table: the slot's index plus one (no handle is 0) in the low
 // idxBits, and the slot's generation above them.
 //
-// The slot's state word is its generation and a live bit. newHandle takes a
-// free slot, stores the job and then the state (live); takeHandle moves the
-// state from exactly that generation, live, to the next generation, free,
-// with one compare-and-swap, and only the winner reads the job. So each
-// handle is taken at most once: a second take of it, or a take of a stale
-// handle whose slot was reused since, finds another state and panics (the
-// trampolines recover and log it; nothing reaches C), as cgo.Handle.Value
-// panics on a deleted handle. Generations wrap (after 2^31 reuses of one
-// slot on 64-bit, 2^10 on 32-bit), so a very old stale handle may go
-// unnoticed; it was a bug in this package either way.
+// The slot's state word is its generation and one of free, busy (being
+// filled or emptied) and live. put takes a free slot with a compare-and-swap
+// to busy, stores the job and then the state live; takeHandle moves the
+// state from exactly that generation, live, to busy with one
+// compare-and-swap, and only the winner reads and clears the job before it
+// stores the next generation, free. So each handle is taken at most once: a
+// second take of it, or a take of a stale handle whose slot was reused
+// since, finds another state and panics (the trampolines recover and log
+// it; nothing reaches C), as cgo.Handle.Value panics on a deleted handle.
+// Generations wrap (after 2^30 reuses of one slot on 64-bit, 2^10 on
+// 32-bit), so a very old stale handle may go unnoticed; it was a bug in this
+// package either way.
 //
-// The atomics on the state word and on the free list are what orders the
-// job's store before its load, for the race detector too (a handle travels
-// through C, which the detector does not see).
+// The atomics on the state word are what orders the job's store before its
+// load, for the race detector too (a handle travels through C, which the
+// detector does not see).
 type handle uintptr
 
 const (
 	ptrBits = 32 << (^uintptr(0) >> 63)
 	idxBits = 22 + 10*(ptrBits/64) // 32 on 64-bit, 22 on 32-bit
-	genBits = ptrBits - idxBits - ptrBits/64
+	genBits = ptrBits - idxBits - 2*(ptrBits/64)
 	idxMask = 1<<idxBits - 1
-	genMask = 1<<genBits - 1 // a state word keeps the generation in 31 bits
+	genMask = 1<<genBits - 1 // a state word keeps the generation in 30 bits
 
 	pageSlots = 512
 	maxSlots  = idxMask - 1
+
+	// A slot's state: generation<<2 | one of these.
+	slotFree = 0
+	slotBusy = 1
+	slotLive = 2
+	slotMask = 3
+
+	// scanSlots is how many slots in use put passes before it widens the
+	// window (see handleTable).
+	scanSlots = 64
 )
 
-type handleSlot struct {
-	state atomic.Uint32 // generation<<1 | live
-	next  atomic.Uint32 // on the free list: the next free slot's index plus one, or 0
+// slotData is what a slot holds.
+type slotData struct {
+	state atomic.Uint32
 	// The job, written before state goes live and read after the take's
 	// CAS: j, or a spawned closure held by value (sp, when j is nil).
 	j  job
 	sp spawnJob
 }
 
+// A handleSlot is padded to a cache line: the submitter filling one slot
+// and a worker emptying its neighbour do not share a line.
+type handleSlot struct {
+	slotData
+	_ [(64 - unsafe.Sizeof(slotData{})%64) % 64]byte
+}
+
 type handlePage [pageSlots]handleSlot
 
 // handleTable is the slots, in pages that never move or go away (a stale
-// handle still names memory), and a lock-free LIFO list of the free ones:
-// a Treiber stack whose head carries a counter against ABA.
+// handle still names memory). There is no free list: put walks the slots
+// with a cursor, round a window of the first slots, and takes the first
+// free one it meets; a take frees its slot where it is. So a worker that
+// takes a handle touches only that slot, never a line the submitters also
+// write (a free list's head moved between the two CPUs twice per spawned
+// task, a third of a spawn's cost), and tasks taken in about the order they
+// were made leave the cursor a free slot at once.
+//
+// The window, a power of two of slots (a mask, not a division, finds the
+// cursor's slot), doubles when put has met scanSlots slots in use in a row
+// (the table grows when the window is all of it), and halves when a whole
+// pass of the cursor met fewer than an eighth of it in use, so that after a
+// burst the cursor goes back to cycling over few, cached slots.
 type handleTable struct {
-	pages atomic.Pointer[[]*handlePage] // copied on growth
-	free  atomic.Uint64                 // counter<<32 | index of the top free slot plus one (0: empty)
+	pages atomic.Pointer[[]*handlePage] // copied on growth; read by every take
 	grow  sync.Mutex
+	_     [64]byte
+	// The submitters' side: the cursor, the window it cycles over, and the
+	// slots in use it met in this pass.
+	cursor  atomic.Uint64
+	window  atomic.Uint32
+	inUse   atomic.Uint32
+	widened atomic.Bool // since the last pass began: that pass saw part of the window
+	_       [64]byte
 }
 
 var handles handleTable
@@ -87,55 +125,43 @@ func (t *handleTable) slot(i uint32) *handleSlot {
 	return &(*t.pages.Load())[i/pageSlots][i%pageSlots]
 }
 
-// pop takes a free slot, growing the table if none is free.
-func (t *handleTable) pop() uint32 {
-	for {
-		head := t.free.Load()
-		top := uint32(head)
-		if top == 0 {
-			return t.addPage()
-		}
-		next := t.slot(top - 1).next.Load() // stale if another pop won: the CAS fails
-		if t.free.CompareAndSwap(head, (head>>32+1)<<32|uint64(next)) {
-			return top - 1
-		}
-	}
-}
-
-// push returns slots first..last, already linked from first to last by next,
-// to the free list.
-func (t *handleTable) push(first, last uint32) {
-	s := t.slot(last)
-	for {
-		head := t.free.Load()
-		s.next.Store(uint32(head))
-		if t.free.CompareAndSwap(head, (head>>32+1)<<32|uint64(first+1)) {
-			return
-		}
-	}
-}
-
-// addPage adds a page of slots: the first is the caller's, the rest go on
-// the free list.
-func (t *handleTable) addPage() uint32 {
+// widen doubles the window w (from none to one page), adding pages if the
+// table has fewer slots.
+func (t *handleTable) widen(w uint32) {
 	t.grow.Lock()
 	defer t.grow.Unlock()
+	if t.window.Load() != w {
+		return // another put widened it, or a pass shrank it
+	}
 	var pages []*handlePage
 	if p := t.pages.Load(); p != nil {
 		pages = *p
 	}
-	base := len(pages) * pageSlots
-	if base+pageSlots > maxSlots {
-		panic(fmt.Sprintf("background: more than %d tasks in flight", base))
+	nw := max(2*uint64(w), pageSlots)
+	if nw > uint64(len(pages))*pageSlots {
+		if nw > maxSlots {
+			panic(fmt.Sprintf("background: more than %d tasks in flight", len(pages)*pageSlots))
+		}
+		grown := pages[:len(pages):len(pages)]
+		for uint64(len(grown))*pageSlots < nw {
+			grown = append(grown, new(handlePage))
+		}
+		t.pages.Store(&grown)
 	}
-	pg := new(handlePage)
-	for k := 1; k < pageSlots-1; k++ {
-		pg[k].next.Store(uint32(base + k + 2))
+	t.widened.Store(true)
+	t.window.Store(uint32(nw))
+}
+
+// endPass is called as the cursor starts another pass over a window of w
+// slots: a window mostly free halves.
+func (t *handleTable) endPass(w uint32) {
+	n := t.inUse.Swap(0)
+	if t.widened.Swap(false) {
+		return // the cursor began this pass in a smaller window
 	}
-	grown := append(pages[:len(pages):len(pages)], pg)
-	t.pages.Store(&grown)
-	t.push(uint32(base+1), uint32(base+pageSlots-1))
-	return uint32(base)
+	if w > pageSlots && n < w/8 {
+		t.window.CompareAndSwap(w, w/2)
+	}
 }
 
 // newHandle stores j in a free slot and returns the slot's handle.
@@ -145,12 +171,28 @@ func newHandle(j job) handle { return handles.put(j, spawnJob{}) }
 func newSpawnHandle(j spawnJob) handle { return handles.put(nil, j) }
 
 func (t *handleTable) put(j job, sp spawnJob) handle {
-	i := t.pop()
-	s := t.slot(i)
-	gen := s.state.Load() >> 1 // free: ours alone until it is live
-	s.j, s.sp = j, sp
-	s.state.Store(gen<<1 | 1)
-	return handle(uintptr(gen)<<idxBits | uintptr(i+1))
+	for {
+		w := t.window.Load()
+		if w == 0 {
+			t.widen(0) // the first page
+			continue
+		}
+		for k := 0; k < scanSlots; k++ {
+			i := uint32(t.cursor.Add(1)-1) & (w - 1)
+			if i == 0 {
+				t.endPass(w)
+			}
+			s := t.slot(i)
+			st := s.state.Load()
+			if st&slotMask == slotFree && s.state.CompareAndSwap(st, st|slotBusy) {
+				s.j, s.sp = j, sp // ours alone until it is live
+				s.state.Store(st | slotLive)
+				return handle(uintptr(st>>2)<<idxBits | uintptr(i+1))
+			}
+			t.inUse.Add(1)
+		}
+		t.widen(w)
+	}
 }
 
 // taken is a job taken from its handle.
@@ -186,12 +228,12 @@ func takeHandle(h handle) taken {
 	i--
 	s := handles.slot(i)
 	gen := uint32(uintptr(h)>>idxBits) & genMask
-	if !s.state.CompareAndSwap(gen<<1|1, ((gen+1)&genMask)<<1) {
+	if !s.state.CompareAndSwap(gen<<2|slotLive, gen<<2|slotBusy) {
 		panic(fmt.Sprintf("background: handle %#x taken twice, or stale", uintptr(h)))
 	}
 	j := taken{s.j, s.sp}
 	s.j, s.sp = nil, spawnJob{}
-	handles.push(i, i)
+	s.state.Store(((gen + 1) & genMask) << 2) // free
 	return j
 }
 
@@ -209,7 +251,9 @@ func liveHandles() int64 {
 	var n int64
 	for _, pg := range *p {
 		for k := range pg {
-			n += int64(pg[k].state.Load() & 1)
+			if pg[k].state.Load()&slotMask != slotFree {
+				n++
+			}
 		}
 	}
 	return n

@@ -29,7 +29,18 @@ func TestHandleTakenOnce(t *testing.T) {
 		t.Fatalf("took job %d, want 1", got)
 	}
 	mustPanic(t, "second take", func() { takeHandle(h) })
-	h2 := newHandle(countJob{2}) // the free list is LIFO: h's slot again
+	// The cursor comes back to h's slot within a pass over the window.
+	var h2 handle
+	for k := 0; ; k++ {
+		h2 = newHandle(countJob{2})
+		if h2&idxMask == h&idxMask {
+			break
+		}
+		takeHandle(h2)
+		if k > maxSlots {
+			t.Fatal("h's slot was never reused")
+		}
+	}
 	mustPanic(t, "stale take", func() { takeHandle(h) })
 	if got := takeHandle(h2).j.(countJob).id; got != 2 {
 		t.Fatalf("took job %d, want 2", got)
@@ -69,5 +80,40 @@ func TestHandleConcurrent(t *testing.T) {
 	wg.Wait()
 	if n := liveHandles(); n != before {
 		t.Fatalf("%d live handles, want %d", n, before)
+	}
+}
+
+// The cursor's window grows with the handles in flight and shrinks back
+// once they are taken, so that put cycles over few slots again; a handle
+// left live beyond the window is still taken by its own slot.
+func TestHandleWindow(t *testing.T) {
+	shrink := func() {
+		t.Helper()
+		// Halving passes: fewer than twice the window's puts in all.
+		for k, n := 0, 4*int(handles.window.Load())+4*pageSlots; k < n && handles.window.Load() > pageSlots; k++ {
+			takeHandle(newHandle(countJob{-1}))
+		}
+		if w := handles.window.Load(); w != pageSlots {
+			t.Fatalf("window %d once no handle is live, want %d", w, pageSlots)
+		}
+	}
+	shrink() // earlier tests may have widened it
+	const burst = 5 * pageSlots
+	hs := make([]handle, 0, burst)
+	for i := 0; i < burst; i++ {
+		hs = append(hs, newHandle(countJob{i}))
+	}
+	if w := handles.window.Load(); w < burst {
+		t.Fatalf("window %d with %d handles live", w, burst)
+	}
+	last := hs[burst-1]
+	for i, h := range hs[:burst-1] {
+		if got := takeHandle(h).j.(countJob).id; got != i {
+			t.Fatalf("took job %d, want %d", got, i)
+		}
+	}
+	shrink()
+	if got := takeHandle(last).j.(countJob).id; got != burst-1 {
+		t.Fatalf("took job %d, want %d", got, burst-1)
 	}
 }

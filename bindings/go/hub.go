@@ -136,11 +136,39 @@ func (h *hubState) postClose(ch chan struct{}) {
 func (t *Task) isDone() bool { return atomic.LoadUint32(t.state) == stDone }
 
 // closeDone closes the Done channel once; any goroutine that saw the task
-// done may call it.
+// done may call it. A channel nobody has asked for yet is never made.
 func (t *Task) closeDone() {
 	if t.closed.CompareAndSwap(false, true) {
-		close(t.done)
+		t.dmu.Lock()
+		ch := t.done
+		t.dmu.Unlock()
+		if ch != nil {
+			close(ch)
+		}
 	}
+}
+
+// closedChan is the Done channel of a task that had ended before anyone
+// asked for one.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// doneChan returns the Done channel, made on first use: closeDone closes
+// one made before it marks the task closed, and one asked for after is
+// closedChan.
+func (t *Task) doneChan() chan struct{} {
+	t.dmu.Lock()
+	defer t.dmu.Unlock()
+	if t.done == nil {
+		if t.closed.Load() {
+			return closedChan
+		}
+		t.done = make(chan struct{})
+	}
+	return t.done
 }
 
 // complete is the Go side's end of a task (in its trampoline): the outcome

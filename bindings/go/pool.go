@@ -160,6 +160,36 @@ func (c *poolCore) use(f func(ptr *C.bg_pool) error) error {
 	return f(c.ptr)
 }
 
+// acquire is use without a closure, for the paths that submit each task:
+// it returns the C pool pointer, holding mu for reading until the caller's
+// release once its C call has returned; or an error, holding nothing. The
+// default pool's cores skip mu: nothing ever frees the default pool or
+// closes its cores, so there is nothing for it to hold off.
+func (c *poolCore) acquire() (*C.bg_pool, error) {
+	if c.isDefault {
+		if c.ambient {
+			return nil, nil // the shim resolves the current pool
+		}
+		if d := C.bg_default_pool(); d != nil {
+			return d, nil
+		}
+		return nil, ErrNoMemory
+	}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return c.ptr, nil
+}
+
+// release ends what a successful acquire began.
+func (c *poolCore) release() {
+	if !c.isDefault {
+		c.mu.RUnlock()
+	}
+}
+
 // cptr is the pool's C pointer, the default pool resolved.
 func (c *poolCore) cptr(ptr *C.bg_pool) (*C.bg_pool, error) {
 	if ptr != nil {

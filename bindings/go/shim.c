@@ -126,12 +126,20 @@ static void hub_push(bg_go_cell *c) {
     }
 }
 
+/* Cells allocated and not yet freed, for the tests. */
+static int64_t cells_live;
+
+int64_t bg_go_cells_live(void) {
+    return __atomic_load_n(&cells_live, __ATOMIC_RELAXED);
+}
+
 void bg_go_cell_release(bg_go_cell *c) {
     if (c != NULL && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
         if (c->task != NULL) {
             (void)bg_task_release(c->task);
         }
         free(c);
+        __atomic_sub_fetch(&cells_live, 1, __ATOMIC_RELAXED);
     }
 }
 
@@ -162,16 +170,14 @@ static void c_drop(void *p) {
     cell_complete(c);
 }
 
-bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop) {
-    bg_go_submitted_c s = {BG_EINVAL, NULL, NULL};
+bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_go_cell *c, bg_fn fn, void *arg, bg_drop_fn drop) {
+    bg_go_submitted s = {BG_EINVAL, NULL};
     if (fn == NULL) {
         return s;
     }
     s.status = BG_ENOMEM;
     pool = pool_or_default(pool);
-    bg_go_cell *c = calloc(1, sizeof *c);
     if (pool == NULL || c == NULL) {
-        free(c);
         return s;
     }
     c->refs = 2;
@@ -179,11 +185,12 @@ bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn 
     c->arg = arg;
     c->drop = drop;
     s.status = bg_pool_submit(pool, c_run, c, c_drop, &s.task);
-    if (s.status != BG_OK) {
-        free(c); /* refused: nothing ran, arg stays the caller's */
-        return s;
+    if (s.status != BG_OK) { /* refused: nothing ran, arg stays the caller's */
+        c->refs = 1;
+        c->fn = NULL;
+        c->arg = NULL;
+        c->drop = NULL;
     }
-    s.cell = c;
     return s;
 }
 
@@ -249,16 +256,21 @@ int bg_go_cells_new(bg_go_cell **out, int n) {
         if ((out[i] = calloc(1, sizeof *out[i])) == NULL) {
             return i;
         }
+        __atomic_add_fetch(&cells_live, 1, __ATOMIC_RELAXED);
         out[i]->refs = 1;
     }
     return n;
 }
 
-void bg_go_release(bg_task *task, bg_go_cell *cell) {
-    if (task != NULL) {
-        (void)bg_task_release(task);
+void bg_go_release_block(bg_task **tasks, int n, bg_go_cell **cells, int m) {
+    for (int i = 0; i < n; i++) {
+        if (tasks[i] != NULL) {
+            (void)bg_task_release(tasks[i]);
+        }
     }
-    bg_go_cell_release(cell);
+    for (int i = 0; i < m; i++) {
+        bg_go_cell_release(cells[i]);
+    }
 }
 
 bg_go_submitted bg_go_submit_cell(bg_pool *pool, bg_go_cell *c, uintptr_t handle) {

@@ -60,16 +60,10 @@ typedef struct bg_go_cell {
     bg_task *task;    /* the cell's own reference to the task's handle */
 } bg_go_cell;
 
-/* A status, a handle and the cell a Go waiter watches. */
-typedef struct {
-    bg_status status;
-    bg_task *task;
-    bg_go_cell *cell;
-} bg_go_submitted_c;
-
-/* Submits the C task fn(arg) (drop may be NULL) with a handle and a cell.
- * Nothing of it enters Go. */
-bg_go_submitted_c bg_go_submit_c(bg_pool *pool, bg_fn fn, void *arg, bg_drop_fn drop);
+/* Submits the C task fn(arg) (drop may be NULL) with a handle, and the
+ * cell (a new one, from bg_go_cells_new) that a Go waiter watches, which
+ * gains the task's reference on BG_OK. Nothing of it enters Go. */
+bg_go_submitted bg_go_submit_c(bg_pool *pool, bg_go_cell *cell, bg_fn fn, void *arg, bg_drop_fn drop);
 
 /* A new Go task's cell with one reference (the Go Task's), then: submits the
  * Go job behind `handle` to a plain pool queue with a handle and the cell,
@@ -91,12 +85,15 @@ bg_status bg_go_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns)
 /* bg_current_pool(), or the pool of the Go task a waiter runs on this thread. */
 bg_pool *bg_go_current_pool(void);
 
-/* A Task's cleanup: releases the handle and drops the Go Task's reference
- * to its cell (either may be NULL). */
-void bg_go_release(bg_task *task, bg_go_cell *cell);
+/* A block of Tasks' cleanup: releases the n handles (NULL ones skipped) and
+ * drops the Go side's reference to the m cells. */
+void bg_go_release_block(bg_task **tasks, int n, bg_go_cell **cells, int m);
 
 /* Drops the Go Task's reference to a cell. */
 void bg_go_cell_release(bg_go_cell *cell);
+
+/* The cells allocated and not yet freed (for the tests). */
+int64_t bg_go_cells_live(void);
 
 /* The hub: an eventfd (non-blocking; -1 if none could be made) the Go side
  * reads through its poller, and the list of watched cells that completed. */

@@ -101,11 +101,17 @@ func (p *Pool) SpawnErr(f func() error) {
 
 // spawn submits j to the pool without a handle; a refusal goes to the handler.
 func (c *poolCore) spawn(j spawnJob) {
-	spawnJobWith(j, func(h C.uintptr_t) error {
-		return c.use(func(ptr *C.bg_pool) error {
-			return statusError(C.bg_go_submit(ptr, h, 0).status)
-		})
-	})
+	h := newSpawnHandle(j)
+	ptr, err := c.acquire()
+	if err == nil {
+		st := C.bg_go_submit(ptr, C.uintptr_t(h), 0).status
+		c.release()
+		err = statusError(st)
+	}
+	if err != nil {
+		forgetHandle(h)
+		report(j.onError, fmt.Errorf("background: spawned task refused: %w", err))
+	}
 }
 
 // spawnWith hands f, as a handle, to submit; a refusal goes to the handler.

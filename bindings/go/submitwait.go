@@ -85,7 +85,7 @@ func (p *Pool) SubmitWait(ctx context.Context, f func()) (*Task, error) {
 		if counted {
 			ch = r.wait() // before the try: a task leaving after it closes ch
 		}
-		t := p.submit(func() error { f(); return nil })
+		t := p.submit(plainFunc(f))
 		if !t.settled || !errors.Is(t.err, ErrFull) {
 			if t.settled && t.err != nil {
 				return nil, t.err

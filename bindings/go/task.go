@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -14,8 +13,13 @@ import (
 // channel, or cancel it before it starts. Its methods are safe for
 // concurrent use.
 type Task struct {
+	// done is made by the first caller that needs it (Done, a wait that
+	// parks), under dmu: a task waited for by running it, or seen done at
+	// once, never makes one. closed says the task has ended for Done's
+	// callers: done is closed, or will be made closed.
+	dmu    sync.Mutex
 	done   chan struct{}
-	closed atomic.Bool // done is closed
+	closed atomic.Bool
 	// state is the task's state word (hub.go): &gostate, or the word of
 	// its C cell: a C task's (cell) or a claimable Go task's (gcell).
 	state   *uint32
@@ -37,15 +41,14 @@ type Task struct {
 	err     error // the final outcome, once settled
 }
 
-// taskRef holds the C handle apart from the Task so that a cleanup can
-// release it once the Task is unreachable, and what that cleanup must
-// report: a failure that no Wait returned.
+// taskRef holds the C handle apart from the Task so that its block's
+// cleanup can release it once the Task is unreachable (taskblock.go), and
+// what that cleanup must report: a failure that no Wait returned.
 type taskRef struct {
 	mu      sync.Mutex
 	p       *C.bg_task
-	cell    *C.bg_go_cell // a C task's cell: the Go Task's reference
-	failed  error         // the Go function's error or panic
-	read    bool          // a Wait returned the outcome
+	failed  error // the Go function's error or panic
+	read    bool  // a Wait returned the outcome
 	onError func(error)
 }
 
@@ -71,45 +74,20 @@ func (r *taskRef) take() *C.bg_task {
 	return p
 }
 
-// dropCell drops the Go side's reference to a C task's cell, once.
-func (r *taskRef) dropCell() {
-	r.mu.Lock()
-	c := r.cell
-	r.cell = nil
-	r.mu.Unlock()
-	C.bg_go_cell_release(c) // NULL: nothing
+// newTask returns a Task of a block (taskblock.go), with its job and its
+// taskRef, for a task about to be submitted.
+func newTask(onError func(error)) taskParts {
+	parts := newTaskParts()
+	parts.t.state = &parts.t.gostate
+	parts.ref.onError = onError
+	return parts
 }
 
-// release is the cleanup of a Task nobody holds any more: it lets go of the
-// handle, and hands a failure that no Wait returned to the error handler
-// (the task has run: its job kept the Task reachable until then).
-func (r *taskRef) release() {
-	p := r.take()
-	r.mu.Lock()
-	c := r.cell
-	r.cell = nil
-	r.mu.Unlock()
-	C.bg_go_release(p, c) // one cgo call for both
-	r.mu.Lock()
-	err := r.failed
-	if r.read {
-		err = nil
-	}
-	r.mu.Unlock()
-	if err != nil {
-		report(r.onError, fmt.Errorf("background: task failed and nobody waited for it: %w", err))
-	}
-}
-
-func newTask() *Task {
-	t := &Task{done: make(chan struct{})}
-	t.state = &t.gostate
-	return t
-}
-
-// failedTask is a task that was refused: it is done, with err.
+// failedTask is a task that was refused: it is done, with err. It holds
+// nothing to release, so it is not carved from a block.
 func failedTask(err error) *Task {
-	t := newTask()
+	t := &Task{}
+	t.state = &t.gostate
 	t.settled, t.err = true, err
 	t.gostate = stDone
 	t.closeDone()
@@ -117,21 +95,20 @@ func failedTask(err error) *Task {
 }
 
 // attach takes ownership of the library's handle for t; ref is the one
-// the task's job was given.
+// the task's job was given. Its block's cleanup releases the handle if
+// no Wait does.
 func (t *Task) attach(ref *taskRef, p *C.bg_task) {
 	ref.mu.Lock()
 	ref.p = p
 	ref.mu.Unlock()
 	t.ref = ref
-	// Backstop for tasks nobody waits on: release the handle with the Task.
-	addCleanup(t, (*taskRef).release, ref)
 }
 
 // Done returns a channel that is closed when the task has ended: it ran,
 // was cancelled, or its pool dropped it.
 func (t *Task) Done() <-chan struct{} {
 	t.watch()
-	return t.done
+	return t.doneChan()
 }
 
 // Cancel stops the task if it has not started; it then never runs and its
@@ -203,7 +180,7 @@ func (t *Task) waitMay(ctx context.Context, run bool) (error, bool) {
 	}
 	t.watch()
 	select {
-	case <-t.done:
+	case <-t.doneChan():
 		return t.settle(), true
 	case <-ctx.Done():
 		return ctx.Err(), false
@@ -257,11 +234,11 @@ func (t *Task) settle() error {
 	t.ref.mu.Unlock()
 	if t.ended.Load() && t.ran {
 		t.err = t.outcome
-		return t.err // the cleanup releases the handle, with the cell
+		return t.err // the block's cleanup releases the handle, with the cell
 	}
 	p := t.ref.take()
 	w := C.bg_go_settle(p)
-	// The cell stays until the cleanup: t.state points into it.
+	// The cell stays until the block's cleanup: t.state points into it.
 	switch w.status {
 	case C.BG_OK:
 		t.err = nil
@@ -273,41 +250,22 @@ func (t *Task) settle() error {
 	return t.err
 }
 
-// cellCache hands out Go tasks' cells, made in C 64 at a time: one cgo
-// call fewer per task.
-var cellCache struct {
-	mu   sync.Mutex
-	free []*C.bg_go_cell
-}
-
-func newCell() *C.bg_go_cell {
-	cellCache.mu.Lock()
-	defer cellCache.mu.Unlock()
-	if len(cellCache.free) == 0 {
-		var buf [64]*C.bg_go_cell
-		n := int(C.bg_go_cells_new(&buf[0], C.int(len(buf))))
-		cellCache.free = append(cellCache.free, buf[:n]...)
-		if n == 0 {
-			return nil
-		}
-	}
-	c := cellCache.free[len(cellCache.free)-1]
-	cellCache.free = cellCache.free[:len(cellCache.free)-1]
-	return c
-}
-
 // goJob runs a Go closure submitted with a handle.
 type goJob struct {
 	t    *Task
 	ref  *taskRef
-	fn   func() error
+	fn   body
 	room *room         // the pool's, to signal SubmitWait's waiters; or nil
 	cell *C.bg_go_cell // the task's cell if a waiter may run it
 }
 
 func (j *goJob) run() int {
-	j.room.made()
-	err := call(j.fn)
+	// The job stays in its block as long as the block's other Tasks:
+	// let go of what it points to now (a pool's room reaches its core).
+	fn, r := j.fn, j.room
+	j.fn, j.room = nil, nil
+	r.made()
+	err := callBody(fn)
 	if err != nil {
 		j.ref.fail(err)
 	}
@@ -326,7 +284,9 @@ func (j *goJob) run() int {
 }
 
 func (j *goJob) drop() {
-	j.room.made()
+	r := j.room
+	j.fn, j.room = nil, nil
+	r.made()
 	j.t.complete()
 }
 
@@ -339,34 +299,32 @@ func (p *Pool) Submit(f func()) *Task {
 	if f == nil {
 		return failedTask(ErrInvalid)
 	}
-	return p.submit(func() error { f(); return nil })
+	return p.submit(plainFunc(f))
 }
 
 // submit queues fn on the pool with a claimable cell (runinline.go).
-func (p *Pool) submit(fn func() error) *Task {
-	t := newTask()
-	ref := &taskRef{onError: p.core.onError}
+func (p *Pool) submit(fn body) *Task {
+	parts := newTask(p.core.onError)
+	t, c := parts.t, parts.cell
 	// The cell first: the job and the Task must point at it before a worker
 	// can run the job.
-	c := newCell()
 	if c == nil {
 		return failedTask(ErrNoMemory)
 	}
 	t.gcell, t.state, t.noRun = c, cellState(c), p.core.noRun
-	ref.cell = c
-	h := newHandle(&goJob{t: t, ref: ref, fn: fn, room: &p.core.room, cell: c})
-	var s C.bg_go_submitted
-	err := p.core.use(func(ptr *C.bg_pool) error {
-		s = C.bg_go_submit_cell(ptr, c, C.uintptr_t(h))
-		return statusError(s.status)
-	})
-	if err != nil {
-		forgetHandle(h)
-		C.bg_go_cell_release(c) // refused: the cell has only our reference
-		return failedTask(err)
+	*parts.job = goJob{t: t, ref: parts.ref, fn: fn, room: &p.core.room, cell: c}
+	h := newHandle(parts.job)
+	ptr, err := p.core.acquire()
+	if err == nil {
+		s := C.bg_go_submit_cell(ptr, c, C.uintptr_t(h))
+		p.core.release()
+		if err = statusError(s.status); err == nil {
+			t.attach(parts.ref, s.task)
+			return t
+		}
 	}
-	t.attach(ref, s.task)
-	return t
+	forgetHandle(h) // refused: the block's cleanup frees the unused cell
+	return failedTask(err)
 }
 
 // submitTask hands fn, as a handle, to submit (which queues it somewhere)
@@ -377,14 +335,28 @@ func submitTask(fn func() error, onError func(error), submit func(h C.uintptr_t)
 
 // submitTaskTo is submitTask whose job signals r when it leaves the queue.
 func submitTaskTo(r *room, fn func() error, onError func(error), submit func(h C.uintptr_t) (C.bg_go_submitted, error)) *Task {
-	t := newTask()
-	ref := &taskRef{onError: onError}
-	h := newHandle(&goJob{t: t, ref: ref, fn: fn, room: r})
+	parts := newTask(onError)
+	t := parts.t
+	*parts.job = goJob{t: t, ref: parts.ref, fn: errFunc(fn), room: r}
+	h := newHandle(parts.job)
 	s, err := submit(C.uintptr_t(h))
 	if err != nil {
 		forgetHandle(h)
 		return failedTask(err)
 	}
-	t.attach(ref, s.task)
+	t.attach(parts.ref, s.task)
 	return t
 }
+
+// A body is a task's Go code: call runs it and returns its error. A
+// func() or func() error converts to one without an allocation, and a
+// Future is one itself: no wrapper closure per task.
+type body interface{ call() error }
+
+type plainFunc func()
+
+func (f plainFunc) call() error { f(); return nil }
+
+type errFunc func() error
+
+func (f errFunc) call() error { return f() }
