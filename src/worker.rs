@@ -38,8 +38,9 @@ pub(crate) fn is_own_thread(reg: &Registry) -> bool {
 /// picked up without a futex wake-up; past it, spinning only burns CPU. A
 /// worker woken soon after it parked (within `SHORT_SLEEP_NS`) spun too
 /// briefly: it doubles its window. One that slept longer halves it. Sparse work (a task every millisecond) thus keeps the
-/// 2 µs floor (measured: 0.6% of a core at 1 task/ms, against 1.0% for a
-/// fixed 5 µs and 3.3-5.6% for a fixed 30 µs), while request/response
+/// 2 µs floor, where a worker that ran one job since it woke does not spin
+/// at all (see `idle_spin`; a fixed 5 µs cost 1.0% of a core at 1 task/ms,
+/// a fixed 30 µs 3.3-5.6%), while request/response
 /// cycles with short gaps (submit a few tasks, wait, repeat) spin through
 /// their gaps instead of paying a wake-up each round.
 const SPIN_MIN_NS: u64 = 2_000;
@@ -70,6 +71,8 @@ pub struct WorkerThread {
     popped_at_park: Cell<u64>,
     /// Woke from parking and has not taken a job since (`monitor::hurry`).
     just_woke: Cell<bool>,
+    /// The slot's `popped` count when this worker last woke from parking.
+    popped_at_wake: Cell<u64>,
     /// Join frames not yet offered to thieves (`join.rs`): a ring of
     /// PRIVATE, `private_lo..private_hi` in use, the newest on top.
     private: [Cell<*const crate::join::JoinFrame>; PRIVATE],
@@ -108,6 +111,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         batch_hi: Cell::new(0),
         popped_at_park: Cell::new(0),
         just_woke: Cell::new(false),
+        popped_at_wake: Cell::new(0),
         private: std::array::from_fn(|_| Cell::new(ptr::null())),
         private_lo: Cell::new(0),
         private_hi: Cell::new(0),
@@ -229,6 +233,7 @@ impl WorkerThread {
             probe!("wake", reg.id, self.idx);
             crate::monitor::wake();
             self.just_woke.set(true);
+            self.popped_at_wake.set(self.popped());
             self.searching.set(woken == Woken::AsSearcher);
             let window = self.spin_ns.get();
             self.spin_ns.set(if now_ns() - parked_at < SHORT_SLEEP_NS {
@@ -250,8 +255,21 @@ impl WorkerThread {
     }
 
     /// Looks for work while counted as a searcher, for up to its window.
+    ///
+    /// Not at all under sparse work: a worker at the smallest window that
+    /// ran exactly one job since it woke parks at once. Spinning then costs
+    /// more than its CPU: the spin's run time counts against this thread
+    /// at the scheduler (EEVDF), so that when the next submit wakes it on
+    /// the submitter's CPU it no longer preempts the submitter but waits
+    /// for it to block (wake p50 9–10 µs with the 2 µs spin, 3–4 µs
+    /// without, at 0.3% of a core less; the futex floor is 2.5 µs). A
+    /// worker woken for a burst runs more than one job, and one woken
+    /// soon after parking doubles its window: both keep spinning.
     fn idle_spin(&self) -> bool {
         let reg = &*self.registry;
+        if self.spin_ns.get() <= SPIN_MIN_NS && self.popped() - self.popped_at_wake.get() == 1 {
+            return false;
+        }
         if !self.searching.get() {
             let (_, sleeping) = reg.sleep.counts();
             let awake = (reg.live() as u64).saturating_sub(sleeping).max(1);
@@ -283,6 +301,11 @@ impl WorkerThread {
                 return false;
             }
         }
+    }
+
+    /// Jobs this worker has taken off queues, ever.
+    fn popped(&self) -> u64 {
+        self.slot().stats.popped.load(crate::sync::Ordering::Relaxed)
     }
 
     /// True once a shrink put this worker's slot above the pool's size.
