@@ -135,7 +135,14 @@ struct Watch {
     cpu_ns: u64,
     /// Counted blocked at the last tick.
     blocked: bool,
+    /// When its clock was last read.
+    checked_at: u64,
 }
+
+/// A thread seen blocked stays counted blocked, without a clock read, for
+/// this long while it stays in the same task: a task that blocks and then
+/// computes is over-compensated for at most this long.
+const RECHECK_BLOCKED_NS: u64 = 1_000_000;
 
 fn run() {
     let gen = crate::fork::generation();
@@ -258,6 +265,7 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
     let n = reg.slots_hi();
     watch.resize(n, Watch::default());
     let mut blocked = 0;
+    let now = crate::sync::now_ns();
     for (idx, w) in watch.iter_mut().enumerate() {
         let slot = reg.slot(idx);
         let tid = slot.tid.load(Ordering::Acquire);
@@ -267,11 +275,17 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
         let hinted = slot.stats.hint_depth.load(crate::sync::Ordering::Relaxed) != 0;
         in_task |= running;
         if tid == 0 || !running || hinted {
-            *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false };
+            *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false, checked_at: now };
+            continue;
+        }
+        let same_task = w.running && w.tid == tid && w.popped == popped;
+        if same_task && w.blocked && now.saturating_sub(w.checked_at) < RECHECK_BLOCKED_NS {
+            // Still in the task it was blocked in: counted blocked without
+            // a clock read (hundreds of blocked spares, a tick each 100 µs).
+            blocked += 1;
             continue;
         }
         let cpu_ns = thread_cpu_ns(tid).unwrap_or(u64::MAX);
-        let same_task = w.running && w.tid == tid && w.popped == popped;
         // 20 µs of slack: a blocked thread's clock may tick over a wake-up
         // that found nothing (a futex re-check).
         let idle_cpu = cpu_ns != u64::MAX && cpu_ns.saturating_sub(w.cpu_ns) < 20_000;
@@ -280,7 +294,7 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
         let is_blocked = same_task && idle_cpu && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid))
             || !same_task && spare_blocked_since_start(reg, idx, cpu_ns) && kernel_sleeping(tid);
         blocked += is_blocked as usize;
-        *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked };
+        *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked, checked_at: now };
     }
     // Only a pool with work waiting needs help. Parked workers are not
     // counted on: the sleep protocol wakes them within microseconds, so work

@@ -37,6 +37,11 @@ pub(crate) struct Priorities {
 }
 
 fn take(q: &Injector<Job>) -> Option<Job> {
+    // Plain loads first: a steal from an empty injector still pays a
+    // SeqCst fence, on every search of a pool that once queued a high task.
+    if q.is_empty() {
+        return None;
+    }
     loop {
         match q.steal() {
             Steal::Success(j) => return Some(j),
