@@ -1128,7 +1128,8 @@ bg_status bg_shutdown(uint32_t mode, uint64_t timeout_ns);
  * caller's next bg_join() once a worker is idle, and whenever the caller
  * waits (bg_wait(), a group, a loop) or calls bg_blocking_begin(). So `a`
  * must not wait for `b` by other means (a lock, a pipe), nor `b` for `a`:
- * they may run one after the other on the caller, as on a one-thread pool. From any other thread, `b` is queued as a task (a slot
+ * they may run one after the other on the caller, as on a one-thread pool.
+ * From any other thread, `b` is queued as a task (a slot
  * of the handle memory, no malloc), `a` runs on the caller, and the caller
  * then runs `b` itself unless a worker has started it. So either function
  * may run on the calling thread, whichever thread that is: code that needs
@@ -1147,12 +1148,7 @@ bg_status bg_shutdown(uint32_t mode, uint64_t timeout_ns);
  * BG_EFAILED. A failure is the caller's to handle: it does not go to the
  * pool's error handler.
  */
-bg_status bg_join(bg_fn a,
-                  void *a_arg,
-                  bg_fn b,
-                  void *b_arg,
-                  int *a_result,
-                  int *b_result);
+bg_status bg_join(bg_fn a, void *a_arg, bg_fn b, void *b_arg, int *a_result, int *b_result);
 
 /**
  * bg_join() on `pool`. From a task of another pool, the call behaves as

@@ -117,7 +117,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         private_hi: Cell::new(0),
     };
     // The slot may have had a thread before: count from here.
-    w.popped_at_park.set(w.slot().stats.popped.load(crate::sync::Ordering::Relaxed));
+    w.popped_at_park.set(w.popped());
     CURRENT.with(|c| c.set(&w));
     crate::qos::apply_to_current_thread(w.registry.config.qos);
     // SAFETY: gettid takes no arguments and cannot fail.
@@ -249,7 +249,7 @@ impl WorkerThread {
     /// worker ran). Returns when to wake to see to it again, if this worker
     /// keeps the watch.
     fn trim_memory(&self, now: u64) -> Option<u64> {
-        let popped = self.slot().stats.popped.load(crate::sync::Ordering::Relaxed);
+        let popped = self.popped();
         let ran = popped.wrapping_sub(self.popped_at_park.replace(popped));
         crate::depot::trim(&self.slot().parker as *const _ as usize, now, ran)
     }

@@ -62,7 +62,8 @@ fn join_done(x: c_int, y: c_int, ra: *mut c_int, rb: *mut c_int) -> bg_status {
 /// caller's next bg_join() once a worker is idle, and whenever the caller
 /// waits (bg_wait(), a group, a loop) or calls bg_blocking_begin(). So `a`
 /// must not wait for `b` by other means (a lock, a pipe), nor `b` for `a`:
-/// they may run one after the other on the caller, as on a one-thread pool. From any other thread, `b` is queued as a task (a slot
+/// they may run one after the other on the caller, as on a one-thread pool.
+/// From any other thread, `b` is queued as a task (a slot
 /// of the handle memory, no malloc), `a` runs on the caller, and the caller
 /// then runs `b` itself unless a worker has started it. So either function
 /// may run on the calling thread, whichever thread that is: code that needs
@@ -91,8 +92,8 @@ pub extern "C" fn bg_join(
 ) -> bg_status {
     // On a worker (the recursive case, every call but the first) the join
     // runs without the boundary's catch_unwind, a tenth of a join's cost:
-    // nothing on this path may unwind anyway, since `b` sits on the deque
-    // pointing into this frame until the join returns. The guard turns any
+    // nothing on this path may unwind anyway, since `b`'s job, on the deque
+    // or the private stack, points into this frame until the join returns. The guard turns any
     // panic into an abort, as a worker's own panic is (`worker.rs`).
     if let (Some(fa), Some(fb), Some(w)) = (a, b, WorkerThread::current()) {
         let guard = AbortIfPanic;
