@@ -24,15 +24,16 @@
 //!
 //! The tick is 1 ms while some thread is inside a task (4 ms after 100
 //! quiet ticks), 100 µs while some pool is compensating (each spare it
-//! starts is seen blocked one tick later), and 10 ms while no thread is
+//! starts is seen blocked one tick later), and 50 ms while no thread is
 //! inside a task: only a thread in a task can block, and under sparse work
 //! (a task a millisecond) a 1 ms tick cost 1% of a core and kept the CPUs
-//! out of idle. A burst after a quiet spell cuts that tick short: the first
-//! worker woken for it that sees more work queued behind its job calls
-//! `hurry` (a lone task after a quiet spell that blocks is seen within
-//! about 11 ms). The monitor parks once every thread has been parked for
-//! 30 ms, not at the first idle look: sparse work would otherwise make each
-//! worker wake-up wake it.
+//! out of idle, a 10 ms tick a quarter of the pool's CPU. Work that may
+//! wait behind a blocked task cuts that tick short (`hurry`): a submit that
+//! finds every worker inside a task, and the first worker woken for a
+//! burst that sees more work queued behind its job. A task that blocks
+//! alone, with nothing waiting behind it, needs no spare. The monitor parks
+//! once every thread has been parked for 30 ms, not at the first idle look:
+//! sparse work would otherwise make each worker wake-up wake it.
 
 // Plain std atomics: the monitor is not part of the loom-modelled protocols.
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -46,8 +47,9 @@ use crate::registry::{self, Registry};
 const IDLE_BEFORE_PARK_US: u64 = 30_000;
 
 /// The tick while no thread is inside a task: nothing can be blocked, and
-/// a faster tick would cost CPU under sparse work (a task a millisecond).
-const IDLE_TICK_US: u64 = 10_000;
+/// a faster tick would cost CPU under sparse work (a task a millisecond:
+/// each look costs about 12 µs of CPU, mostly the timer's wake-up).
+const IDLE_TICK_US: u64 = 50_000;
 
 const RUNNING: u32 = 1;
 const PARKED: u32 = 2;
@@ -64,11 +66,11 @@ static TICK: GenLock<()> = GenLock::new(());
 /// 1 while the monitor sleeps its long tick (no thread was inside a task).
 static HURRY: AtomicU32 = AtomicU32::new(0);
 
-/// Called by a worker that woke from parking, took a job, and saw more
-/// work queued behind it (a burst): if the monitor is in its long idle
-/// tick, it looks now rather than up to 10 ms later, in case the burst's
-/// tasks block. Under sparse work (nothing queued behind the job) this is
-/// never called, and otherwise it is one load while the monitor ticks fast.
+/// Work may wait behind a blocked task: a submit found every worker inside
+/// a task, or a worker woke for a burst (it took a job and saw more queued
+/// behind it). If the monitor is in its long idle tick, it looks now rather
+/// than up to 50 ms later. Under sparse work this is never called, and
+/// otherwise it is one load while the monitor ticks fast.
 pub(crate) fn hurry() {
     if HURRY.load(Ordering::Relaxed) == 1 && HURRY.swap(0, Ordering::AcqRel) == 1 {
         futex_wake(&HURRY);

@@ -178,9 +178,13 @@ impl Registry {
         e.as_any().downcast_ref::<T>().expect("one extension type per pool")
     }
 
-    /// Wakes a sleeping worker if work was just published and nobody searches.
+    /// Wakes a sleeping worker if work was just published and nobody
+    /// searches. With every worker inside a task, some may be blocked: the
+    /// monitor, if in its long idle tick, looks now (one load otherwise).
     pub(crate) fn notify_new_work(&self) {
-        self.sleep.new_work(&|i| self.parker_of(i));
+        if !self.sleep.new_work(&|i| self.parker_of(i)) {
+            crate::monitor::hurry();
+        }
     }
 
     /// Takes one place in the bounded queue, if there is a bound (and,

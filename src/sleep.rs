@@ -124,11 +124,14 @@ impl Sleep {
     /// `fetch_add(0)`): it is ordered with the sleeper's RMW on the same
     /// word, so either this thread sees the sleeper's count, or the sleeper's
     /// RMW reads ours, synchronises with it, and its re-check sees the work.
-    pub(crate) fn new_work(&self, parkers: &dyn Fn(usize) -> *const Parker) {
+    ///
+    /// False if no worker searches or sleeps: each is inside a task.
+    pub(crate) fn new_work(&self, parkers: &dyn Fn(usize) -> *const Parker) -> bool {
         let c = self.counts.fetch_add(0, Ordering::SeqCst);
         if searching(c) == 0 && sleeping(c) > 0 {
             self.wake_one(parkers);
         }
+        searching(c) > 0 || sleeping(c) > 0
     }
 
     /// Wakes one sleeper, handing it the searching role.

@@ -209,6 +209,26 @@ static void shutdown_with_spares(uint32_t mode) {
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 
+/* 6. After a quiet spell (the monitor looks every 50 ms), a task queued
+ * behind a lone blocker is not left waiting for that look: a submit that
+ * finds every worker inside a task has the monitor look at once. */
+static void queued_after_quiet_spell(void) {
+    bg_pool *p = new_pool(1, 0, "qs");
+    sleep_ms(150); /* the worker and the monitor settle into idle */
+    CHECK_STATUS(bg_pool_submit(p, block_ms, (void *)(uintptr_t)1000, NULL, NULL), BG_OK);
+    sleep_ms(5); /* the worker is inside its blocking call */
+    uint64_t t0 = now_ns();
+    bg_task *t;
+    CHECK_STATUS(bg_pool_submit(p, quick, NULL, NULL, &t), BG_OK);
+    CHECK_STATUS(bg_wait_timeout(t, TEST_TIMEOUT_NS, NULL), BG_OK);
+    uint64_t waited_ms = (atomic_load(&quick_at) - t0) / 1000000;
+    /* Two looks 1 ms apart (a worker counts as blocked at its second);
+     * without the submit's hurry, up to the 50 ms tick more. */
+    CHECK(waited_ms < 30);
+    bg_task_release(t);
+    CHECK_STATUS(bg_pool_free(p), BG_OK);
+}
+
 int main(void) {
     setenv("BG_SPARE_KEEPALIVE_MS", "200", 1);
     queued_task_runs_past_blockers();
@@ -217,5 +237,6 @@ int main(void) {
     spares_exit_after_keep_alive();
     shutdown_with_spares(BG_SHUTDOWN_DRAIN);
     shutdown_with_spares(BG_SHUTDOWN_CANCEL);
+    queued_after_quiet_spell();
     return 0;
 }
