@@ -66,20 +66,7 @@ func TestAnUnwaitedTaskIsFreedAndReportedAfterGC(t *testing.T) {
 	if n := liveCells(); n < before+taskBlockLen {
 		t.Fatalf("%d cells live, want the block's %d more than %d", n, taskBlockLen, before)
 	}
-	var got error
-	gcUntil(t, "the failure is reported and the cells freed", func() bool {
-		if got == nil {
-			select {
-			case got = <-reported:
-			default:
-			}
-		}
-		return got != nil && liveCells() <= before
-	})
-	var pe *PanicError
-	if !errors.As(got, &pe) || pe.Value != "unread" {
-		t.Fatalf("handler got %v", got)
-	}
+	awaitReportedAndFreed(t, "the failure is reported and the cells freed", reported, before, "unread")
 }
 
 // Tasks of one block share its cleanup: a Task that is still held keeps
@@ -121,8 +108,15 @@ func TestABlockOutlivesEachOfItsTasks(t *testing.T) {
 		t.Fatalf("the held task: %v", err)
 	}
 	kept = nil
+	awaitReportedAndFreed(t, "the block is freed once its last Task is gone", reported, before, "dropped")
+}
+
+// awaitReportedAndFreed collects garbage until the handler has had a panic
+// of value `want` and the live cells are back to `before`.
+func awaitReportedAndFreed(t *testing.T, what string, reported <-chan error, before int64, want string) {
+	t.Helper()
 	var got error
-	gcUntil(t, "the block is freed once its last Task is gone", func() bool {
+	gcUntil(t, what, func() bool {
 		if got == nil {
 			select {
 			case got = <-reported:
@@ -132,7 +126,7 @@ func TestABlockOutlivesEachOfItsTasks(t *testing.T) {
 		return got != nil && liveCells() <= before
 	})
 	var pe *PanicError
-	if !errors.As(got, &pe) || pe.Value != "dropped" {
+	if !errors.As(got, &pe) || pe.Value != want {
 		t.Fatalf("handler got %v", got)
 	}
 }

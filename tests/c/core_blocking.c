@@ -67,6 +67,16 @@ static int quick(void *arg) {
     return 0;
 }
 
+/* Submits `quick` to `p`, waits for it, returns how long it waited to start. */
+static uint64_t quick_start_ms(bg_pool *p) {
+    uint64_t t0 = now_ns();
+    bg_task *t;
+    CHECK_STATUS(bg_pool_submit(p, quick, NULL, NULL, &t), BG_OK);
+    CHECK_STATUS(bg_wait_timeout(t, TEST_TIMEOUT_NS, NULL), BG_OK);
+    CHECK_STATUS(bg_task_release(t), BG_OK);
+    return (atomic_load(&quick_at) - t0) / 1000000;
+}
+
 /* 1. A queued task does not wait for two blocked workers. */
 static void queued_task_runs_past_blockers(void) {
     bg_pool *p = new_pool(2, 0, "blk");
@@ -75,14 +85,8 @@ static void queued_task_runs_past_blockers(void) {
     CHECK_STATUS(bg_pool_submit(p, block_ms, (void *)(uintptr_t)1000, NULL, NULL), BG_OK);
     CHECK_STATUS(bg_pool_submit(p, block_read, (void *)(intptr_t)sv[0], NULL, NULL), BG_OK);
     sleep_ms(20); /* both workers are inside their blocking calls */
-    uint64_t t0 = now_ns();
-    bg_task *t;
-    CHECK_STATUS(bg_pool_submit(p, quick, NULL, NULL, &t), BG_OK);
-    CHECK_STATUS(bg_wait_timeout(t, TEST_TIMEOUT_NS, NULL), BG_OK);
-    uint64_t waited_ms = (atomic_load(&quick_at) - t0) / 1000000;
     /* Generous for a loaded CI machine and valgrind; before: ~1000 ms. */
-    CHECK(waited_ms < 500);
-    bg_task_release(t);
+    CHECK(quick_start_ms(p) < 500);
     bg_stats s;
     CHECK_STATUS(bg_pool_stats(p, &s), BG_OK);
     CHECK(s.spares >= 1);
@@ -217,15 +221,9 @@ static void queued_after_quiet_spell(void) {
     sleep_ms(150); /* the worker and the monitor settle into idle */
     CHECK_STATUS(bg_pool_submit(p, block_ms, (void *)(uintptr_t)1000, NULL, NULL), BG_OK);
     sleep_ms(5); /* the worker is inside its blocking call */
-    uint64_t t0 = now_ns();
-    bg_task *t;
-    CHECK_STATUS(bg_pool_submit(p, quick, NULL, NULL, &t), BG_OK);
-    CHECK_STATUS(bg_wait_timeout(t, TEST_TIMEOUT_NS, NULL), BG_OK);
-    uint64_t waited_ms = (atomic_load(&quick_at) - t0) / 1000000;
     /* Two looks 1 ms apart (a worker counts as blocked at its second);
      * without the submit's hurry, up to the 50 ms tick more. */
-    CHECK(waited_ms < 30);
-    bg_task_release(t);
+    CHECK(quick_start_ms(p) < 30);
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 
