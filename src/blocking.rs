@@ -37,6 +37,9 @@ pub(crate) struct Blocking {
     pub(crate) hinted: AtomicUsize,
     /// How many spares may be running tasks now (the monitor's decision).
     allowed: AtomicUsize,
+    /// Spares allowed beyond the blocked count while a burst keeps
+    /// blocking (`monitor.rs`, `tick`).
+    credit: AtomicUsize,
     /// Spares running a task while the pool is open.
     in_task: AtomicUsize,
     /// Spares woken or started by the monitor that have not yet tried to take a task.
@@ -48,6 +51,10 @@ pub(crate) struct Blocking {
     /// Spare threads ever started (statistics, tests).
     pub(crate) started: AtomicU64,
 }
+
+/// How long an admitted spare that finds nothing looks again before it
+/// parks (a worker's longest idle search window).
+const SPARE_SPIN_NS: u64 = 50_000;
 
 /// How long an idle spare waits for work before it exits.
 fn keep_alive_ns() -> u64 {
@@ -68,6 +75,7 @@ impl Blocking {
             blocked: AtomicUsize::new(0),
             hinted: AtomicUsize::new(0),
             allowed: AtomicUsize::new(0),
+            credit: AtomicUsize::new(0),
             in_task: AtomicUsize::new(0),
             starting: AtomicUsize::new(0),
             spares: AtomicUsize::new(0),
@@ -94,8 +102,28 @@ impl Blocking {
         self.blocked.load(Ordering::Relaxed) + self.hinted.load(Ordering::Relaxed)
     }
 
+    /// The monitor's current credit (see `compensate`).
+    pub(crate) fn credit(&self) -> usize {
+        self.credit.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn idle_count(&self) -> usize {
         lock(&self.idle).len()
+    }
+
+    /// Work was queued and no worker searches or sleeps. If spares may run
+    /// more tasks than they do (workers are blocked), an idle spare takes
+    /// it now, as a worker would, rather than at the monitor's next look.
+    /// One load while nothing blocks.
+    pub(crate) fn wake_for_work(&self, reg: &Registry) {
+        let allowed = self.allowed.load(Ordering::Relaxed);
+        if allowed == 0 || self.in_task.load(Ordering::Acquire) + self.starting.load(Ordering::Acquire) >= allowed {
+            return;
+        }
+        let idle = lock(&self.idle).pop();
+        if let Some(idx) = idle {
+            reg.slot(idx).parker.unpark();
+        }
     }
 
     /// Wakes every idle spare (the pool closes, or grows over a spare's slot).
@@ -110,11 +138,12 @@ impl Blocking {
 impl Registry {
     /// The monitor's decision for this pool: `blocked` threads are blocked
     /// in tasks and `waiting` says whether work is queued. Wakes or starts
-    /// spares so that as many run tasks as there are blockers, within
-    /// `max_threads`.
-    pub(crate) fn compensate(self: &Arc<Self>, blocked: usize, waiting: bool) -> usize {
+    /// spares so that as many run tasks as there are blockers, plus
+    /// `credit` while a burst keeps blocking, within `max_threads`.
+    pub(crate) fn compensate(self: &Arc<Self>, blocked: usize, credit: usize, waiting: bool) -> usize {
         let b = &self.blocking;
         b.blocked.store(blocked, Ordering::Relaxed);
+        b.credit.store(credit, Ordering::Relaxed);
         let cap = self.max_threads().saturating_sub(self.target());
         let allowed = self.recount_allowed();
         // Closing pools are compensated too: a drain of blocking tasks must
@@ -130,7 +159,11 @@ impl Registry {
             // An idle spare takes work within microseconds of its wake-up;
             // a new thread takes longer: `starting` counts it until its
             // first try, so the next tick does not start another for it.
-            if let Some(idx) = lock(&b.idle).pop() {
+            // The list's lock is not held past the pop: starting a spare
+            // takes the control lock, and a resize holding that one
+            // submits, which may wake a spare (`wake_for_work`).
+            let idle = lock(&b.idle).pop();
+            if let Some(idx) = idle {
                 self.slot(idx).parker.unpark();
             } else {
                 b.starting.fetch_add(1, Ordering::AcqRel);
@@ -146,11 +179,11 @@ impl Registry {
     }
 
     /// How many spares may run tasks: one per blocked thread, seen or said,
-    /// within `max_threads`.
+    /// and the monitor's credit, within `max_threads`.
     pub(crate) fn recount_allowed(&self) -> usize {
         let b = &self.blocking;
         let cap = self.max_threads().saturating_sub(self.target());
-        let allowed = b.blocked_now().min(cap);
+        let allowed = (b.blocked_now() + b.credit.load(Ordering::Relaxed)).min(cap);
         b.allowed.store(allowed, Ordering::Release);
         allowed
     }
@@ -182,6 +215,26 @@ impl WorkerThread {
         promoted
     }
 
+    /// An admitted spare that found nothing looks again for a while before
+    /// it parks, as a worker does: the worker it stands in for would still
+    /// be there for the next piece of a loop, and a parked spare is woken
+    /// wherever the kernel puts it (two spares stacked on one CPU while the
+    /// other idles, a millisecond at a time, until the balancer moves one).
+    fn spare_spin(&self) -> Option<crate::job::Job> {
+        let reg = self.registry();
+        let start = now_ns();
+        while reg.is_open() && now_ns() - start < SPARE_SPIN_NS {
+            if reg.blocking.in_task.load(Ordering::Acquire) > reg.blocking.allowed.load(Ordering::Acquire) {
+                return None; // a blocker returned: this spare is one too many
+            }
+            std::thread::yield_now();
+            if let Some(job) = self.find_work() {
+                return Some(job);
+            }
+        }
+        None
+    }
+
     fn spare_loop(&self) -> bool {
         let reg = self.registry();
         let b = &reg.blocking;
@@ -202,7 +255,7 @@ impl WorkerThread {
                 b.starting.fetch_sub(1, Ordering::AcqRel);
             }
             if admitted {
-                let ran = match self.find_work() {
+                let ran = match self.find_work().or_else(|| self.spare_spin()) {
                     Some(job) => {
                         // Spares run while tasks block: the clock read per
                         // task (a system call) lets the monitor see this

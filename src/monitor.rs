@@ -63,7 +63,7 @@ static START: GenLock<()> = GenLock::new(());
 /// the monitor in the middle of a look.
 static TICK: GenLock<()> = GenLock::new(());
 
-/// 1 while the monitor sleeps its long tick (no thread was inside a task).
+/// 1 while the monitor sleeps a tick that `hurry` may cut short.
 static HURRY: AtomicU32 = AtomicU32::new(0);
 
 /// Work may wait behind a blocked task: a submit found every worker inside
@@ -141,39 +141,50 @@ struct Watch {
     checked_at: u64,
 }
 
+/// What the monitor remembers of one pool between ticks.
+struct PoolWatch {
+    id: u64,
+    slots: Vec<Watch>,
+    /// Threads first counted blocked at the last look.
+    newly: usize,
+}
+
 /// A thread seen blocked stays counted blocked, without a clock read, for
 /// this long while it stays in the same task: a task that blocks and then
 /// computes is over-compensated for at most this long.
-const RECHECK_BLOCKED_NS: u64 = 1_000_000;
+const RECHECK_BLOCKED_NS: u64 = 5_000_000;
 
 fn run() {
     let gen = crate::fork::generation();
-    let mut watches: Vec<(u64, Vec<Watch>)> = Vec::new();
+    let mut watches: Vec<PoolWatch> = Vec::new();
     let mut quiet = 0u32;
     let mut idle_us = 0u64;
+    let mut comp_tick_us = 100u64;
+    let mut hurried = false;
     loop {
         if crate::fork::generation() != gen {
             return; // cannot happen (a child has no copy of this thread); be safe
         }
         let look = TICK.lock();
         let pools = registry::live_pools();
-        watches.retain(|(id, _)| pools.iter().any(|r| r.id == *id));
+        watches.retain(|w| pools.iter().any(|r| r.id == w.id));
         let mut any = Look::default();
         for reg in &pools {
             if reg.is_forked() {
                 continue;
             }
-            let w = match watches.iter().position(|(id, _)| *id == reg.id) {
-                Some(i) => &mut watches[i].1,
+            let w = match watches.iter().position(|w| w.id == reg.id) {
+                Some(i) => &mut watches[i],
                 None => {
-                    watches.push((reg.id, Vec::new()));
-                    &mut watches.last_mut().expect("just pushed").1
+                    watches.push(PoolWatch { id: reg.id, slots: Vec::new(), newly: 0 });
+                    watches.last_mut().expect("just pushed")
                 }
             };
             let l = tick(reg, w);
             any.awake |= l.awake;
             any.in_task |= l.in_task;
             any.compensating |= l.compensating;
+            any.ramping |= l.ramping;
         }
         drop(pools); // a pool's last reference may go here: not under any pool's lock
         drop(look);
@@ -194,8 +205,12 @@ fn run() {
             idle_us = 0;
         }
         quiet = if any.compensating { 0 } else { quiet.saturating_add(1) };
+        // A burst of blocking tasks is handed out a spare per blocked
+        // thread per tick: fast while that goes on. Once every spare
+        // runs or blocks, the tick backs off (each look reads clocks).
+        comp_tick_us = if any.ramping { 100 } else { (comp_tick_us * 2).min(4_000) };
         let tick_us = if any.compensating {
-            100
+            comp_tick_us
         } else if !any.in_task {
             IDLE_TICK_US
         } else if quiet < 100 {
@@ -206,12 +221,22 @@ fn run() {
         if !any.awake {
             idle_us += tick_us;
         }
-        if tick_us == IDLE_TICK_US {
+        if hurried {
+            // Woken for a burst: its first tasks may block now. A worker
+            // counts as blocked at its second look, so look again soon.
+            hurried = false;
+            comp_tick_us = 100;
+            quiet = 0;
+            std::thread::sleep(Duration::from_micros(100));
+        } else if tick_us >= 4_000 {
             // A burst that starts now may be all blocking tasks: `hurry` cuts
-            // this long sleep short.
+            // this long sleep short. Only the long ticks (nothing in a task,
+            // or 100 quiet ticks) can be cut: a hurry then sets the 1 ms
+            // tick for 100 ticks, so submits to a pool busy computing wake
+            // the monitor at most once every 100 ms.
             HURRY.store(1, Ordering::SeqCst);
             futex_wait_for(&HURRY, 1, Some(Duration::from_micros(tick_us)));
-            HURRY.store(0, Ordering::Relaxed);
+            hurried = HURRY.swap(0, Ordering::Relaxed) == 0;
         } else {
             std::thread::sleep(Duration::from_micros(tick_us));
         }
@@ -254,15 +279,21 @@ struct Look {
     in_task: bool,
     /// The pool is starting spares, or has blocked threads and work waiting.
     compensating: bool,
+    /// It started or woke spares, or found more threads blocked than at
+    /// the last look.
+    ramping: bool,
 }
 
 /// One look at one pool: counts its blocked threads and has it compensate.
-fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
+fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch) -> Look {
+    let watch = &mut pw.slots;
     if !pool_awake(reg) {
         reg.blocking.blocked.store(0, Ordering::Relaxed);
         watch.clear();
+        pw.newly = 0;
         return Look::default();
     }
+    let mut newly = 0;
     let mut in_task = false;
     let n = reg.slots_hi();
     watch.resize(n, Watch::default());
@@ -277,6 +308,9 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
         let hinted = slot.stats.hint_depth.load(crate::sync::Ordering::Relaxed) != 0;
         in_task |= running;
         if tid == 0 || !running || hinted {
+            if w.blocked {
+                slot.stats.counted_blocked.store(false, crate::sync::Ordering::Relaxed);
+            }
             *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false, checked_at: now };
             continue;
         }
@@ -285,6 +319,7 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
             // Still in the task it was blocked in: counted blocked without
             // a clock read (hundreds of blocked spares, a tick each 100 µs).
             blocked += 1;
+            slot.stats.counted_blocked.store(true, crate::sync::Ordering::Relaxed);
             continue;
         }
         let cpu_ns = thread_cpu_ns(tid).unwrap_or(u64::MAX);
@@ -296,6 +331,10 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
         let is_blocked = same_task && idle_cpu && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid))
             || !same_task && spare_blocked_since_start(reg, idx, cpu_ns) && kernel_sleeping(tid);
         blocked += is_blocked as usize;
+        newly += (is_blocked && !(same_task && w.blocked)) as usize;
+        if is_blocked || w.blocked {
+            slot.stats.counted_blocked.store(is_blocked, crate::sync::Ordering::Relaxed);
+        }
         *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked, checked_at: now };
     }
     // Only a pool with work waiting needs help. Parked workers are not
@@ -304,8 +343,28 @@ fn tick(reg: &Arc<Registry>, watch: &mut Vec<Watch>) -> Look {
     // surplus worker of a shrunk pool takes nothing).
     // A paused pool's queued work waits for the resume, not for a thread.
     let waiting = !reg.life.is_paused() && has_queued_work(reg);
-    let added = reg.compensate(blocked, waiting);
-    Look { awake: true, in_task, compensating: blocked > 0 && waiting || added > 0 }
+    // A burst whose tasks keep blocking (threads newly blocked at this
+    // look and the last, work still queued): a spare that blocks in the
+    // task it took needs no stand-in (it was extra), so compensation alone
+    // hands such a burst out at a constant number of tasks per tick, each
+    // holding a run slot until it is seen blocked (issue 14: 100 sleepers
+    // took 30-50 ms to start beside a parallel loop, a CPU idle meanwhile).
+    // On credit, each thread newly blocked lets two more spares run, so
+    // the rounds double (log2 of the burst in ticks). If what follows
+    // computes, the credit lapses at the next look and those spares stop
+    // after their task: an overshoot of at most twice the threads newly
+    // blocked, for one task, and only right after a blocking burst.
+    // Never more than the jobs queued: those are all a spare could take.
+    let credit = if waiting && pw.newly > 0 { (2 * newly).min(queued_jobs(reg)) } else { 0 };
+    pw.newly = newly;
+    let before = reg.blocking.blocked.load(Ordering::Relaxed);
+    let added = reg.compensate(blocked, credit, waiting);
+    Look {
+        awake: true,
+        in_task,
+        compensating: blocked > 0 && waiting || added > 0,
+        ramping: added > 0 || blocked > before,
+    }
 }
 
 /// First sight, for a spare: in a task it took since the last look, it has
@@ -332,6 +391,11 @@ pub(crate) fn own_cpu_ns() -> u64 {
 /// Whether any queue of the pool holds a job.
 pub(crate) fn has_queued_work(reg: &Registry) -> bool {
     !reg.injector.is_empty() || (0..reg.slots_hi()).any(|i| !reg.slot(i).stealer.is_empty())
+}
+
+/// How many jobs the pool's queues hold (a snapshot).
+fn queued_jobs(reg: &Registry) -> usize {
+    reg.injector.len() + (0..reg.slots_hi()).map(|i| reg.slot(i).stealer.len()).sum::<usize>()
 }
 
 /// The CPU time a thread of this process has used (its per-thread CPU

@@ -184,6 +184,7 @@ impl Registry {
     pub(crate) fn notify_new_work(&self) {
         if !self.sleep.new_work(&|i| self.parker_of(i)) {
             crate::monitor::hurry();
+            self.blocking.wake_for_work(self);
         }
     }
 

@@ -5,7 +5,7 @@
 //! same way: totals and a log2 histogram, written only for timed tasks.
 
 use crate::registry::Registry;
-use crate::sync::{AtomicU32, AtomicU64, Ordering};
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Buckets of a timing histogram: bucket `i` counts durations in
 /// `[2^i, 2^(i+1))` ns (bucket 0 also counts 0 ns); the last one counts
@@ -35,6 +35,9 @@ pub(crate) struct SlotStats {
     /// A spare's CPU time when it took the job it runs (0: none): the
     /// monitor counts a spare blocked at first sight from it (`monitor.rs`).
     pub(crate) spare_task_cpu_ns: AtomicU64,
+    /// The monitor counted this thread blocked in its task (in `blocked`):
+    /// a spare whose task returns takes itself off that count at once.
+    pub(crate) counted_blocked: AtomicBool,
     /// Open `bg_blocking_begin` calls on this thread (`blocking/hint.rs`).
     pub(crate) hint_depth: AtomicU32,
     /// The task depth (`depth`) of the task that opened the outermost one.

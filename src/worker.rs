@@ -384,7 +384,25 @@ impl WorkerThread {
     /// take and its end (`control.rs`).
     pub(crate) fn execute_popped(&self, job: Job) {
         self.execute(job);
-        bump(&self.slot().stats.ended);
+        let stats = &self.slot().stats;
+        bump(&stats.ended);
+        if stats.counted_blocked.load(crate::sync::Ordering::Relaxed) {
+            self.uncount_blocked();
+        }
+    }
+
+    /// The task returned after the monitor counted this thread blocked in
+    /// it: the count drops now rather than at its next look, up to a
+    /// millisecond away, so that the spare standing in for this thread
+    /// stops taking tasks (else one thread too many runs meanwhile).
+    #[cold]
+    fn uncount_blocked(&self) {
+        let reg = self.registry();
+        if self.slot().stats.counted_blocked.swap(false, crate::sync::Ordering::Relaxed) {
+            let b = &reg.blocking.blocked;
+            let _ = b.fetch_update(crate::sync::Ordering::AcqRel, crate::sync::Ordering::Relaxed, |n| n.checked_sub(1));
+            reg.recount_allowed();
+        }
     }
 
     pub(crate) fn push_local(&self, job: Job) {

@@ -40,7 +40,7 @@ impl WorkerThread {
         reg.blocking.hinted.fetch_add(1, Ordering::AcqRel);
         // Now, not at the next tick: a spare takes what waits behind us.
         let seen = reg.blocking.blocked.load(Ordering::Relaxed);
-        reg.compensate(seen, crate::monitor::has_queued_work(reg));
+        reg.compensate(seen, reg.blocking.credit(), crate::monitor::has_queued_work(reg));
         // It keeps the books from here (a spare going idle, the pool closing).
         crate::monitor::wake();
     }

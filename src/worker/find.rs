@@ -71,7 +71,11 @@ impl WorkerThread {
             match self.registry.injector.steal_batch_and_pop(&self.deque) {
                 Steal::Success(j) => {
                     self.batch_lo.set(lo);
-                    self.batch_hi.set(self.deque.len());
+                    let hi = self.deque.len();
+                    self.batch_hi.set(hi);
+                    if hi > lo {
+                        crate::monitor::hurry(); // a burst: its tasks may block
+                    }
                     return Some(j);
                 }
                 Steal::Empty => return None,
