@@ -5,20 +5,27 @@
 //! A spare is a worker thread in a slot above the pool's size, named
 //! `<prefix>-s<slot>`. It takes a task only while the monitor counts more
 //! blocked threads in the pool than spares running tasks (`allowed` against
-//! `in_task`), so the threads that can run stay at the pool's size: when
-//! blockers return, spares finish their current task and go idle. An idle
-//! spare parks on its slot's parker, outside the pool's sleep protocol (so
-//! a submit never wakes a spare instead of a worker), and exits after
-//! `keep_alive_ns` (5 s; `BG_SPARE_KEEPALIVE_MS`). Spares steal and keep a
-//! deque like any worker; what an idle spare leaves there stays visible
-//! to the workers' steals and to a drain.
+//! `in_task`; plus the monitor's credit while a burst keeps blocking), so
+//! the threads that can run stay at the pool's size: when blockers return,
+//! spares finish their current task and go idle. A spare looks in the
+//! other threads' deques before the shared queue and takes one job at a
+//! time (`find_as_spare`): what a blocked thread holds waits for thieves.
+//! An admitted spare that finds nothing looks again for 50 µs, as a worker
+//! spins, and then parks on its slot's parker, outside the pool's sleep
+//! protocol (so a submit never wakes a spare instead of a worker), until
+//! the monitor, or a submit that finds no worker to wake while spares may
+//! run (`wake_for_work`), wakes it. It exits after `keep_alive_ns` (5 s;
+//! `BG_SPARE_KEEPALIVE_MS`). Spares keep a deque like any worker; what an
+//! idle spare leaves there stays visible to the workers' steals and to a
+//! drain.
 //!
 //! While the pool closes spares work like workers: they take any work and
 //! exit once they see none (a drain waits for them: they are counted live).
 //! A grow that reaches a spare's slot makes it a worker (`promoted`).
 //!
-//! Nothing here is on the submit/run/wait path: the monitor sets `allowed`
-//! and wakes spares; a pool in which nothing blocks never has one.
+//! On the submit/run/wait path only two loads: `allowed` when a submit
+//! finds no worker to wake, and a task's end reads its slot's
+//! `counted_blocked`. A pool in which nothing blocks never has a spare.
 
 use std::sync::Arc;
 

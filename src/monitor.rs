@@ -20,20 +20,28 @@
 //! counts as blocked at the first look that finds it in a task it took
 //! since the last look, sleeping, with under 20 µs of CPU used since it
 //! took it, so a burst of blocking tasks is handed out one tick per task
-//! rather than two.
+//! rather than two. A thread whose task returns after it was counted
+//! blocked takes itself off the count (`counted_blocked`), so the spare
+//! standing in for it stops at once rather than at the next look.
+//!
+//! A burst of blocking tasks is handed out in doubling rounds: while looks
+//! keep finding threads newly blocked and work still queued, each lets two
+//! more spares run on credit (see `tick`).
 //!
 //! The tick is 1 ms while some thread is inside a task (4 ms after 100
-//! quiet ticks), 100 µs while some pool is compensating (each spare it
-//! starts is seen blocked one tick later), and 50 ms while no thread is
-//! inside a task: only a thread in a task can block, and under sparse work
-//! (a task a millisecond) a 1 ms tick cost 1% of a core and kept the CPUs
-//! out of idle, a 10 ms tick a quarter of the pool's CPU. Work that may
-//! wait behind a blocked task cuts that tick short (`hurry`): a submit that
-//! finds every worker inside a task, and the first worker woken for a
-//! burst that sees more work queued behind its job. A task that blocks
-//! alone, with nothing waiting behind it, needs no spare. The monitor parks
-//! once every thread has been parked for 30 ms, not at the first idle look:
-//! sparse work would otherwise make each worker wake-up wake it.
+//! quiet ticks), 100 µs while some pool hands out a burst (each spare it
+//! starts is seen blocked one tick later), backing off to 1 ms once the
+//! spares of a burst run or block, and 50 ms while no thread is inside a
+//! task: only a thread in a task can block, and under sparse work (a task
+//! a millisecond) a 1 ms tick cost 1% of a core and kept the CPUs out of
+//! idle, a 10 ms tick a quarter of the pool's CPU. Work that may wait
+//! behind a blocked task cuts the long ticks short (`hurry`): a submit
+//! that finds every worker inside a task, a worker that takes a batch from
+//! the shared queue, the first worker woken for a burst that sees more
+//! work queued behind its job. A task that blocks alone, with nothing
+//! waiting behind it, needs no spare. The monitor parks once every thread
+//! has been parked for 30 ms, not at the first idle look: sparse work
+//! would otherwise make each worker wake-up wake it.
 
 // Plain std atomics: the monitor is not part of the loom-modelled protocols.
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -63,16 +71,27 @@ static START: GenLock<()> = GenLock::new(());
 /// the monitor in the middle of a look.
 static TICK: GenLock<()> = GenLock::new(());
 
-/// 1 while the monitor sleeps a tick that `hurry` may cut short.
+/// What `hurry` may cut short now: nothing (0), the idle tick (1: any
+/// hurry), or the tick after 100 quiet ones (2: only a hurry for a backlog).
 static HURRY: AtomicU32 = AtomicU32::new(0);
+const HURRY_ANY: u32 = 1;
+const HURRY_BACKLOG: u32 = 2;
+
+/// Jobs in the shared queue that make a backlog worth a look now.
+const BACKLOG: usize = 16;
+/// At most one look for a backlog this often.
+const BACKLOG_HURRY_EVERY_NS: u64 = 20_000_000;
 
 /// Work may wait behind a blocked task: a submit found every worker inside
-/// a task, or a worker woke for a burst (it took a job and saw more queued
-/// behind it). If the monitor is in its long idle tick, it looks now rather
-/// than up to 50 ms later. Under sparse work this is never called, and
-/// otherwise it is one load while the monitor ticks fast.
-pub(crate) fn hurry() {
-    if HURRY.load(Ordering::Relaxed) == 1 && HURRY.swap(0, Ordering::AcqRel) == 1 {
+/// a task, or a worker took a batch from the shared queue (a burst: its
+/// tasks may block). If the monitor sleeps its idle tick (50 ms), it looks
+/// now; if it sleeps its quiet tick (4 ms), only for a backlog of `BACKLOG`
+/// jobs (`queued` says how many, asked only then): a pool busy computing
+/// finds every worker in a task at each submit, and pieces of a parallel
+/// loop keep coming, neither a reason to look sooner. Otherwise one load.
+pub(crate) fn hurry(queued: impl FnOnce() -> usize) {
+    let h = HURRY.load(Ordering::Relaxed);
+    if (h == HURRY_ANY || h == HURRY_BACKLOG && queued() >= BACKLOG) && HURRY.swap(0, Ordering::AcqRel) != 0 {
         futex_wake(&HURRY);
     }
 }
@@ -161,6 +180,7 @@ fn run() {
     let mut idle_us = 0u64;
     let mut comp_tick_us = 100u64;
     let mut hurried = false;
+    let mut hurried_at = 0u64;
     loop {
         if crate::fork::generation() != gen {
             return; // cannot happen (a child has no copy of this thread); be safe
@@ -226,17 +246,21 @@ fn run() {
             // counts as blocked at its second look, so look again soon.
             hurried = false;
             comp_tick_us = 100;
-            quiet = 0;
             std::thread::sleep(Duration::from_micros(100));
-        } else if tick_us >= 4_000 {
+        } else if tick_us == IDLE_TICK_US
+            || tick_us >= 4_000 && crate::sync::now_ns().saturating_sub(hurried_at) >= BACKLOG_HURRY_EVERY_NS
+        {
             // A burst that starts now may be all blocking tasks: `hurry` cuts
-            // this long sleep short. Only the long ticks (nothing in a task,
-            // or 100 quiet ticks) can be cut: a hurry then sets the 1 ms
-            // tick for 100 ticks, so submits to a pool busy computing wake
-            // the monitor at most once every 100 ms.
-            HURRY.store(1, Ordering::SeqCst);
-            futex_wait_for(&HURRY, 1, Some(Duration::from_micros(tick_us)));
+            // these long sleeps short (see there for when). For a backlog at
+            // most every 20 ms: a pool fed faster than it runs always has
+            // one, and its monitor must not tick faster for it.
+            let armed = if tick_us == IDLE_TICK_US { HURRY_ANY } else { HURRY_BACKLOG };
+            HURRY.store(armed, Ordering::SeqCst);
+            futex_wait_for(&HURRY, armed, Some(Duration::from_micros(tick_us)));
             hurried = HURRY.swap(0, Ordering::Relaxed) == 0;
+            if hurried {
+                hurried_at = crate::sync::now_ns();
+            }
         } else {
             std::thread::sleep(Duration::from_micros(tick_us));
         }

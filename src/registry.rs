@@ -183,7 +183,7 @@ impl Registry {
     /// monitor, if in its long idle tick, looks now (one load otherwise).
     pub(crate) fn notify_new_work(&self) {
         if !self.sleep.new_work(&|i| self.parker_of(i)) {
-            crate::monitor::hurry();
+            crate::monitor::hurry(|| self.injector.len());
             self.blocking.wake_for_work(self);
         }
     }

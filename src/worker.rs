@@ -203,7 +203,7 @@ impl WorkerThread {
             if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
                 if self.just_woke.replace(false) && !reg.injector.is_empty() {
-                    crate::monitor::hurry(); // a burst: its tasks may block
+                    crate::monitor::hurry(|| reg.injector.len()); // a burst: its tasks may block
                 }
                 self.execute_popped(job);
                 continue;

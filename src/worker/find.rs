@@ -45,12 +45,61 @@ impl WorkerThread {
     /// Normal-priority work: the deques and the shared queue.
     #[inline]
     fn find_normal(&self, tick: u32) -> Option<Job> {
+        if self.idx >= self.registry.target() {
+            return self.find_as_spare();
+        }
         let job = if tick % INJECTOR_EVERY == 0 && self.batch_hi.get() <= self.batch_lo.get() {
             self.steal_injector().or_else(|| self.pop())
         } else {
             self.pop().or_else(|| self.steal_injector())
         };
         job.or_else(|| self.steal_others())
+    }
+
+    /// A spare runs while threads are blocked in tasks, and work queued in
+    /// a blocked thread's deque (the rest of a batch it took) waits for a
+    /// thief: a spare steals there before it takes newer work from the
+    /// shared queue, and takes one job at a time, since it may block in it
+    /// too and strand a batch of its own (issue 14: a burst of sleepers
+    /// went to blocked spares' deques in batches, and the spares started
+    /// for them took a parallel loop's pieces from the shared queue
+    /// instead, so the burst started a few tasks a millisecond).
+    #[cold]
+    fn find_as_spare(&self) -> Option<Job> {
+        if let Some(job) = self.deque.pop() {
+            return Some(job);
+        }
+        let reg = &*self.registry;
+        let n = reg.slots_hi();
+        let start = self.next_random() as usize % n.max(1);
+        for _ in 0..2 {
+            let mut retry = false;
+            for k in 0..n {
+                let victim = (start + k) % n;
+                if victim == self.idx {
+                    continue;
+                }
+                match reg.slot(victim).stealer.steal() {
+                    Steal::Success(j) => {
+                        bump(&self.slot().stats.steals);
+                        return Some(j);
+                    }
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            loop {
+                match reg.injector.steal() {
+                    Steal::Success(j) => return Some(j),
+                    Steal::Empty => break,
+                    Steal::Retry => std::hint::spin_loop(),
+                }
+            }
+            if !retry {
+                break;
+            }
+        }
+        None
     }
 
     /// Pops the deque, keeping track of what is left of the injector batch:
@@ -74,7 +123,7 @@ impl WorkerThread {
                     let hi = self.deque.len();
                     self.batch_hi.set(hi);
                     if hi > lo {
-                        crate::monitor::hurry(); // a burst: its tasks may block
+                        crate::monitor::hurry(|| self.registry.injector.len()); // a burst: its tasks may block
                     }
                     return Some(j);
                 }
