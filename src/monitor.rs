@@ -352,13 +352,26 @@ fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch) -> Look {
         let idle_cpu = cpu_ns != u64::MAX && cpu_ns.saturating_sub(w.cpu_ns) < 20_000;
         // Still blocked if it was and its clock has not moved at all: no
         // need to ask /proc again (hundreds of spares, each tick).
-        let is_blocked = same_task && idle_cpu && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid))
+        let mut is_blocked = same_task && idle_cpu && (w.blocked && cpu_ns == w.cpu_ns || kernel_sleeping(tid))
             || !same_task && spare_blocked_since_start(reg, idx, cpu_ns) && kernel_sleeping(tid);
+        if is_blocked || w.blocked {
+            let flag = &slot.stats.counted_blocked;
+            flag.store(is_blocked, crate::sync::Ordering::Relaxed);
+            if is_blocked && !w.blocked {
+                // The task may have returned since we looked, its thread
+                // finding no flag to clear: then the flag goes, and the
+                // thread is not counted.
+                fence(Ordering::SeqCst);
+                let moved_on = slot.stats.popped.load(crate::sync::Ordering::Relaxed) != popped
+                    || slot.stats.depth.load(crate::sync::Ordering::Relaxed) == 0;
+                if moved_on {
+                    flag.store(false, crate::sync::Ordering::Relaxed);
+                    is_blocked = false;
+                }
+            }
+        }
         blocked += is_blocked as usize;
         newly += (is_blocked && !(same_task && w.blocked)) as usize;
-        if is_blocked || w.blocked {
-            slot.stats.counted_blocked.store(is_blocked, crate::sync::Ordering::Relaxed);
-        }
         *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked, checked_at: now };
     }
     // Only a pool with work waiting needs help. Parked workers are not

@@ -152,7 +152,7 @@ pub struct Stats {
 impl Registry {
     pub fn stats(&self) -> Stats {
         let mut s = Stats { threads: self.target() as u64, ..Stats::default() };
-        let (mut pushed, mut popped) = (0u64, 0u64);
+        let (mut pushed, mut popped, mut counted_blocked) = (0u64, 0u64, 0u64);
         for idx in 0..self.slots_hi() {
             let st = &self.slot(idx).stats;
             s.completed += st.completed.load(Ordering::Relaxed);
@@ -163,6 +163,7 @@ impl Registry {
             let depth = st.depth.load(Ordering::Relaxed) as u64;
             s.running += depth;
             s.busy += (depth > 0) as u64;
+            counted_blocked += st.counted_blocked.load(Ordering::Relaxed) as u64;
             pushed = pushed.wrapping_add(st.pushed.load(Ordering::Relaxed));
             popped = popped.wrapping_add(st.popped.load(Ordering::Relaxed));
             let t = &st.timing;
@@ -175,7 +176,9 @@ impl Registry {
             }
         }
         s.paused = self.life.is_paused() as u64;
-        s.blocked = self.blocking.blocked_now() as u64;
+        // Each thread the monitor counted clears its own flag as its task
+        // returns: the flags, not the monitor's last total, are current.
+        s.blocked = counted_blocked + self.blocking.hinted.load(Ordering::Relaxed) as u64;
         s.spares = self.blocking.spares.load(Ordering::Relaxed) as u64;
         let swept = self.swept.load(Ordering::Relaxed);
         s.cancelled += swept;
