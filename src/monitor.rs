@@ -24,9 +24,9 @@
 //! blocked takes itself off the count (`counted_blocked`), so the spare
 //! standing in for it stops at once rather than at the next look.
 //!
-//! A burst of blocking tasks is handed out in doubling rounds: while looks
-//! keep finding threads newly blocked and work still queued, each lets two
-//! more spares run on credit (see `tick`).
+//! A burst of blocking tasks is handed out in doubling rounds: while work
+//! is queued and CPUs idle, each thread blocked in its task for 300 µs lets
+//! two more spares run on credit, once (see `tick`).
 //!
 //! The tick is 1 ms while some thread is inside a task (4 ms after 100
 //! quiet ticks), 100 µs while some pool hands out a burst (each spare it
@@ -156,6 +156,10 @@ struct Watch {
     cpu_ns: u64,
     /// Counted blocked at the last tick.
     blocked: bool,
+    /// When it was first counted blocked in this task.
+    blocked_at: u64,
+    /// It has been counted in a credit (see `tick`).
+    credited: bool,
     /// When its clock was last read.
     checked_at: u64,
 }
@@ -164,14 +168,18 @@ struct Watch {
 struct PoolWatch {
     id: u64,
     slots: Vec<Watch>,
-    /// Threads first counted blocked at the last look.
-    newly: usize,
 }
 
 /// A thread seen blocked stays counted blocked, without a clock read, for
 /// this long while it stays in the same task: a task that blocks and then
 /// computes is over-compensated for at most this long.
 const RECHECK_BLOCKED_NS: u64 = 5_000_000;
+
+/// How long a thread must have been blocked in a task before it counts
+/// toward a burst's credit (see `tick`): two or three looks at the fast
+/// tick. A thread that waits briefly over and over (a Go callback's
+/// thread waiting for a P) must not make the spares double.
+const CONFIRM_BLOCKED_NS: u64 = 300_000;
 
 fn run() {
     let gen = crate::fork::generation();
@@ -181,11 +189,13 @@ fn run() {
     let mut comp_tick_us = 100u64;
     let mut hurried = false;
     let mut hurried_at = 0u64;
+    let mut cpu_use = CpuUse::default();
     loop {
         if crate::fork::generation() != gen {
             return; // cannot happen (a child has no copy of this thread); be safe
         }
         let look = TICK.lock();
+        let idle_cpus = cpu_use.idle_cpus();
         let pools = registry::live_pools();
         watches.retain(|w| pools.iter().any(|r| r.id == w.id));
         let mut any = Look::default();
@@ -196,11 +206,11 @@ fn run() {
             let w = match watches.iter().position(|w| w.id == reg.id) {
                 Some(i) => &mut watches[i],
                 None => {
-                    watches.push(PoolWatch { id: reg.id, slots: Vec::new(), newly: 0 });
+                    watches.push(PoolWatch { id: reg.id, slots: Vec::new() });
                     watches.last_mut().expect("just pushed")
                 }
             };
-            let l = tick(reg, w);
+            let l = tick(reg, w, idle_cpus);
             any.awake |= l.awake;
             any.in_task |= l.in_task;
             any.compensating |= l.compensating;
@@ -267,6 +277,34 @@ fn run() {
     }
 }
 
+/// How much CPU the process used between two looks.
+#[derive(Default)]
+struct CpuUse {
+    at_ns: u64,
+    cpu_ns: u64,
+}
+
+impl CpuUse {
+    /// CPUs the process left idle since the last call (the machine's count
+    /// less what this process used; other processes are not seen).
+    fn idle_cpus(&mut self) -> f64 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant.
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        let cpu = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
+        let now = crate::sync::now_ns();
+        let (dt, dc) = (now.saturating_sub(self.at_ns), cpu.saturating_sub(self.cpu_ns));
+        self.at_ns = now;
+        self.cpu_ns = cpu;
+        if dt == 0 || dt > 1_000_000_000 {
+            return 0.0;
+        }
+        static CPUS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+        let cpus = *CPUS.get_or_init(|| num_cpus::get() as f64);
+        cpus - dc as f64 / dt as f64
+    }
+}
+
 /// Parks until a worker wakes; returns at once (false) if some pool has a
 /// thread awake after all.
 fn park_unless_awake() -> bool {
@@ -309,15 +347,14 @@ struct Look {
 }
 
 /// One look at one pool: counts its blocked threads and has it compensate.
-fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch) -> Look {
+fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch, idle_cpus: f64) -> Look {
     let watch = &mut pw.slots;
     if !pool_awake(reg) {
         reg.blocking.blocked.store(0, Ordering::Relaxed);
         watch.clear();
-        pw.newly = 0;
         return Look::default();
     }
-    let mut newly = 0;
+    let mut confirmed = 0;
     let mut in_task = false;
     let n = reg.slots_hi();
     watch.resize(n, Watch::default());
@@ -335,7 +372,7 @@ fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch) -> Look {
             if w.blocked {
                 slot.stats.counted_blocked.store(false, crate::sync::Ordering::Relaxed);
             }
-            *w = Watch { tid, popped, running, cpu_ns: 0, blocked: false, checked_at: now };
+            *w = Watch { tid, popped, running, checked_at: now, ..Watch::default() };
             continue;
         }
         let same_task = w.running && w.tid == tid && w.popped == popped;
@@ -343,6 +380,10 @@ fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch) -> Look {
             // Still in the task it was blocked in: counted blocked without
             // a clock read (hundreds of blocked spares, a tick each 100 µs).
             blocked += 1;
+            if !w.credited && now.saturating_sub(w.blocked_at) >= CONFIRM_BLOCKED_NS {
+                w.credited = true;
+                confirmed += 1;
+            }
             slot.stats.counted_blocked.store(true, crate::sync::Ordering::Relaxed);
             continue;
         }
@@ -371,8 +412,12 @@ fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch) -> Look {
             }
         }
         blocked += is_blocked as usize;
-        newly += (is_blocked && !(same_task && w.blocked)) as usize;
-        *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked, checked_at: now };
+        let still = is_blocked && same_task && w.blocked;
+        let blocked_at = if still { w.blocked_at } else { now };
+        let confirm = still && !w.credited && now.saturating_sub(blocked_at) >= CONFIRM_BLOCKED_NS;
+        confirmed += confirm as usize;
+        let credited = still && (w.credited || confirm);
+        *w = Watch { tid, popped, running, cpu_ns, blocked: is_blocked, blocked_at, credited, checked_at: now };
     }
     // Only a pool with work waiting needs help. Parked workers are not
     // counted on: the sleep protocol wakes them within microseconds, so work
@@ -380,20 +425,24 @@ fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch) -> Look {
     // surplus worker of a shrunk pool takes nothing).
     // A paused pool's queued work waits for the resume, not for a thread.
     let waiting = !reg.life.is_paused() && has_queued_work(reg);
-    // A burst whose tasks keep blocking (threads newly blocked at this
-    // look and the last, work still queued): a spare that blocks in the
-    // task it took needs no stand-in (it was extra), so compensation alone
-    // hands such a burst out at a constant number of tasks per tick, each
-    // holding a run slot until it is seen blocked (issue 14: 100 sleepers
-    // took 30-50 ms to start beside a parallel loop, a CPU idle meanwhile).
-    // On credit, each thread newly blocked lets two more spares run, so
-    // the rounds double (log2 of the burst in ticks). If what follows
-    // computes, the credit lapses at the next look and those spares stop
-    // after their task: an overshoot of at most twice the threads newly
-    // blocked, for one task, and only right after a blocking burst.
+    // A burst whose tasks keep blocking (threads blocked in the same task
+    // for `CONFIRM_BLOCKED_NS`, each counted once, work still queued): a spare that blocks in the task it took needs no stand-in
+    // (it was extra), so compensation alone hands such a burst out at a
+    // constant number of tasks per tick, each holding a run slot until it
+    // is seen blocked (issue 14: 100 sleepers took 30-50 ms to start
+    // beside a parallel loop, a CPU idle meanwhile). On credit, each such
+    // thread lets two more spares run, so the rounds double (log2 of the
+    // burst, a few ticks a round). Confirmed, not first seen: threads that
+    // wait briefly, as a Go callback's thread waits for a P, would
+    // otherwise double the spares on every look (a burst of Go spawns
+    // reached `max_threads`). If what follows computes, the credit lapses
+    // at the next look and those spares stop after their task: an
+    // overshoot of at most twice the threads confirmed, for one task.
     // Never more than the jobs queued: those are all a spare could take.
-    let credit = if waiting && pw.newly > 0 { (2 * newly).min(queued_jobs(reg)) } else { 0 };
-    pw.newly = newly;
+    // Only while CPUs idle: that is the loss the credit stops, and threads
+    // that block because the CPUs are taken (a Go callback's thread waits
+    // for a P while the others run) gain nothing from more threads.
+    let credit = if waiting && idle_cpus >= 0.5 { (2 * confirmed).min(queued_jobs(reg)) } else { 0 };
     let before = reg.blocking.blocked.load(Ordering::Relaxed);
     let added = reg.compensate(blocked, credit, waiting);
     Look {
