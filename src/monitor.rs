@@ -173,7 +173,7 @@ struct PoolWatch {
 /// A thread seen blocked stays counted blocked, without a clock read, for
 /// this long while it stays in the same task: a task that blocks and then
 /// computes is over-compensated for at most this long.
-const RECHECK_BLOCKED_NS: u64 = 5_000_000;
+const RECHECK_BLOCKED_NS: u64 = 1_000_000;
 
 /// How long a thread must have been blocked in a task before it counts
 /// toward a burst's credit (see `tick`): two or three looks at the fast
@@ -399,12 +399,13 @@ fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch, idle_cpus: f64) -> Look {
             let flag = &slot.stats.counted_blocked;
             flag.store(is_blocked, crate::sync::Ordering::Relaxed);
             if is_blocked && !w.blocked {
-                // The task may have returned since we looked, its thread
-                // finding no flag to clear: then the flag goes, and the
-                // thread is not counted.
+                // The task may have returned (or opened a hint) since we
+                // looked, its thread finding no flag to clear: then the
+                // flag goes, and the thread is not counted.
                 fence(Ordering::SeqCst);
                 let moved_on = slot.stats.popped.load(crate::sync::Ordering::Relaxed) != popped
-                    || slot.stats.depth.load(crate::sync::Ordering::Relaxed) == 0;
+                    || slot.stats.depth.load(crate::sync::Ordering::Relaxed) == 0
+                    || slot.stats.hint_depth.load(crate::sync::Ordering::Relaxed) != 0;
                 if moved_on {
                     flag.store(false, crate::sync::Ordering::Relaxed);
                     is_blocked = false;

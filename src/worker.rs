@@ -391,12 +391,13 @@ impl WorkerThread {
         }
     }
 
-    /// The task returned after the monitor counted this thread blocked in
-    /// it: the count drops now rather than at its next look, up to a
-    /// millisecond away, so that the spare standing in for this thread
-    /// stops taking tasks (else one thread too many runs meanwhile).
+    /// The task returned (or opened a blocking hint) after the monitor
+    /// counted this thread blocked in it: the count drops now rather than
+    /// at its next look, up to a millisecond away, so that the spare
+    /// standing in for this thread stops taking tasks (else one thread too
+    /// many runs meanwhile).
     #[cold]
-    fn uncount_blocked(&self) {
+    pub(crate) fn uncount_blocked(&self) {
         let reg = self.registry();
         if self.slot().stats.counted_blocked.swap(false, crate::sync::Ordering::Relaxed) {
             let b = &reg.blocking.blocked;

@@ -139,8 +139,11 @@ func TestBlockingHintGetsASpare(t *testing.T) {
 	if err != nil {
 		t.Fatalf("setter: %v", err)
 	}
-	if blocked != 1 {
-		t.Errorf("Stats().Blocked = %d while the spinner was inside Blocking, want 1", blocked)
+	// At least the spinner. The setter's own thread may be counted too: a
+	// callback's thread that waited for a P when the monitor looked is
+	// blocked in the kernel like any other (1 in ~100 runs).
+	if blocked < 1 {
+		t.Errorf("Stats().Blocked = %d while the spinner was inside Blocking, want at least 1", blocked)
 	}
 	if _, err := spinner.Wait(ctx); err != nil {
 		t.Fatalf("spinner: %v", err)

@@ -37,6 +37,9 @@ impl WorkerThread {
             return;
         }
         st.hint_task_depth.store(st.depth.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Counted once: as hinted from here, no longer as seen blocked (a
+        // Go callback's thread is often seen blocked waiting for a P).
+        self.uncount_blocked();
         reg.blocking.hinted.fetch_add(1, Ordering::AcqRel);
         // Now, not at the next tick: a spare takes what waits behind us.
         let seen = reg.blocking.blocked.load(Ordering::Relaxed);
