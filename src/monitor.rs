@@ -30,7 +30,7 @@
 //!
 //! The tick is 1 ms while some thread is inside a task (4 ms after 100
 //! quiet ticks), 100 µs while some pool hands out a burst (each spare it
-//! starts is seen blocked one tick later), backing off to 1 ms once the
+//! starts is seen blocked one tick later), backing off to 4 ms once the
 //! spares of a burst run or block, and 50 ms while no thread is inside a
 //! task: only a thread in a task can block, and under sparse work (a task
 //! a millisecond) a 1 ms tick cost 1% of a core and kept the CPUs out of
@@ -237,7 +237,8 @@ fn run() {
         quiet = if any.compensating { 0 } else { quiet.saturating_add(1) };
         // A burst of blocking tasks is handed out a spare per blocked
         // thread per tick: fast while that goes on. Once every spare
-        // runs or blocks, the tick backs off (each look reads clocks).
+        // runs or blocks, the tick backs off to 4 ms (each look reads the
+        // blocked threads' clocks; a new burst cuts it short, `hurry`).
         comp_tick_us = if any.ramping { 100 } else { (comp_tick_us * 2).min(4_000) };
         let tick_us = if any.compensating {
             comp_tick_us
