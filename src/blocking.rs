@@ -216,7 +216,9 @@ impl WorkerThread {
     pub(crate) fn run_spare(&self) -> bool {
         let id = self.registry().id;
         crate::probe::spare_start(id, self.index());
+        self.spare.set(true);
         let promoted = self.spare_loop();
+        self.spare.set(false);
         // Exits, or goes on as a worker: a spare no more either way.
         crate::probe::spare_stop(id, self.index());
         promoted

@@ -71,6 +71,8 @@ pub struct WorkerThread {
     popped_at_park: Cell<u64>,
     /// Woke from parking and has not taken a job since (`monitor::hurry`).
     just_woke: Cell<bool>,
+    /// Runs as a spare (`blocking.rs`): looks for work as one (`find.rs`).
+    pub(crate) spare: Cell<bool>,
     /// The slot's `popped` count when this worker last woke from parking.
     popped_at_wake: Cell<u64>,
     /// Join frames not yet offered to thieves (`join.rs`): a ring of
@@ -111,6 +113,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         batch_hi: Cell::new(0),
         popped_at_park: Cell::new(0),
         just_woke: Cell::new(false),
+        spare: Cell::new(false),
         popped_at_wake: Cell::new(0),
         private: std::array::from_fn(|_| Cell::new(ptr::null())),
         private_lo: Cell::new(0),

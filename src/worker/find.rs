@@ -45,7 +45,7 @@ impl WorkerThread {
     /// Normal-priority work: the deques and the shared queue.
     #[inline]
     fn find_normal(&self, tick: u32) -> Option<Job> {
-        if self.idx >= self.registry.target() {
+        if self.spare.get() {
             return self.find_as_spare();
         }
         let job = if tick % INJECTOR_EVERY == 0 && self.batch_hi.get() <= self.batch_lo.get() {
