@@ -36,7 +36,8 @@ pub(crate) struct SlotStats {
     /// monitor counts a spare blocked at first sight from it (`monitor.rs`).
     pub(crate) spare_task_cpu_ns: AtomicU64,
     /// The monitor counted this thread blocked in its task (in `blocked`):
-    /// a spare whose task returns takes itself off that count at once.
+    /// a thread whose task returns, or that opens a blocking hint, takes
+    /// itself off that count at once. `bg_stats.blocked` counts these.
     pub(crate) counted_blocked: AtomicBool,
     /// Open `bg_blocking_begin` calls on this thread (`blocking/hint.rs`).
     pub(crate) hint_depth: AtomicU32,
