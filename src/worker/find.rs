@@ -1,7 +1,7 @@
 //! Where a worker looks for work: its own deque, the injector, the other
 //! workers' deques (stealing), and whether any of them holds work.
 
-use crossbeam_deque::Steal;
+use crossbeam_deque::{Steal, Stealer};
 
 use super::WorkerThread;
 use crate::job::Job;
@@ -66,40 +66,13 @@ impl WorkerThread {
     /// instead, so the burst started a few tasks a millisecond).
     #[cold]
     fn find_as_spare(&self) -> Option<Job> {
-        if let Some(job) = self.deque.pop() {
-            return Some(job);
-        }
-        let reg = &*self.registry;
-        let n = reg.slots_hi();
-        let start = self.next_random() as usize % n.max(1);
-        for _ in 0..2 {
-            let mut retry = false;
-            for k in 0..n {
-                let victim = (start + k) % n;
-                if victim == self.idx {
-                    continue;
-                }
-                match reg.slot(victim).stealer.steal() {
-                    Steal::Success(j) => {
-                        bump(&self.slot().stats.steals);
-                        return Some(j);
-                    }
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
-                }
+        self.deque.pop().or_else(|| self.steal_others_with(|victim| victim.steal())).or_else(|| loop {
+            match self.registry.injector.steal() {
+                Steal::Success(j) => return Some(j),
+                Steal::Empty => return None,
+                Steal::Retry => std::hint::spin_loop(),
             }
-            loop {
-                match reg.injector.steal() {
-                    Steal::Success(j) => return Some(j),
-                    Steal::Empty => break,
-                    Steal::Retry => std::hint::spin_loop(),
-                }
-            }
-            if !retry {
-                break;
-            }
-        }
-        None
+        })
     }
 
     /// Pops the deque, keeping track of what is left of the injector batch:
@@ -134,6 +107,13 @@ impl WorkerThread {
     }
 
     fn steal_others(&self) -> Option<Job> {
+        self.steal_others_with(|victim| victim.steal_batch_and_pop(&self.deque))
+    }
+
+    /// Tries every other slot's deque once, from a random one, with
+    /// `steal`; again while some attempt lost a race.
+    #[inline]
+    fn steal_others_with(&self, steal: impl Fn(&Stealer<Job>) -> Steal<Job>) -> Option<Job> {
         let reg = &*self.registry;
         let n = reg.slots_hi();
         if n <= 1 {
@@ -147,7 +127,7 @@ impl WorkerThread {
                 if victim == self.idx {
                     continue;
                 }
-                match reg.slot(victim).stealer.steal_batch_and_pop(&self.deque) {
+                match steal(&reg.slot(victim).stealer) {
                     Steal::Success(j) => {
                         bump(&self.slot().stats.steals);
                         probe!("steal", reg.id, self.idx, victim);
