@@ -23,7 +23,7 @@ use crate::probe::probe;
 use crate::resize::{Control, Slot};
 use crate::sleep::{Parker, Sleep};
 use crate::sync::{futex, lock, AtomicU32, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering};
-use crate::task::Task;
+use crate::task::{Hook, Task};
 use crate::worker;
 
 mod admission;
@@ -251,9 +251,32 @@ impl Registry {
 
     /// Queues a callback with a handle carrying one user reference.
     pub fn submit_fn(&self, f: RawFn, arg: *mut c_void, drop: Option<RawDrop>) -> Result<*const Task, SubmitError> {
+        // SAFETY: no hook.
+        unsafe { self.submit_fn_hooked(f, arg, drop, std::ptr::null_mut()) }
+    }
+
+    /// `submit_fn` with `hook` (unless null) attached before the task is
+    /// queued. If the submit is refused the hook never runs: it stays the
+    /// caller's to free.
+    ///
+    /// # Safety
+    /// As for `Task::add_hook`.
+    #[inline]
+    pub(crate) unsafe fn submit_fn_hooked(
+        &self,
+        f: RawFn,
+        arg: *mut c_void,
+        drop: Option<RawDrop>,
+        hook: *mut Hook,
+    ) -> Result<*const Task, SubmitError> {
         let (task, job) = self.task_job(f, arg, drop);
-        // SAFETY: fresh from task_job, its job not queued yet.
-        unsafe { Task::allow_caller_runs(self, task) };
+        // SAFETY: fresh from task_job, its job not queued yet; `hook` as the caller promised.
+        unsafe {
+            Task::allow_caller_runs(self, task);
+            if !hook.is_null() {
+                (*task).add_hook_unshared(hook);
+            }
+        }
         probe!("submit", self.id, f as usize, arg as usize, task as usize);
         match self.submit(job) {
             Ok(()) => Ok(task),

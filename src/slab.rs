@@ -1,11 +1,14 @@
-//! Memory for task handles: slabs carved by the allocating thread.
+//! Memory for task handles (and other one-line objects made per task, such
+//! as a group member's hook): slabs carved by the allocating thread.
 //!
 //! A handle is one small allocation made by the submitting thread and freed
 //! by whichever thread drops the last reference. Through malloc that costs
 //! ~300 instructions a task (callgrind) once a burst outruns the per-thread
-//! cache. Here each thread carves handles off a 16 KiB slab aligned to its
-//! size, so a handle finds its slab by masking its address: no header per
-//! handle, and no atomic on allocation. Slabs come from `depot.rs`.
+//! cache. Here each thread carves 64-byte lines off a 16 KiB slab aligned
+//! to its size, so a slot finds its slab by masking its address: no header
+//! per slot, and no atomic on allocation. Every slot is one line, whatever
+//! it holds, so one slab serves every type and no two slots share a line.
+//! Slabs come from `depot.rs`.
 //!
 //! A slab's `live` count starts at its number of slots. Every free takes one
 //! off; when the carving thread moves on (slab full, or the thread exits) it
@@ -18,26 +21,24 @@ use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use crate::depot::{self, SLAB_BYTES};
 
 const HEADER_BYTES: usize = 64;
+/// Bytes per slot: one cache line.
+const LINE: usize = 64;
+const SLOTS: usize = (SLAB_BYTES - HEADER_BYTES) / LINE;
 
 struct Header {
     live: AtomicUsize,
 }
 
-/// Bytes per slot for `T`, a multiple of its alignment.
-const fn stride<T>() -> usize {
-    let a = std::mem::align_of::<T>();
-    std::mem::size_of::<T>().div_ceil(a) * a
-}
-
-const fn slots<T>() -> usize {
-    (SLAB_BYTES - HEADER_BYTES) / stride::<T>()
+/// Whether a `T` fits a slot (checked at compile time by `alloc_slot`).
+struct Fits<T>(std::marker::PhantomData<T>);
+impl<T> Fits<T> {
+    const OK: () = assert!(std::mem::size_of::<T>() <= LINE && std::mem::align_of::<T>() <= LINE);
 }
 
 /// The thread's slab being carved: its base and the next free slot.
 struct Carver {
     slab: Cell<*mut u8>,
     next: Cell<usize>,
-    slots: Cell<usize>,
 }
 
 impl Drop for Carver {
@@ -45,13 +46,13 @@ impl Drop for Carver {
         let slab = self.slab.get();
         if !slab.is_null() {
             // SAFETY: the slab is live: its unhanded slots are still counted.
-            unsafe { put(slab, self.slots.get() - self.next.get()) };
+            unsafe { put(slab, SLOTS - self.next.get()) };
         }
     }
 }
 
 thread_local! {
-    static CARVER: Carver = const { Carver { slab: Cell::new(std::ptr::null_mut()), next: Cell::new(0), slots: Cell::new(0) } };
+    static CARVER: Carver = const { Carver { slab: Cell::new(std::ptr::null_mut()), next: Cell::new(0) } };
 }
 
 /// A fresh slab with `count` slots accounted for.
@@ -78,24 +79,24 @@ unsafe fn put(slab: *mut u8, n: usize) {
     }
 }
 
-/// Uninitialised memory for one `T`, from this thread's slab.
+/// Uninitialised memory for one `T` (at most a line), from this thread's slab.
 pub(crate) fn alloc_slot<T>() -> *mut T {
-    debug_assert!(std::mem::align_of::<T>() <= HEADER_BYTES && slots::<T>() >= 16);
+    #[allow(clippy::let_unit_value)]
+    let () = Fits::<T>::OK;
     let carved = CARVER.try_with(|c| {
-        if c.slab.get().is_null() || c.next.get() == c.slots.get() {
+        if c.slab.get().is_null() || c.next.get() == SLOTS {
             let old = c.slab.get();
             if !old.is_null() {
                 // SAFETY: every slot of `old` has been handed out: none left to take off.
-                unsafe { put(old, c.slots.get() - c.next.get()) };
+                unsafe { put(old, SLOTS - c.next.get()) };
             }
-            c.slab.set(new_slab(slots::<T>()));
+            c.slab.set(new_slab(SLOTS));
             c.next.set(0);
-            c.slots.set(slots::<T>());
         }
         let i = c.next.get();
         c.next.set(i + 1);
         // SAFETY: slot i lies inside the slab, past the header.
-        unsafe { c.slab.get().add(HEADER_BYTES + i * stride::<T>()) as *mut T }
+        unsafe { c.slab.get().add(HEADER_BYTES + i * LINE) as *mut T }
     });
     // While the thread's locals are being destroyed: a slab of one slot.
     carved.unwrap_or_else(|_| {

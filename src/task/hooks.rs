@@ -99,6 +99,20 @@ impl Task {
         }
     }
 
+    /// `add_hook` for a task nobody else can see yet: plain stores, where
+    /// `add_hook` needs two atomic operations on a line a worker may be
+    /// running the task from.
+    ///
+    /// # Safety
+    /// As for `add_hook`, and `self` is fresh from `Task::new` with its job
+    /// not yet queued (queueing it publishes these stores).
+    pub(crate) unsafe fn add_hook_unshared(&self, hook: *mut Hook) {
+        // SAFETY: the caller's promise: `hook` is valid and only we touch it.
+        unsafe { (*hook).next = self.hooks.load(Ordering::Relaxed) };
+        self.hooks.store(hook, Ordering::Relaxed);
+        self.state.store(self.state.load(Ordering::Relaxed) | HAS_HOOKS, Ordering::Relaxed);
+    }
+
     /// Runs the hooks now, or, if this thread is already running hooks
     /// further up its stack, queues the task for that outermost caller. A
     /// hook may end another task (a continuation refused by a closed pool

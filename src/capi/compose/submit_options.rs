@@ -267,14 +267,10 @@ pub(crate) fn submit_routed(
     } else {
         crate::compose::UserJob::new(reg, f, arg, r.drop, handle)
     };
-    let slot = match r.group.map(|g| g.reserve()) {
-        Some(Err(())) => {
-            crate::compose::UserJob::refuse(uj.task, uj.job);
-            return BG_ECANCELLED;
-        }
-        Some(Ok(s)) => Some(s),
-        None => None,
-    };
+    if let Some(Err(())) = r.group.map(|g| g.reserve()) {
+        crate::compose::UserJob::refuse(uj.task, uj.job);
+        return BG_ECANCELLED;
+    }
     let (task, job) = (uj.task, uj.job);
     let queued = if r.delay_ns != 0 {
         let due = now_ns().saturating_add(r.delay_ns);
@@ -307,15 +303,15 @@ pub(crate) fn submit_routed(
         }
     };
     if let Err((status, job)) = queued {
-        if let (Some(g), Some(s)) = (r.group, slot) {
-            g.refused(s);
+        if let Some(g) = r.group {
+            g.refused();
         }
         crate::compose::UserJob::refuse(task, job);
         return status;
     }
-    if let (Some(g), Some(s)) = (r.group, slot) {
+    if let Some(g) = r.group {
         // SAFETY: we hold the user reference to `task` (non-null: a group needs a handle).
-        unsafe { g.joined(s, task) };
+        unsafe { g.joined(task) };
     }
     if out.is_null() {
         if !task.is_null() {
