@@ -15,7 +15,9 @@
 //! no waiter has; the member that ends the round sets it. Both happen under
 //! `latch`'s lock, and the waiter checks under it that the round has not
 //! ended meanwhile, so no wake-up is lost; the lock is taken once a round,
-//! never per member. A waiting worker helps, as on any latch.
+//! never per member. Whoever holds the lock and finds a latch of a round
+//! that has ended sets it: a waiter of the next round may get there before
+//! the ender of the last. A waiting worker helps, as on any latch.
 //!
 //! # Members
 //! `members` lists the members a cancel (or a caller-runs wait) may still
@@ -280,18 +282,8 @@ impl Group {
             }
         }
         if c & PENDING == 1 {
-            let round = (c >> 32) as u32;
-            let latch = {
-                let mut l = lock(&self.latch);
-                match l.take() {
-                    Some((r, latch)) if r == round => Some(latch),
-                    other => {
-                        *l = other;
-                        None
-                    }
-                }
-            };
-            if let Some(latch) = latch {
+            let due = self.ended_latch(&mut lock(&self.latch));
+            if let Some(latch) = due {
                 latch.set();
             }
             // SAFETY: the reference `reserve` took for this round; `self`
@@ -357,19 +349,39 @@ impl Group {
 
     /// The latch of `round`, or `None` if that round has ended.
     fn round_latch(&self, round: u32) -> Option<Latch> {
-        let mut l = lock(&self.latch);
-        // The member ending the round takes this lock after ending it.
-        if (self.count.load(Ordering::Acquire) >> 32) as u32 != round {
-            return None;
+        let (due, latch) = {
+            let mut l = lock(&self.latch);
+            // The member ending a round takes this lock after ending it.
+            let due = self.ended_latch(&mut l);
+            let latch = match &*l {
+                _ if self.round() != round => None,
+                Some((_, latch)) => Some(latch.clone()),
+                None => {
+                    let latch = Latch::new(self.reg.id);
+                    *l = Some((round, latch.clone()));
+                    Some(latch)
+                }
+            };
+            (due, latch)
+        };
+        if let Some(due) = due {
+            due.set();
         }
-        match &*l {
-            Some((r, latch)) if *r == round => Some(latch.clone()),
-            _ => {
-                let latch = Latch::new(self.reg.id);
-                *l = Some((round, latch.clone()));
-                Some(latch)
-            }
+        latch
+    }
+
+    /// The latch in `slot` if its round has ended, to be set: rounds only
+    /// end, so a latch not of the current round is due. Its ender may not
+    /// have taken the lock yet when a waiter of the next round replaces it.
+    fn ended_latch(&self, slot: &mut Option<(u32, Latch)>) -> Option<Latch> {
+        match slot {
+            Some((r, _)) if *r != self.round() => slot.take().map(|(_, latch)| latch),
+            _ => None,
         }
+    }
+
+    fn round(&self) -> u32 {
+        (self.count.load(Ordering::Acquire) >> 32) as u32
     }
 
     fn end(&self) -> GroupEnd {
