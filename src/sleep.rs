@@ -2,12 +2,16 @@
 //! invariants and why no wake-up is lost are written down in
 //! `src/sleep.md`; this file follows it step by step.
 
-use crate::sync::{fence, futex, lock, AtomicU32, AtomicU64, CachePadded, Mutex, Ordering};
+use crate::sync::{fence, futex, lock, AtomicBool, AtomicU32, AtomicU64, CachePadded, Mutex, Ordering};
 
 /// A one-token parker on a futex word (the shape of std's futex parker).
 #[derive(Default)]
 pub(crate) struct Parker {
     state: AtomicU32,
+    /// Set by a waker that took this parker's worker off the sleepers list
+    /// (under the list's lock, before its unpark), cleared by the worker:
+    /// a worker woken so knows its role without taking the lock again.
+    handed: AtomicBool,
     /// Model checking only: `unpark` reads this cell and a model's owner
     /// writes it once it lets the parker go, so loom reports any `unpark`
     /// that may still be running at that point (a use after free).
@@ -144,6 +148,8 @@ impl Sleep {
             }
             let Some(idx) = list.pop() else { return };
             self.counts.fetch_add(SEARCHING_ONE.wrapping_sub(SLEEPING_ONE), Ordering::AcqRel);
+            // SAFETY: as below.
+            unsafe { (*parkers(idx)).handed.store(true, Ordering::Relaxed) };
             idx
         };
         // SAFETY: parkers(idx) points into a slot of the pool, which outlives its workers.
@@ -156,6 +162,10 @@ impl Sleep {
             let mut list = lock(&self.sleepers);
             let n = list.len() as u64;
             self.counts.fetch_add((n * SEARCHING_ONE).wrapping_sub(n * SLEEPING_ONE), Ordering::AcqRel);
+            for &idx in list.iter() {
+                // SAFETY: as below.
+                unsafe { (*parkers(idx)).handed.store(true, Ordering::Relaxed) };
+            }
             std::mem::take(&mut *list)
         };
         for idx in woken {
@@ -184,6 +194,14 @@ impl Sleep {
         let saw_work = has_work();
         if !saw_work {
             parker.park(deadline);
+            // Woken by whoever took us off the list: the unpark's release
+            // publishes `handed`, and nobody else sets it while we are off
+            // the list. Otherwise (a time-out, a helper's token, a token
+            // left from an earlier sleep) the list says.
+            if parker.handed.load(Ordering::Acquire) {
+                parker.handed.store(false, Ordering::Relaxed);
+                return Woken::AsSearcher;
+            }
         }
         // Whoever removed us from the list decides our role.
         let mut list = lock(&self.sleepers);
@@ -200,7 +218,9 @@ impl Sleep {
         } else {
             // A waker took us out and made us a searcher. Its token may still
             // be on its way; left pending, it only makes a later park return
-            // early, and every park re-checks its condition.
+            // early, and every park re-checks its condition. Its `handed`
+            // (set under this lock) is cleared, so the next sleep starts clear.
+            parker.handed.store(false, Ordering::Relaxed);
             Woken::AsSearcher
         }
     }
