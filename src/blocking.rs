@@ -161,6 +161,16 @@ impl Registry {
         }
         let busy = b.in_task.load(Ordering::Acquire) + b.starting.load(Ordering::Acquire);
         let mut need = allowed.saturating_sub(busy);
+        // The counts keep the pool's own number of threads unblocked, its
+        // workers. A closing pool's workers leave once they see no work,
+        // and a spare blocked in its task counts as a spare at work: if it
+        // then queues work on its own deque and waits for it without
+        // helping, nobody is left to take it (`tests/c/rel_drain_nohelp.c`;
+        // `rel_stress` hung here under load). So where every live thread
+        // of a closing pool is blocked, one more starts, whatever the counts.
+        if need == 0 && !self.is_open() && self.live() as usize <= b.blocked_now() {
+            need = 1;
+        }
         let mut added = 0;
         while need > 0 {
             // An idle spare takes work within microseconds of its wake-up;

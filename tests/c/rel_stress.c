@@ -155,6 +155,7 @@ static void *produce(void *arg) {
     }
     for (int i = 0; i < n; i++) {
         bg_status s = bg_wait_timeout(held[i], 6 * TEST_TIMEOUT_NS, NULL);
+        if (!(s == BG_OK || s == BG_ECANCELLED || s == BG_ESHUTDOWN)) fprintf(stderr, "final wait: %s\n", bg_strerror(s));
         CHECK(s == BG_OK || s == BG_ECANCELLED || s == BG_ESHUTDOWN);
         CHECK_STATUS(bg_task_release(held[i]), BG_OK);
     }
