@@ -250,7 +250,7 @@ impl Group {
         }
     }
 
-    /// A member ended (`Some`) or was refused (`None`).
+    /// A member ended: its outcome goes into the group's, then one fewer pending.
     fn member_left(&self, end: TaskEnd) {
         match end {
             TaskEnd::Ran(0) => {}
