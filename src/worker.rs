@@ -80,6 +80,9 @@ pub struct WorkerThread {
     private: [Cell<*const crate::join::JoinFrame>; PRIVATE],
     private_lo: Cell<usize>,
     private_hi: Cell<usize>,
+    /// A job taken just as a pause began (`find.rs`), kept in its place in
+    /// the order until the resume.
+    held: Cell<Option<Job>>,
 }
 
 /// How many join frames a worker keeps private before it offers the
@@ -118,6 +121,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         private: std::array::from_fn(|_| Cell::new(ptr::null())),
         private_lo: Cell::new(0),
         private_hi: Cell::new(0),
+        held: Cell::new(None),
     };
     // The slot may have had a thread before: count from here.
     w.popped_at_park.set(w.popped());
@@ -132,6 +136,9 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
     if !spare || w.run_spare() {
         w.run();
     }
+    // Every way out looks at a held job first; should one not, it is queued
+    // again rather than lost.
+    w.give_back_held();
     w.slot().tid.store(0, std::sync::atomic::Ordering::Release);
     CURRENT.with(|c| c.set(std::ptr::null()));
     let WorkerThread { registry, deque, .. } = w;
@@ -166,10 +173,27 @@ impl WorkerThread {
         &self.registry
     }
 
-    /// True if this worker's deque holds nothing: whatever it queued has
-    /// been run or stolen.
+    /// True if this worker's deque holds nothing, and it holds no job taken
+    /// as a pause began: whatever it queued has been run or stolen.
     pub(crate) fn deque_is_empty(&self) -> bool {
-        self.deque.is_empty()
+        self.deque.is_empty() && !self.holds_job()
+    }
+
+    pub(super) fn holds_job(&self) -> bool {
+        let job = self.held.take();
+        let held = job.is_some();
+        self.held.set(job);
+        held
+    }
+
+    /// Queues a held job again (a worker that leaves): its take was
+    /// counted, so only its end is, and it counts as queued again.
+    pub(super) fn give_back_held(&self) {
+        if let Some(job) = self.held.take() {
+            bump(&self.slot().stats.ended);
+            self.registry.undequeue(job);
+            self.registry.notify_new_work();
+        }
     }
 
     fn slot(&self) -> &Slot {
@@ -195,6 +219,7 @@ impl WorkerThread {
                 self.stop_searching();
                 // Nothing is lost: leftovers go where the others will find
                 // them, counted in flight so that a drain waits for them.
+                self.give_back_held();
                 while let Some(job) = self.deque.pop() {
                     bump(&self.slot().stats.popped);
                     bump(&self.slot().stats.ended);

@@ -30,6 +30,9 @@ impl WorkerThread {
         if reg.life.is_paused() {
             return None; // paused: take nothing new (control.rs)
         }
+        if let Some(job) = self.held.take() {
+            return Some(job); // taken as the last pause began: counted then
+        }
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         let job = match reg.priorities() {
@@ -39,6 +42,18 @@ impl WorkerThread {
         }?;
         bump(&self.slot().stats.popped);
         reg.dequeued();
+        if reg.life.is_paused() {
+            // The pause came after the look above and before the take: the
+            // job may have been submitted after bg_pool_pause returned, so
+            // it must not start. Kept here, in its place, until the resume
+            // (queued again it would lose its place in submission order).
+            self.held.set(Some(job));
+            if self.spare.get() {
+                // An idle spare parks where a resume does not wake it.
+                self.give_back_held();
+            }
+            return None;
+        }
         Some(job)
     }
 
@@ -150,7 +165,8 @@ impl WorkerThread {
         if reg.life.is_paused() {
             return false;
         }
-        !self.deque.is_empty()
+        self.holds_job()
+            || !self.deque.is_empty()
             || !reg.injector.is_empty()
             || reg.priorities().is_some_and(|p| p.has_work())
             || (0..reg.slots_hi()).any(|i| i != self.idx && !reg.slot(i).stealer.is_empty())

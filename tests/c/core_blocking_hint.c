@@ -67,8 +67,14 @@ int main(void) {
     CHECK_STATUS(bg_pool_submit(pool, leaves_hint_open, NULL, NULL, &a), BG_OK);
     CHECK_STATUS(bg_wait_timeout(a, TEST_TIMEOUT_NS, NULL), BG_OK);
     CHECK_STATUS(bg_task_release(a), BG_OK);
+    /* Closed once the task has returned, which bg_wait may see first (stats
+     * are a snapshot: under load the worker was once read between the two). */
     bg_stats s;
-    CHECK_STATUS(bg_pool_stats(pool, &s), BG_OK);
+    for (int i = 0; i < 10000; i++) {
+        CHECK_STATUS(bg_pool_stats(pool, &s), BG_OK);
+        if (s.blocked == 0) break;
+        sleep_ms(1);
+    }
     CHECK(s.blocked == 0);
 
     CHECK_STATUS(bg_pool_shutdown(pool, BG_SHUTDOWN_DRAIN, TEST_TIMEOUT_NS), BG_OK);

@@ -82,12 +82,20 @@ int main(void) {
     for (int i = 0; i < 64; i++) high_first += order[i] >= 200;
     CHECK(high_first >= 32 && high_first <= 52);
 
-    /* Starvation bound: a low task among an endless high stream. */
+    /* Starvation bound: a low task among an endless high stream. Both are
+     * queued behind the blocker, so the count starts with the stream, however
+     * late this thread runs (a loaded machine once let 65 high tasks run
+     * between the two submits). */
     atomic_store(&low_at, -1);
+    atomic_store(&gate, 0);
+    atomic_store(&started, 0);
+    CHECK_STATUS(bg_pool_submit(pool, blocker, NULL, NULL, NULL), BG_OK);
+    while (!atomic_load(&started)) sleep_ms(1);
     o.priority = BG_PRIORITY_HIGH;
     CHECK_STATUS(bg_pool_submit_ex(pool, high_stream, NULL, &o, NULL), BG_OK);
     o.priority = BG_PRIORITY_LOW;
     CHECK_STATUS(bg_pool_submit_ex(pool, low_task, NULL, &o, NULL), BG_OK);
+    atomic_store(&gate, 1);
     CHECK_STATUS(bg_pool_wait_idle(pool, TEST_TIMEOUT_NS), BG_OK);
     CHECK(atomic_load(&low_at) >= 0);
     CHECK(atomic_load(&low_at) <= 64); /* it started within 64 high tasks, not after the stream */
