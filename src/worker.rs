@@ -353,6 +353,9 @@ impl WorkerThread {
             if reg.is_open() {
                 return None;
             }
+            if let Some(job) = self.held.take() {
+                return Some(job); // counted when it was taken
+            }
             let job = self.deque.pop()?;
             bump(&self.slot().stats.popped);
             reg.dequeued();
