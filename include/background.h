@@ -197,7 +197,9 @@ typedef enum {
      * the group's tasks that no worker has started yet itself, on the
      * calling thread, then waits for the rest, as TBB's task_group::wait()
      * does: a round of short tasks costs no thread wake-up. What such a
-     * task sees is as with BG_WAIT_RUN_HERE (see bg_wait()).
+     * task sees is as with BG_WAIT_RUN_HERE (see bg_wait()), except that
+     * bg_pool_stats() counts it as the wait returns. Tasks that joined the
+     * group through bg_pool_submit_ex() options are left to the workers.
      */
     BG_GROUP_CALLER_RUNS = 2,
 } bg_group_flags;

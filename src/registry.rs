@@ -92,6 +92,10 @@ pub struct Registry {
     pub(crate) requeued: AtomicU64,
     /// Jobs cancelled by the shutdown sweep.
     pub(crate) swept: AtomicU64,
+    /// Tasks that ended off the workers' books: run by a thread outside
+    /// the pool from a queue it took them off (a group's caller-runs wait),
+    /// or cancelled there. Succeeded, failed, cancelled.
+    pub(crate) outside: [AtomicU64; 3],
     pub(crate) sleep: Sleep,
     /// Spare threads for blocked workers (`blocking.rs`).
     pub(crate) blocking: crate::blocking::Blocking,
@@ -129,6 +133,7 @@ impl Registry {
             observe: crate::observe::Observe::new(config.timing),
             requeued: AtomicU64::new(0),
             swept: AtomicU64::new(0),
+            outside: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
             sleep: Sleep::new(),
             blocking: crate::blocking::Blocking::new(),
             control: Mutex::new(Control::new()),
@@ -199,6 +204,22 @@ impl Registry {
             }
         }
         Ok(())
+    }
+
+    /// Counts tasks that ended off the workers' books (see `outside`):
+    /// succeeded, failed, cancelled.
+    pub(crate) fn count_outside(&self, ended: [u64; 3]) {
+        for (c, n) in self.outside.iter().zip(ended) {
+            if n != 0 {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Takes one place in the bounded queue for work queued outside the
+    /// pool's queues (a group's member): `Full` if none is free.
+    pub(crate) fn take_place(&self) -> Result<(), SubmitError> {
+        self.reserve(true)
     }
 
     /// Counts a job the pool already accepted (a join's `b`) as queued.

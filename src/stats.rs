@@ -181,6 +181,9 @@ impl Registry {
         // returns: the flags, not the monitor's last total, are current.
         s.blocked = counted_blocked + self.blocking.hinted.load(Ordering::Relaxed) as u64;
         s.spares = self.blocking.spares.load(Ordering::Relaxed) as u64;
+        s.completed += self.outside[0].load(Ordering::Relaxed);
+        s.failed += self.outside[1].load(Ordering::Relaxed);
+        s.cancelled += self.outside[2].load(Ordering::Relaxed);
         let swept = self.swept.load(Ordering::Relaxed);
         s.cancelled += swept;
         if self.is_shut_down() && self.live() == 0 {

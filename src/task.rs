@@ -52,7 +52,7 @@ mod hooks;
 mod refs;
 mod wait;
 
-pub(crate) use caller_runs::inline_pool;
+pub(crate) use caller_runs::{caller_runs_allowed, inline_pool, may_run_inline, run_inline};
 
 pub(crate) use hooks::Hook;
 pub use wait::WaitError;
@@ -307,6 +307,11 @@ impl Task {
             Ok(()) => Outcome::Expired,
             Err(_) => Outcome::Skipped,
         }
+    }
+
+    /// Still queued: neither started, claimed nor ended.
+    pub(crate) fn is_queued(&self) -> bool {
+        self.state.load(Ordering::Acquire) & LIFE == QUEUED
     }
 
     /// How the task ended, if it has.

@@ -1,12 +1,35 @@
 //! Groups: tasks submitted together, waited for together, failed and
 //! cancelled together (dispatch groups, TBB `task_group`, Go's errgroup).
 //!
-//! Each member is an ordinary handle with a completion hook (`task.rs`)
-//! that updates the group: the first failure code, whether some member
+//! A member with a handle (or a drop, or on a pool that times its tasks)
+//! is an ordinary task with a completion hook (`task.rs`); any other is a
+//! bare call (`Call`: no task, no hook, a third of the cost). Either way
+//! its end updates the group: the first failure code, whether some member
 //! never ran, and one fewer pending. A member's end touches only atomics,
 //! so the workers ending members and the thread submitting more never take
 //! a lock in turn (three lock round trips per member cost a group of eight
 //! short tasks half its time).
+//!
+//! # The group's queue
+//! `bg_group_submit` queues a member on the group's own queue, not the
+//! pool's, and keeps one *pump* job on the pool's queue while members wait
+//! there: `pump_queued` is set by whoever queues a pump and cleared by the
+//! pump as it starts, before it looks at the queue. So a member pushed while
+//! the flag is set is found by that pump. A pump runs members in turn; before
+//! each, if more wait, it makes sure another pump is queued, so that an idle
+//! worker, or a spare standing in for a member that blocks, takes the rest.
+//!
+//! What this buys over queueing each member on the pool: a waiter outside
+//! the pool (caller-runs) pops the members it runs itself, rather than leaving
+//! each one's job behind in the pool's queue until a worker pops it (a wait
+//! loop with busy workers grew by 165 bytes a member); a cancel pops them
+//! too, so the group keeps no list of its members; and a worker takes a pump
+//! and then pops members, not one job each from the shared queue.
+//!
+//! Members submitted with options (a priority, a deadline, a limiter...)
+//! take their own route to the pool: they are listed in `others`, where a
+//! cancel reaches them; ended ones leave the list when a wait returns, or
+//! when it has doubled since it was last pruned.
 //!
 //! # Waiting
 //! `count` holds the pending members in its low half and, in its high half,
@@ -18,23 +41,22 @@
 //! never per member. Whoever holds the lock and finds a latch of a round
 //! that has ended sets it: a waiter of the next round may get there before
 //! the ender of the last. A waiting worker helps, as on any latch.
-//!
-//! # Members
-//! `members` lists the members a cancel (or a caller-runs wait) may still
-//! reach, each holding a task reference, so whatever is found there is
-//! alive. Ended members leave the list when a wait returns, or when it
-//! has doubled since it was last pruned.
 
 use std::ffi::{c_int, c_void};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crossbeam_deque::{Injector, Steal};
+
 use crate::compose::lock;
-use crate::job::{RawDrop, RawFn};
+use crate::job::{Job, JobBody, Outcome, RawDrop, RawFn};
 use crate::latch::Latch;
-use crate::registry::{Registry, SubmitError};
+use crate::lifecycle::Work;
+use crate::probe::probe;
+use crate::registry::{Admission, Registry, SubmitError};
 use crate::task::{Hook, Task, TaskEnd};
+use crate::worker::WorkerThread;
 
 /// How a group's tasks ended, so far.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -74,8 +96,10 @@ const PENDING: u64 = u32::MAX as u64;
 const ROUND: u64 = 1 << 32;
 /// A failure is recorded in `first_error` as this bit and the code.
 const FAILED: u64 = 1 << 32;
-/// The fewest members the list holds before a submit prunes it.
+/// The fewest members `others` holds before a submit prunes it.
 const PRUNE_MIN: usize = 64;
+/// Members a pump runs before it lets the pool's other work go first.
+const PUMP_BATCH: usize = 64;
 
 pub(crate) struct Group {
     /// Pending members and the round (see the module docs). First, so that
@@ -84,29 +108,109 @@ pub(crate) struct Group {
     /// 0, or `FAILED` and the first failure's code.
     first_error: AtomicU64,
     not_run: AtomicBool,
-    /// Set under `members`' lock: later submits are refused.
+    /// Later submits are refused. Set before the queue is emptied (and
+    /// under `others`' lock), read by a submit after it queues a member.
     cancelled: AtomicBool,
     cancel_on_error: bool,
     /// A wait from outside the pool runs members still queued (caller-runs).
     caller_runs: bool,
+    /// A pump is on the pool's queue and has not started (module docs).
+    pump_queued: AtomicBool,
     pub(crate) reg: Arc<Registry>,
-    members: Mutex<Members>,
+    /// Members from `submit`, not yet taken.
+    queue: Injector<Entry>,
+    /// Members queued with options (`joined`), each holding a task reference.
+    others: Mutex<Others>,
     /// The latch of the round a waiter waits for, and that round.
     latch: Mutex<Option<(u32, Latch)>>,
 }
 
-struct Members {
+/// A member on the group's queue: its task's job (which holds the job's
+/// reference) and the task, or a bare `Call` and null.
+struct Entry {
+    job: Job,
+    task: *const Task,
+}
+
+/// A member with no handle and nothing to drop, on a pool whose tasks any
+/// thread may run (`caller_runs_allowed`): the call and its group, no task.
+/// Most members are this: it saves the task, its hook and their atomics.
+struct Call {
+    f: RawFn,
+    arg: *mut c_void,
+    /// Kept alive by the round's reference until this member leaves.
+    group: *const Group,
+}
+
+impl Call {
+    /// Runs the call on this thread, outside the pool (caller-runs).
+    fn run_here(self, reg: &Registry) -> Outcome {
+        // SAFETY: the user's function with the user's arg, as submitted.
+        let code = crate::task::run_inline(reg, || unsafe { (self.f)(self.arg) });
+        // SAFETY: the round's reference keeps the group alive until this
+        // member leaves, here; nothing touches it after.
+        unsafe { (*self.group).member_left(TaskEnd::Ran(code)) };
+        if code == 0 {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+impl JobBody for Call {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        let code = crate::job::call_probed(w, self.f, self.arg, 0);
+        // SAFETY: as in `run_here`.
+        unsafe { (*self.group).member_left(TaskEnd::Ran(code)) };
+        if code == 0 {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        }
+    }
+
+    fn cancel(self) -> Outcome {
+        // SAFETY: as in `run_here`.
+        unsafe { (*self.group).member_left(TaskEnd::Cancelled) };
+        Outcome::Cancelled
+    }
+}
+
+// SAFETY: the job is Send; the task pointer is a thread-safe handle that
+// the job keeps alive.
+unsafe impl Send for Entry {}
+
+struct Others {
     /// Each holds one reference to its task.
     tasks: Vec<*const Task>,
     /// Prune when `tasks` grows to this length.
     prune_at: usize,
-    /// Caller-runs waits using entries outside the lock: no prune meanwhile.
-    scanning: usize,
 }
 
 // SAFETY: the task pointers are thread-safe handles that the list owns a
 // reference to; it is used under its lock.
-unsafe impl Send for Members {}
+unsafe impl Send for Others {}
+
+/// Members that ended off the workers' books, for the pool's statistics
+/// (`Registry::count_outside`): succeeded, failed, cancelled.
+#[derive(Default)]
+struct Tally([u64; 3]);
+
+impl Tally {
+    fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Ok => self.0[0] += 1,
+            Outcome::Failed => self.0[1] += 1,
+            Outcome::Cancelled | Outcome::Skipped | Outcome::Expired => self.0[2] += 1,
+            Outcome::Internal => {}
+        }
+    }
+
+    fn flush(self, reg: &Registry) {
+        reg.count_outside(self.0);
+    }
+}
 
 /// The hook of one member. The group outlives it: the members of a round
 /// hold one reference to it between them (see `reserve`).
@@ -140,6 +244,26 @@ impl Member {
     }
 }
 
+/// Runs members from the group's queue on a worker (module docs).
+struct PumpJob {
+    group: Arc<Group>,
+}
+
+impl JobBody for PumpJob {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        self.group.pump(w);
+        Outcome::Internal
+    }
+
+    /// The pool shut down in cancel mode (or refused the pump): whatever is
+    /// on the group's queue will never run either.
+    fn cancel(self) -> Outcome {
+        self.group.pump_queued.store(false, Ordering::SeqCst);
+        self.group.drop_queued();
+        Outcome::Internal
+    }
+}
+
 impl Group {
     pub(crate) fn new(reg: Arc<Registry>, cancel_on_error: bool, caller_runs: bool) -> Arc<Group> {
         Arc::new(Group {
@@ -149,8 +273,10 @@ impl Group {
             cancelled: AtomicBool::new(false),
             cancel_on_error,
             caller_runs,
+            pump_queued: AtomicBool::new(false),
             reg,
-            members: Mutex::new(Members { tasks: Vec::new(), prune_at: PRUNE_MIN, scanning: 0 }),
+            queue: Injector::new(),
+            others: Mutex::new(Others { tasks: Vec::new(), prune_at: PRUNE_MIN }),
             latch: Mutex::new(None),
         })
     }
@@ -168,25 +294,129 @@ impl Group {
             // Before taking a lock a parent thread may have held.
             return Err(GroupRefusal::Pool(SubmitError::Forked));
         }
-        self.reserve().map_err(|()| GroupRefusal::Cancelled)?;
-        let hook = Member::alloc(self);
-        // SAFETY: `hook` is a fresh node whose `run` owns it.
-        let t = match unsafe { self.reg.submit_fn_hooked(f, arg, drop, hook) } {
-            Ok(t) => t,
-            Err(e) => {
-                // SAFETY: refused: the hook will never run and is still ours.
-                unsafe { Member::free(hook) };
-                self.left();
-                return Err(GroupRefusal::Pool(e));
-            }
-        };
-        if handle {
-            // SAFETY: we hold the user reference from the submit.
-            unsafe { (*t).retain() };
+        // One admission covers the member and the pump it may need: a
+        // shutdown waits for both, so an accepted member is never stranded.
+        let mut adm = self.reg.admit(Work::Now).map_err(GroupRefusal::Pool)?;
+        // Members count against the pool's bound on queued tasks.
+        self.reg.take_place().map_err(GroupRefusal::Pool)?;
+        if self.reserve().is_err() {
+            self.reg.dequeued();
+            return Err(GroupRefusal::Cancelled);
         }
-        // SAFETY: the list takes the user reference (or the one just made).
-        unsafe { self.list(t) };
-        Ok(if handle { t } else { ptr::null() })
+        let entry = if drop.is_none() && !handle && crate::task::caller_runs_allowed(&self.reg) {
+            // No handle, nothing to drop, and a pool whose tasks any thread
+            // may run: a bare call, without a task.
+            probe!("submit", self.reg.id, f as usize, arg as usize, 0u64);
+            Entry { job: Job::new(Call { f, arg, group: Arc::as_ptr(self) }), task: ptr::null() }
+        } else {
+            let (task, job) = self.reg.task_job(f, arg, drop);
+            // SAFETY: fresh from task_job, its job not queued yet; the hook node is fresh.
+            unsafe {
+                Task::allow_caller_runs(&self.reg, task);
+                (*task).add_hook_unshared(Member::alloc(self));
+                if !handle {
+                    Task::drop_user_ref_unshared(task);
+                }
+            }
+            probe!("submit", self.reg.id, f as usize, arg as usize, task as usize);
+            Entry { job, task }
+        };
+        let task = entry.task;
+        self.queue.push(entry);
+        // After the push: a cancel that emptied the queue before it is seen
+        // here (both SeqCst), and this one's member is not left behind.
+        if self.cancelled.load(Ordering::SeqCst) {
+            self.cancel_queued();
+        } else {
+            self.ensure_pump(&mut adm, false);
+        }
+        Ok(if handle { task } else { ptr::null() })
+    }
+
+    /// Queues a pump through `adm` unless one is queued and not started:
+    /// as any submit, or `behind` the pool's other work (a pump yielding
+    /// after a batch). The flag's load comes after the member's push (the
+    /// push's SeqCst CAS, then a SeqCst load), as the pump's clear comes
+    /// before its pop.
+    fn ensure_pump(self: &Arc<Self>, adm: &mut Admission<'_>, behind: bool) {
+        if self.pump_queued.load(Ordering::SeqCst) || self.pump_queued.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let job = Job::new(PumpJob { group: Arc::clone(self) });
+        if behind {
+            adm.queue_behind(job);
+        } else if let Err((_, job)) = adm.queue(job, false) {
+            job.cancel(); // a cancelling pool: nothing queued here will run
+        }
+    }
+
+    /// `ensure_pump` under an admission of its own; if the pool no longer
+    /// takes work, the queued members are dropped as by a shutdown.
+    fn ensure_pump_now(self: &Arc<Self>, behind: bool) {
+        let reg = Arc::clone(&self.reg);
+        let adm = reg.admit(Work::Now);
+        match adm {
+            Ok(mut adm) => self.ensure_pump(&mut adm, behind),
+            Err(_) => self.drop_queued(),
+        };
+    }
+
+    /// The next member on the group's queue.
+    fn pop(&self) -> Option<Entry> {
+        loop {
+            match self.queue.steal() {
+                Steal::Success(e) => {
+                    self.reg.dequeued();
+                    return Some(e);
+                }
+                Steal::Empty => return None,
+                Steal::Retry => std::hint::spin_loop(),
+            }
+        }
+    }
+
+    /// The pump: runs members on worker `w` (module docs).
+    fn pump(self: Arc<Self>, w: &WorkerThread) {
+        self.pump_queued.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        for _ in 0..PUMP_BATCH {
+            if self.reg.is_paused() {
+                break; // a paused pool starts nothing new: yield to the back
+            }
+            let Some(e) = self.pop() else { return };
+            if !self.queue.is_empty() {
+                // Before this member, which may block or run long.
+                self.ensure_pump_now(false);
+            }
+            w.execute(e.job);
+        }
+        if !self.queue.is_empty() {
+            self.ensure_pump_now(true);
+        }
+    }
+
+    /// Ends every member on the group's queue as not run, as a pool's
+    /// shutdown ends its queued tasks.
+    fn drop_queued(&self) {
+        let mut t = Tally::default();
+        while let Some(e) = self.pop() {
+            t.add(e.job.cancel());
+        }
+        t.flush(&self.reg);
+    }
+
+    /// Cancels every member on the group's queue (their drops run here).
+    fn cancel_queued(&self) {
+        let mut t = Tally::default();
+        while let Some(e) = self.pop() {
+            if !e.task.is_null() {
+                // SAFETY: the entry's job holds a reference to its task.
+                let _ = unsafe { (*e.task).cancel() };
+            }
+            // A task's job finds it ended, and only lets go of its reference.
+            t.add(e.job.cancel());
+        }
+        t.flush(&self.reg);
     }
 
     /// The first step of adding a member queued some other way (a submit
@@ -197,8 +427,8 @@ impl Group {
         if self.cancelled.load(Ordering::Acquire) {
             return Err(());
         }
-        // Each pending member holds a 64-byte task: 2^32 of them cannot fit
-        // in memory, so the count never carries into the round.
+        // Each pending member holds at least 40 bytes of queue: 2^32 of
+        // them cannot fit in memory, so the count never carries into the round.
         if self.count.fetch_add(1, Ordering::Relaxed) & PENDING == 0 {
             // The round's first member: one reference for all the round's
             // members, which the last to leave drops (`left`). Taken before
@@ -217,37 +447,27 @@ impl Group {
     pub(crate) unsafe fn joined(self: &Arc<Self>, t: *const Task) {
         // SAFETY: the caller holds a reference to `t`, so it is live; the
         // list gets one of its own, and the hook node is fresh.
-        unsafe {
+        let cancelled = unsafe {
             (*t).retain();
             (*t).add_hook(Member::alloc(self));
-            self.list(t);
+            let mut o = lock(&self.others);
+            if o.tasks.len() >= o.prune_at {
+                o.prune();
+                o.prune_at = (2 * o.tasks.len()).max(PRUNE_MIN);
+            }
+            o.tasks.push(t);
+            self.cancelled.load(Ordering::Relaxed)
+        };
+        if cancelled {
+            // Cancelled while it was being queued. SAFETY: the list's
+            // reference keeps it alive.
+            let _ = unsafe { (*t).cancel() };
         }
     }
 
     /// The member reserved was not queued after all.
     pub(crate) fn refused(&self) {
         self.left();
-    }
-
-    /// Lists a queued member, so that a cancel can reach it; cancels it if
-    /// the group was cancelled while it was being queued.
-    ///
-    /// # Safety
-    /// `t` is live, and the list takes over one reference to it.
-    unsafe fn list(&self, t: *const Task) {
-        let cancelled = {
-            let mut m = lock(&self.members);
-            if m.tasks.len() >= m.prune_at {
-                m.prune();
-                m.prune_at = (2 * m.tasks.len()).max(PRUNE_MIN);
-            }
-            m.tasks.push(t);
-            self.cancelled.load(Ordering::Relaxed)
-        };
-        if cancelled {
-            // SAFETY: the list's reference keeps it alive.
-            let _ = unsafe { (*t).cancel() };
-        }
     }
 
     /// A member ended: its outcome goes into the group's, then one fewer pending.
@@ -304,9 +524,9 @@ impl Group {
 
     fn cancel_members(&self) {
         let tasks: Vec<*const Task> = {
-            let m = lock(&self.members);
-            self.cancelled.store(true, Ordering::Release);
-            m.tasks
+            let o = lock(&self.others);
+            self.cancelled.store(true, Ordering::SeqCst);
+            o.tasks
                 .iter()
                 .copied()
                 // SAFETY: the list holds a reference to each.
@@ -317,6 +537,7 @@ impl Group {
                 })
                 .collect()
         };
+        self.cancel_queued();
         for t in tasks {
             // SAFETY: retained above. A member already running or ended is left alone.
             unsafe {
@@ -327,7 +548,7 @@ impl Group {
     }
 
     /// Waits until no member is pending, or until `deadline`.
-    pub(crate) fn wait(&self, deadline: Option<u64>) -> Result<GroupEnd, GroupWaitError> {
+    pub(crate) fn wait(self: &Arc<Self>, deadline: Option<u64>) -> Result<GroupEnd, GroupWaitError> {
         if self.reg.is_forked() {
             return Err(GroupWaitError::Forked);
         }
@@ -343,7 +564,7 @@ impl Group {
                 }
             }
         }
-        lock(&self.members).prune();
+        lock(&self.others).prune();
         Ok(self.end())
     }
 
@@ -391,73 +612,50 @@ impl Group {
             e => GroupEnd::Failed(e as u32 as c_int),
         }
     }
-}
 
-impl Group {
     /// Caller-runs (`task/caller_runs.rs`): from a thread outside every
-    /// pool, runs the members no worker has started. Entries are copied
-    /// under the lock, then claimed and run without it (a member may submit
-    /// to the group); `scanning` keeps the list's references meanwhile, so
-    /// no reference is taken per member.
-    fn run_queued_here(&self) {
-        if crate::worker::WorkerThread::current().is_some() {
-            return; // a worker's wait helps instead
+    /// pool, pops the members on the group's queue and runs them here. A
+    /// member this thread may not run (its pool times its tasks, or was
+    /// paused meanwhile) goes back for a worker, and the scan stops.
+    fn run_queued_here(self: &Arc<Self>) {
+        if !crate::task::may_run_inline() {
+            return; // a worker's wait helps instead; and no nesting
         }
-        // In batches on the stack: no allocation per wait. Members pushed
-        // while this runs are past `next`, and a member that this misses
-        // is run by a worker.
-        let mut next = 0;
-        let _scan = Scan::begin(&self.members);
-        loop {
-            let mut batch = [ptr::null::<Task>(); 16];
-            let mut n = 0;
-            {
-                let m = lock(&self.members);
-                while next < m.tasks.len() && n < batch.len() {
-                    let t = m.tasks[next];
-                    next += 1;
-                    // SAFETY: the list holds a reference to each.
-                    if unsafe { (*t).end().is_none() } {
-                        batch[n] = t;
-                        n += 1;
+        let reg = &self.reg;
+        let mut t = Tally::default();
+        while !(reg.is_paused() || reg.is_cancelling()) {
+            let Some(e) = self.pop() else { break };
+            let job = if e.task.is_null() {
+                match e.job.peek::<Call>() {
+                    Some(&Call { f, arg, group }) => {
+                        e.job.abandon(); // its fields were copied out
+                        t.add(Call { f, arg, group }.run_here(reg));
+                        continue;
                     }
+                    None => e.job,
                 }
-            }
-            if n == 0 {
-                break;
-            }
-            for &t in &batch[..n] {
-                // SAFETY: no prune while `scanning`, so the list's reference
-                // keeps `t` alive.
-                unsafe { (*t).run_here_in(&self.reg) };
-            }
+            } else {
+                match Task::run_job_here(e.job, reg) {
+                    Ok(o) => {
+                        t.add(o);
+                        continue;
+                    }
+                    Err(job) => job,
+                }
+            };
+            // Not to be run here: back for a worker.
+            reg.reserve_accepted();
+            self.queue.push(Entry { job, task: e.task });
+            self.ensure_pump_now(false);
+            break;
         }
+        t.flush(reg);
     }
 }
 
-/// A caller-runs wait's use of the list (`Members::scanning`), ended on drop.
-struct Scan<'a>(&'a Mutex<Members>);
-
-impl<'a> Scan<'a> {
-    fn begin(m: &'a Mutex<Members>) -> Scan<'a> {
-        lock(m).scanning += 1;
-        Scan(m)
-    }
-}
-
-impl Drop for Scan<'_> {
-    fn drop(&mut self) {
-        lock(self.0).scanning -= 1;
-    }
-}
-
-impl Members {
-    /// Drops the members that have ended, unless a caller-runs wait uses
-    /// the list.
+impl Others {
+    /// Drops the members that have ended.
     fn prune(&mut self) {
-        if self.scanning != 0 {
-            return;
-        }
         self.tasks.retain(|&t| {
             // SAFETY: the list holds a reference to each; an ended one's
             // failure was observed by its hook, so the release reports nothing.
@@ -474,8 +672,12 @@ impl Members {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        let m = self.members.get_mut().unwrap_or_else(|e| e.into_inner());
-        for &t in &m.tasks {
+        // A member claimed through its handle leaves its job on the queue;
+        // a pump holds the group while any is there, so this finds none in
+        // practice, but each would hold a task reference.
+        self.drop_queued();
+        let o = self.others.get_mut().unwrap_or_else(|e| e.into_inner());
+        for &t in &o.tasks {
             // SAFETY: each entry holds a reference, dropped once here.
             unsafe { Task::release(t) };
         }

@@ -21,7 +21,8 @@
 
 use std::cell::Cell;
 
-use super::{Task, CALLER_RUNS, QUEUED};
+use super::{Task, TaskJob, CALLER_RUNS, QUEUED};
+use crate::job::{Job, Outcome};
 use crate::registry::Registry;
 use crate::sync::Ordering;
 use crate::worker::WorkerThread;
@@ -38,6 +39,27 @@ pub(crate) fn inline_pool() -> Option<&'static Registry> {
     unsafe { INLINE_POOL.with(|p| p.get()).as_ref() }
 }
 
+/// Whether threads outside `reg` may run its tasks: not if its workers set
+/// up per-thread state (thread hooks), nor if its tasks are timed or hooked.
+pub(crate) fn caller_runs_allowed(reg: &Registry) -> bool {
+    reg.config.on_thread_start.is_none() && reg.config.on_thread_stop.is_none() && !reg.is_timed()
+}
+
+/// Whether this thread may run queued tasks of a pool in place of a
+/// worker: it is no pool's worker, and not already running one so.
+pub(crate) fn may_run_inline() -> bool {
+    WorkerThread::current().is_none() && INLINE_POOL.with(|p| p.get().is_null())
+}
+
+/// Runs `f` (a task of `reg` that this thread runs in place of a worker)
+/// with `reg` as this thread's pool (see `inline_pool`).
+pub(crate) fn run_inline<R>(reg: &Registry, f: impl FnOnce() -> R) -> R {
+    INLINE_POOL.with(|p| p.set(reg));
+    let r = f();
+    INLINE_POOL.with(|p| p.set(std::ptr::null()));
+    r
+}
+
 impl Task {
     /// Marks a task just made by a plain submit to `reg` as claimable by
     /// waiters, if `reg` allows it: not if its workers set up per-thread
@@ -47,7 +69,7 @@ impl Task {
     /// `t` is fresh from `Task::new` and not yet shared (its job not queued).
     #[inline]
     pub(crate) unsafe fn allow_caller_runs(reg: &Registry, t: *const Task) {
-        if reg.config.on_thread_start.is_some() || reg.config.on_thread_stop.is_some() || reg.is_timed() {
+        if !caller_runs_allowed(reg) {
             return;
         }
         // SAFETY: the caller's promise: nobody else can see the task yet.
@@ -59,8 +81,7 @@ impl Task {
     fn may_run_here(&self) -> bool {
         self.pool_id & CALLER_RUNS != 0
             && self.state.load(Ordering::Relaxed) & super::LIFE == QUEUED
-            && WorkerThread::current().is_none()
-            && INLINE_POOL.with(|p| p.get().is_null())
+            && may_run_inline()
     }
 
     /// Runs the task on this thread if it is still queued and may be
@@ -80,14 +101,40 @@ impl Task {
         if !self.may_run_here() || reg.is_forked() || reg.life.is_paused() || reg.is_cancelling() {
             return false;
         }
-        INLINE_POOL.with(|p| p.set(reg));
         let mut ran = false;
-        self.run_with(|f, arg| {
-            ran = true;
-            // SAFETY: the user's function with the user's arg, as submitted.
-            unsafe { f(arg) }
+        run_inline(reg, || {
+            self.run_with(|f, arg| {
+                ran = true;
+                // SAFETY: the user's function with the user's arg, as submitted.
+                unsafe { f(arg) }
+            })
         });
-        INLINE_POOL.with(|p| p.set(std::ptr::null()));
         ran
+    }
+
+    /// `run_here_in` for the job of a task (a group's member) that this
+    /// thread took off a queue, so owns: runs the task if it may, and lets
+    /// go of the job's reference without the cancel a worker's pop of a
+    /// claimed task's job would try. The outcome is what the job's run on
+    /// a worker would have counted. The job comes back if its task is still
+    /// queued and may not run here (a timed pool's, or one paused
+    /// meanwhile), for a worker.
+    pub(crate) fn run_job_here(job: Job, reg: &Registry) -> Result<Outcome, Job> {
+        let Some(&TaskJob { task }) = job.peek::<TaskJob>() else { return Err(job) };
+        // SAFETY: the job holds a reference to its task.
+        let t = unsafe { &*task };
+        if !t.run_here_in(reg) && t.is_queued() {
+            return Err(job);
+        }
+        let outcome = match t.end() {
+            // Ran here, or runs or ran for another waiter (as `run_with` counts it).
+            None | Some(super::TaskEnd::Ran(0)) => Outcome::Ok,
+            Some(super::TaskEnd::Ran(_)) => Outcome::Failed,
+            Some(_) => Outcome::Skipped,
+        };
+        job.abandon();
+        // SAFETY: the job was consumed here without running: its reference is ours to drop.
+        unsafe { Task::release_job(task) };
+        Ok(outcome)
     }
 }

@@ -40,6 +40,16 @@ impl Task {
         Ok(())
     }
 
+    /// Drops the user reference of a task nobody else can see yet (a
+    /// member whose submitter wants no handle): its job's keeps it alive.
+    ///
+    /// # Safety
+    /// `t` is fresh from `Task::new` and not yet shared (its job not queued).
+    pub(crate) unsafe fn drop_user_ref_unshared(t: *const Task) {
+        // SAFETY: the caller's promise: only this thread can see the count.
+        unsafe { (*t).refs.store(JOB_REF, Ordering::Relaxed) };
+    }
+
     /// Drops the job's reference, once the job is consumed.
     ///
     /// # Safety
