@@ -134,6 +134,19 @@ impl Job {
     }
 }
 
+/// A job is run or cancelled as its kind is: so `WorkerThread::execute`
+/// takes a job, or a kind's body that some mechanism keeps by itself (a
+/// group's call, `compose/group.rs`).
+impl JobBody for Job {
+    fn run(self, w: &WorkerThread) -> Outcome {
+        Job::run(self, w)
+    }
+
+    fn cancel(self) -> Outcome {
+        Job::cancel(self)
+    }
+}
+
 /// Fails to compile (when `Job::new::<B>` is instantiated) unless a `B`
 /// fits the payload.
 struct Fits<B>(std::marker::PhantomData<B>);

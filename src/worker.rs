@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossbeam_deque::Worker;
 
-use crate::job::{Job, Outcome};
+use crate::job::{Job, JobBody, Outcome};
 use crate::probe::probe;
 use crate::registry::{bump, Registry};
 use crate::resize::Slot;
@@ -379,8 +379,9 @@ impl WorkerThread {
         }
     }
 
-    /// Runs a job, or cancels it if the pool is shutting down in cancel mode.
-    pub(crate) fn execute(&self, job: Job) {
+    /// Runs a job (or a job's body), or cancels it if the pool is shutting
+    /// down in cancel mode.
+    pub(crate) fn execute(&self, job: impl JobBody) {
         let st = &self.slot().stats;
         let outcome = if self.registry.is_cancelling() {
             job.cancel()

@@ -125,19 +125,22 @@ pub(crate) struct Group {
     latch: Mutex<Option<(u32, Latch)>>,
 }
 
-/// A member on the group's queue: its task's job (which holds the job's
-/// reference) and the task, or a bare `Call` and null.
-struct Entry {
-    job: Job,
-    task: *const Task,
+/// A member on the group's queue.
+enum Entry {
+    /// A member with a handle, or on a pool whose tasks only its workers
+    /// may run: its task's job (which holds the job's reference), and the task.
+    Task { job: Job, task: *const Task },
+    /// Any other member: no task.
+    Call(Call),
 }
 
-/// A member with no handle and nothing to drop, on a pool whose tasks any
-/// thread may run (`caller_runs_allowed`): the call and its group, no task.
-/// Most members are this: it saves the task, its hook and their atomics.
+/// A member that needs no handle, on a pool whose tasks any thread may run
+/// (`caller_runs_allowed`): the call and its group, no task. Most members
+/// are this: it saves the task, its hook and their atomics.
 struct Call {
     f: RawFn,
     arg: *mut c_void,
+    drop: Option<RawDrop>,
     /// Kept alive by the round's reference until this member leaves.
     group: *const Group,
 }
@@ -147,6 +150,10 @@ impl Call {
     fn run_here(self, reg: &Registry) -> Outcome {
         // SAFETY: the user's function with the user's arg, as submitted.
         let code = crate::task::run_inline(reg, || unsafe { (self.f)(self.arg) });
+        self.ended(code)
+    }
+
+    fn ended(self, code: c_int) -> Outcome {
         // SAFETY: the round's reference keeps the group alive until this
         // member leaves, here; nothing touches it after.
         unsafe { (*self.group).member_left(TaskEnd::Ran(code)) };
@@ -158,27 +165,39 @@ impl Call {
     }
 }
 
+/// Run by a pump on a worker (`WorkerThread::execute`), which cancels it
+/// instead once its pool cancels its queue.
 impl JobBody for Call {
     fn run(self, w: &WorkerThread) -> Outcome {
         let code = crate::job::call_probed(w, self.f, self.arg, 0);
-        // SAFETY: as in `run_here`.
-        unsafe { (*self.group).member_left(TaskEnd::Ran(code)) };
-        if code == 0 {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        }
+        self.ended(code)
     }
 
     fn cancel(self) -> Outcome {
-        // SAFETY: as in `run_here`.
+        if let Some(d) = self.drop {
+            // SAFETY: `f` will never run: the drop owns `arg` now.
+            unsafe { d(self.arg) };
+        }
+        // SAFETY: as in `ended`.
         unsafe { (*self.group).member_left(TaskEnd::Cancelled) };
         Outcome::Cancelled
     }
 }
 
+impl Entry {
+    /// Consumes the member without running it: as a cancelling shutdown
+    /// drops a queued task.
+    fn drop_unrun(self) -> Outcome {
+        match self {
+            Entry::Task { job, .. } => job.cancel(),
+            Entry::Call(c) => c.cancel(),
+        }
+    }
+}
+
 // SAFETY: the job is Send; the task pointer is a thread-safe handle that
-// the job keeps alive.
+// the job keeps alive; a call's `arg` may go to another thread (the
+// submitter promised it), and its group pointer is to a Sync group.
 unsafe impl Send for Entry {}
 
 struct Others {
@@ -303,11 +322,9 @@ impl Group {
             self.reg.dequeued();
             return Err(GroupRefusal::Cancelled);
         }
-        let entry = if drop.is_none() && !handle && crate::task::caller_runs_allowed(&self.reg) {
-            // No handle, nothing to drop, and a pool whose tasks any thread
-            // may run: a bare call, without a task.
+        let (entry, task) = if !handle && crate::task::caller_runs_allowed(&self.reg) {
             probe!("submit", self.reg.id, f as usize, arg as usize, 0u64);
-            Entry { job: Job::new(Call { f, arg, group: Arc::as_ptr(self) }), task: ptr::null() }
+            (Entry::Call(Call { f, arg, drop, group: Arc::as_ptr(self) }), ptr::null())
         } else {
             let (task, job) = self.reg.task_job(f, arg, drop);
             // SAFETY: fresh from task_job, its job not queued yet; the hook node is fresh.
@@ -319,9 +336,8 @@ impl Group {
                 }
             }
             probe!("submit", self.reg.id, f as usize, arg as usize, task as usize);
-            Entry { job, task }
+            (Entry::Task { job, task }, task)
         };
-        let task = entry.task;
         self.queue.push(entry);
         // After the push: a cancel that emptied the queue before it is seen
         // here (both SeqCst), and this one's member is not left behind.
@@ -388,7 +404,10 @@ impl Group {
                 // Before this member, which may block or run long.
                 self.ensure_pump_now(false);
             }
-            w.execute(e.job);
+            match e {
+                Entry::Task { job, .. } => w.execute(job),
+                Entry::Call(c) => w.execute(c),
+            }
         }
         if !self.queue.is_empty() {
             self.ensure_pump_now(true);
@@ -400,7 +419,7 @@ impl Group {
     fn drop_queued(&self) {
         let mut t = Tally::default();
         while let Some(e) = self.pop() {
-            t.add(e.job.cancel());
+            t.add(e.drop_unrun());
         }
         t.flush(&self.reg);
     }
@@ -409,12 +428,12 @@ impl Group {
     fn cancel_queued(&self) {
         let mut t = Tally::default();
         while let Some(e) = self.pop() {
-            if !e.task.is_null() {
+            if let Entry::Task { task, .. } = e {
                 // SAFETY: the entry's job holds a reference to its task.
-                let _ = unsafe { (*e.task).cancel() };
+                let _ = unsafe { (*task).cancel() };
             }
-            // A task's job finds it ended, and only lets go of its reference.
-            t.add(e.job.cancel());
+            // A task's job then finds it ended, and only lets go of its reference.
+            t.add(e.drop_unrun());
         }
         t.flush(&self.reg);
     }
@@ -624,28 +643,23 @@ impl Group {
         let reg = &self.reg;
         let mut t = Tally::default();
         while !(reg.is_paused() || reg.is_cancelling()) {
-            let Some(e) = self.pop() else { break };
-            let job = if e.task.is_null() {
-                match e.job.peek::<Call>() {
-                    Some(&Call { f, arg, group }) => {
-                        e.job.abandon(); // its fields were copied out
-                        t.add(Call { f, arg, group }.run_here(reg));
-                        continue;
-                    }
-                    None => e.job,
+            let (job, task) = match self.pop() {
+                None => break,
+                Some(Entry::Call(c)) => {
+                    t.add(c.run_here(reg));
+                    continue;
                 }
-            } else {
-                match Task::run_job_here(e.job, reg) {
+                Some(Entry::Task { job, task }) => match Task::run_job_here(job, reg) {
                     Ok(o) => {
                         t.add(o);
                         continue;
                     }
-                    Err(job) => job,
-                }
+                    Err(job) => (job, task),
+                },
             };
             // Not to be run here: back for a worker.
             reg.reserve_accepted();
-            self.queue.push(Entry { job, task: e.task });
+            self.queue.push(Entry::Task { job, task });
             self.ensure_pump_now(false);
             break;
         }

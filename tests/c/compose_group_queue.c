@@ -100,8 +100,8 @@ static bg_group *queued_behind_blocker(bg_pool *p, int n, bg_task **handles) {
     bg_group *g;
     CHECK_STATUS(bg_group_new(p, BG_GROUP_DEFAULT, &g), BG_OK);
     for (int i = 0; i < n; i++) {
-        CHECK_STATUS(bg_group_submit(g, count_fn, NULL, NULL, NULL), BG_OK);       /* a bare call */
-        CHECK_STATUS(bg_group_submit(g, count_fn, NULL, count_drop, NULL), BG_OK); /* a task, for its drop */
+        CHECK_STATUS(bg_group_submit(g, count_fn, NULL, NULL, NULL), BG_OK);       /* a bare call, nothing to drop */
+        CHECK_STATUS(bg_group_submit(g, count_fn, NULL, count_drop, NULL), BG_OK); /* a bare call, with a drop */
         CHECK_STATUS(bg_group_submit(g, count_fn, NULL, count_drop, &handles[i]), BG_OK);
     }
     return g;
