@@ -10,3 +10,4 @@ if has 'bg_serial_new(' && has 'bg_serial_submit(' && has 'bg_serial_free('; the
 if has 'bg_group_new(' && has 'bg_group_submit(' && has 'bg_group_wait(' && has 'bg_group_free('; then echo '#define HAVE_BG_GROUP 1'; fi
 if has 'bg_join('; then echo '#define HAVE_BG_JOIN 1'; fi
 if has 'BG_GROUP_CALLER_RUNS'; then echo '#define HAVE_BG_GROUP_CALLER_RUNS 1'; fi
+if has 'BG_GROUP_NO_CALLER_RUNS'; then echo '#define HAVE_BG_GROUP_NO_CALLER_RUNS 1'; fi

@@ -229,8 +229,9 @@ static void serial(size_t n) {
 #ifdef HAVE_BG_GROUP
 static void group(size_t rounds, size_t k) {
     bg_group *g = NULL;
-#ifdef HAVE_BG_GROUP_CALLER_RUNS
-    /* The waiting thread runs what no worker has started, as TBB's task_group does. */
+#if defined(HAVE_BG_GROUP_CALLER_RUNS) && !defined(HAVE_BG_GROUP_NO_CALLER_RUNS)
+    /* Builds from before the waiting thread ran what no worker has started
+     * by default (as TBB's task_group does) had to ask. */
     check(bg_group_new(pool, BG_GROUP_CALLER_RUNS, &g), "bg_group_new");
 #else
     check(bg_group_new(pool, BG_GROUP_DEFAULT, &g), "bg_group_new");

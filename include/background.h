@@ -185,6 +185,17 @@ typedef enum {
  * Flags for bg_group_new().
  */
 typedef enum {
+    /**
+     * bg_group_wait() with BG_FOREVER from a thread outside every pool
+     * runs the group's tasks that no worker has started yet itself, on the
+     * calling thread, then waits for the rest, as TBB's task_group::wait()
+     * does: a round of short tasks costs no thread wake-up. What such a
+     * task sees is as with BG_WAIT_RUN_HERE (see bg_wait()), except that
+     * bg_pool_stats() counts it as the wait returns. Not on pools with
+     * thread hooks, task timing or task hooks, nor while the pool is
+     * paused; tasks that joined the group through bg_pool_submit_ex()
+     * options are left to the workers. BG_GROUP_NO_CALLER_RUNS opts out.
+     */
     BG_GROUP_DEFAULT = 0,
     /**
      * At the first task that fails (returns non-zero), cancel the group:
@@ -193,15 +204,17 @@ typedef enum {
      */
     BG_GROUP_CANCEL_ON_ERROR = 1,
     /**
-     * bg_group_wait() with BG_FOREVER from a thread outside every pool runs
-     * the group's tasks that no worker has started yet itself, on the
-     * calling thread, then waits for the rest, as TBB's task_group::wait()
-     * does: a round of short tasks costs no thread wake-up. What such a
-     * task sees is as with BG_WAIT_RUN_HERE (see bg_wait()), except that
-     * bg_pool_stats() counts it as the wait returns. Tasks that joined the
-     * group through bg_pool_submit_ex() options are left to the workers.
+     * The default, named (see BG_GROUP_DEFAULT); kept for code written
+     * when waits ran tasks only on request.
      */
     BG_GROUP_CALLER_RUNS = 2,
+    /**
+     * bg_group_wait() never runs the group's tasks on the calling thread:
+     * it sleeps until workers have run them. For a waiter that must not
+     * run tasks: one holding a lock that a task may take, or whose
+     * thread-local state a task must not see or change.
+     */
+    BG_GROUP_NO_CALLER_RUNS = 4,
 } bg_group_flags;
 
 /**
@@ -1198,7 +1211,8 @@ bg_status bg_then(bg_task *task,
 /**
  * Creates a group whose tasks run on `pool`. `flags`: bg_group_flags.
  * Returns BG_OK and the group in `*out`, or BG_EINVAL (NULL or dead pool,
- * unknown flags, NULL `out`).
+ * unknown flags, BG_GROUP_CALLER_RUNS with BG_GROUP_NO_CALLER_RUNS, NULL
+ * `out`).
  */
 BG_NODISCARD bg_status bg_group_new(bg_pool *pool, uint32_t flags, bg_group **out);
 
@@ -1232,9 +1246,9 @@ bg_status bg_group_submit(bg_group *group,
  * `first_error` may be NULL. The outcome accumulates over the group's
  * life; a group may be waited for again after more submits.
  *
- * A group created with BG_GROUP_CALLER_RUNS, waited for with BG_FOREVER
- * from a thread that is no pool's worker, first runs its tasks still
- * queued on the calling thread (see bg_group_flags).
+ * Waited for with BG_FOREVER from a thread that is no pool's worker, a
+ * group first runs its tasks still queued on the calling thread, unless
+ * it was created with BG_GROUP_NO_CALLER_RUNS (see bg_group_flags).
  */
 bg_status bg_group_wait(bg_group *group, uint64_t timeout_ns, int *first_error);
 

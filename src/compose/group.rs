@@ -686,10 +686,12 @@ impl Others {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        // A member claimed through its handle leaves its job on the queue;
-        // a pump holds the group while any is there, so this finds none in
-        // practice, but each would hold a task reference.
-        self.drop_queued();
+        // A pump holds the group while a member is on its queue, so this
+        // finds none, except in a forked child, where the parent's pool
+        // runs them: there they are left alone, as the pool's queue is.
+        if !self.reg.is_forked() {
+            self.drop_queued();
+        }
         let o = self.others.get_mut().unwrap_or_else(|e| e.into_inner());
         for &t in &o.tasks {
             // SAFETY: each entry holds a reference, dropped once here.

@@ -175,7 +175,8 @@ int main(void) {
     CHECK_STATUS(bg_group_free(group), BG_OK);
 
     CHECK_STATUS(bg_group_new(NULL, 0, &group), BG_EINVAL);
-    CHECK_STATUS(bg_group_new(pool, 4, &group), BG_EINVAL);
+    CHECK_STATUS(bg_group_new(pool, 8, &group), BG_EINVAL);
+    CHECK_STATUS(bg_group_new(pool, BG_GROUP_CALLER_RUNS | BG_GROUP_NO_CALLER_RUNS, &group), BG_EINVAL);
     CHECK_STATUS(bg_group_wait(NULL, 0, NULL), BG_EINVAL);
     CHECK_STATUS(bg_pool_free(pool), BG_OK);
     return 0;

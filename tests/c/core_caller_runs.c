@@ -1,8 +1,8 @@
 /* Caller-runs waits: a thread outside the pool that waits (without a
- * timeout, or a zero one, with BG_WAIT_RUN_HERE, or on a
- * BG_GROUP_CALLER_RUNS group) for a
- * task no worker has started runs it itself; plain waits, pools with thread
- * hooks and paused pools keep it on a worker; and a task runs exactly once
+ * timeout, or a zero one, with BG_WAIT_RUN_HERE, or on a group without
+ * BG_GROUP_NO_CALLER_RUNS) for a task no worker has started runs it
+ * itself; plain waits, groups that opt out, pools with thread hooks and
+ * paused pools keep it on a worker; and a task runs exactly once
  * (or its drop does) under races between the waiter, workers and bg_cancel. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -141,17 +141,24 @@ int main(void) {
     CHECK_STATUS(bg_wait_ex(the_blocker, 0, BG_WAIT_RUN_HERE, NULL), BG_ETIMEDOUT);
     unblock();
 
-    /* Groups: an untimed wait runs the queued members here... */
+    /* Groups: an untimed wait runs the queued members here, by default and
+     * as the flag that names the default asks... */
     block(p);
     struct rec g8[8] = {{0}};
     bg_group *g = NULL;
-    CHECK_STATUS(bg_group_new(p, BG_GROUP_CALLER_RUNS, &g), BG_OK);
-    for (int i = 0; i < 8; i++) CHECK_STATUS(bg_group_submit(g, record, &g8[i], NULL, NULL), BG_OK);
-    CHECK_STATUS(bg_group_wait(g, BG_FOREVER, NULL), BG_OK);
-    for (int i = 0; i < 8; i++) CHECK(atomic_load(&g8[i].runs) == 1 && g8[i].on_main && g8[i].seen_pool == p);
-    CHECK_STATUS(bg_group_free(g), BG_OK);
-    /* ...not for a plain group. */
-    CHECK_STATUS(bg_group_new(p, BG_GROUP_DEFAULT, &g), BG_OK);
+    const uint32_t runs_here[2] = {BG_GROUP_DEFAULT, BG_GROUP_CALLER_RUNS};
+    for (int k = 0; k < 2; k++) {
+        CHECK_STATUS(bg_group_new(p, runs_here[k], &g), BG_OK);
+        for (int i = 0; i < 8; i++) {
+            memset(&g8[i], 0, sizeof g8[i]);
+            CHECK_STATUS(bg_group_submit(g, record, &g8[i], NULL, NULL), BG_OK);
+        }
+        CHECK_STATUS(bg_group_wait(g, BG_FOREVER, NULL), BG_OK);
+        for (int i = 0; i < 8; i++) CHECK(atomic_load(&g8[i].runs) == 1 && g8[i].on_main && g8[i].seen_pool == p);
+        CHECK_STATUS(bg_group_free(g), BG_OK);
+    }
+    /* ...not for a group that opts out. */
+    CHECK_STATUS(bg_group_new(p, BG_GROUP_NO_CALLER_RUNS, &g), BG_OK);
     for (int i = 0; i < 8; i++) {
         memset(&g8[i], 0, sizeof g8[i]);
         CHECK_STATUS(bg_group_submit(g, record, &g8[i], NULL, NULL), BG_OK);

@@ -48,8 +48,10 @@ TEST(TaskGroup, CancelOnErrorStopsCallsNotYetStarted) {
   bg::task_group g(held.pool, bg::group_policy::cancel_on_error);
   g.run([] { throw std::runtime_error("first"); });
   for (int i = 0; i < 5; ++i) g.run([c = counted(later)] { c.mark_ran(); });
-  held.release();
+  // The pool's one worker is held: wait() runs the calls here, in order,
+  // and the first one's exception cancels the rest before they start.
   EXPECT_THROW(g.wait(), std::runtime_error);
+  held.release();
   EXPECT_EQ(later.ran.load(), 0);
   EXPECT_EQ(later.destroyed.load(), 5);
   EXPECT_THROW(g.run([] {}), bg::error);  // the group is cancelled now

@@ -32,33 +32,43 @@ tagged_castable!(bg_group => Arc<Group>, 0x6267_5f67_726f_7570); // "bg_group"
 /// Flags for bg_group_new().
 #[repr(C)]
 pub enum bg_group_flags {
+    /// bg_group_wait() with BG_FOREVER from a thread outside every pool
+    /// runs the group's tasks that no worker has started yet itself, on the
+    /// calling thread, then waits for the rest, as TBB's task_group::wait()
+    /// does: a round of short tasks costs no thread wake-up. What such a
+    /// task sees is as with BG_WAIT_RUN_HERE (see bg_wait()), except that
+    /// bg_pool_stats() counts it as the wait returns. Not on pools with
+    /// thread hooks, task timing or task hooks, nor while the pool is
+    /// paused; tasks that joined the group through bg_pool_submit_ex()
+    /// options are left to the workers. BG_GROUP_NO_CALLER_RUNS opts out.
     BG_GROUP_DEFAULT = 0,
     /// At the first task that fails (returns non-zero), cancel the group:
     /// tasks not yet started never run (their drops run) and later submits
     /// are refused (Go's errgroup.WithContext).
     BG_GROUP_CANCEL_ON_ERROR = 1,
-    /// bg_group_wait() with BG_FOREVER from a thread outside every pool runs
-    /// the group's tasks that no worker has started yet itself, on the
-    /// calling thread, then waits for the rest, as TBB's task_group::wait()
-    /// does: a round of short tasks costs no thread wake-up. What such a
-    /// task sees is as with BG_WAIT_RUN_HERE (see bg_wait()), except that
-    /// bg_pool_stats() counts it as the wait returns. Tasks that joined the
-    /// group through bg_pool_submit_ex() options are left to the workers.
+    /// The default, named (see BG_GROUP_DEFAULT); kept for code written
+    /// when waits ran tasks only on request.
     BG_GROUP_CALLER_RUNS = 2,
+    /// bg_group_wait() never runs the group's tasks on the calling thread:
+    /// it sleeps until workers have run them. For a waiter that must not
+    /// run tasks: one holding a lock that a task may take, or whose
+    /// thread-local state a task must not see or change.
+    BG_GROUP_NO_CALLER_RUNS = 4,
 }
 
 /// Creates a group whose tasks run on `pool`. `flags`: bg_group_flags.
 /// Returns BG_OK and the group in `*out`, or BG_EINVAL (NULL or dead pool,
-/// unknown flags, NULL `out`).
+/// unknown flags, BG_GROUP_CALLER_RUNS with BG_GROUP_NO_CALLER_RUNS, NULL
+/// `out`).
 #[must_use]
 #[no_mangle]
 pub extern "C" fn bg_group_new(pool: *mut bg_pool, flags: u32, out: *mut *mut bg_group) -> bg_status {
     boundary(|| {
         let Some(p) = try_ref(pool) else { return BG_EINVAL };
-        if flags > 3 || out.is_null() {
+        if flags > 7 || flags & 6 == 6 || out.is_null() {
             return BG_EINVAL;
         }
-        let g = Group::new(Arc::clone(p.registry()), flags & 1 != 0, flags & 2 != 0);
+        let g = Group::new(Arc::clone(p.registry()), flags & 1 != 0, flags & 4 == 0);
         put(out, new_tagged(g));
         BG_OK
     })
@@ -107,9 +117,9 @@ pub extern "C" fn bg_group_submit(
 /// `first_error` may be NULL. The outcome accumulates over the group's
 /// life; a group may be waited for again after more submits.
 ///
-/// A group created with BG_GROUP_CALLER_RUNS, waited for with BG_FOREVER
-/// from a thread that is no pool's worker, first runs its tasks still
-/// queued on the calling thread (see bg_group_flags).
+/// Waited for with BG_FOREVER from a thread that is no pool's worker, a
+/// group first runs its tasks still queued on the calling thread, unless
+/// it was created with BG_GROUP_NO_CALLER_RUNS (see bg_group_flags).
 #[no_mangle]
 pub extern "C" fn bg_group_wait(group: *mut bg_group, timeout_ns: u64, first_error: *mut c_int) -> bg_status {
     boundary(|| {

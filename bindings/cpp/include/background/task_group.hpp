@@ -54,7 +54,10 @@ struct group_sink {
 }  // namespace detail
 
 /// A set of calls run on one pool. wait() blocks until all have ended and
-/// rethrows the first exception any of them threw.
+/// rethrows the first exception any of them threw. From a thread outside
+/// every pool, wait() first runs the calls no worker has started on the
+/// waiting thread, as TBB's task_group::wait() does (see
+/// BG_GROUP_NO_CALLER_RUNS in background.h).
 ///
 /// The destructor also waits (so calls may borrow from the owner's scope);
 /// if the scope is being left by an exception, calls not yet started are
