@@ -186,6 +186,21 @@ impl Registry {
     /// Wakes a sleeping worker if work was just published and nobody
     /// searches. With every worker inside a task, some may be blocked: the
     /// monitor, if in its long idle tick, looks now (one load otherwise).
+    /// Hands a job from outside the pool straight to a sleeping worker as
+    /// it wakes it (`Sleep::hand_off`), if one sleeps in its main loop and
+    /// nobody searches; else it comes back for the shared queue. Not while
+    /// paused (a paused pool's jobs wait in its queues), nor while the
+    /// shared queue holds jobs: the handed job would start before them, and
+    /// a one-thread pool starts one submitter's tasks in order (a worker
+    /// may be on the sleepers list, about to leave it for a job it saw).
+    #[inline]
+    pub(crate) fn hand_off(&self, job: Job) -> Result<(), Job> {
+        if self.life.is_paused() || !self.injector.is_empty() {
+            return Err(job);
+        }
+        self.sleep.hand_off(job, &|i| self.parker_of(i))
+    }
+
     pub(crate) fn notify_new_work(&self) {
         if !self.sleep.new_work(&|i| self.parker_of(i)) {
             crate::monitor::hurry(|| self.injector.len());

@@ -2,6 +2,7 @@
 //! invariants and why no wake-up is lost are written down in
 //! `src/sleep.md`; this file follows it step by step.
 
+use crate::job::Job;
 use crate::sync::{fence, futex, lock, AtomicBool, AtomicU32, AtomicU64, CachePadded, Mutex, Ordering};
 
 /// A one-token parker on a futex word (the shape of std's futex parker).
@@ -12,6 +13,14 @@ pub(crate) struct Parker {
     /// (under the list's lock, before its unpark), cleared by the worker:
     /// a worker woken so knows its role without taking the lock again.
     handed: AtomicBool,
+    /// The worker parked in its main loop, where it takes a job handed to
+    /// it (`mail`); not while it waits inside a task. Set under the
+    /// sleepers lock as it goes on the list.
+    takes_mail: AtomicBool,
+    /// A job a submitter handed to this parker's worker with the wake-up
+    /// (`Sleep::hand_off`): written by that waker while the worker is off
+    /// the list and before the unpark, taken by the worker once woken.
+    mail: std::cell::UnsafeCell<Option<Job>>,
     /// Model checking only: `unpark` reads this cell and a model's owner
     /// writes it once it lets the parker go, so loom reports any `unpark`
     /// that may still be running at that point (a use after free).
@@ -19,8 +28,8 @@ pub(crate) struct Parker {
     pub(crate) in_use: loom::cell::UnsafeCell<()>,
 }
 
-// SAFETY: `in_use` holds no data; loom only records who accesses it.
-#[cfg(loom)]
+// SAFETY: `in_use` holds no data; loom only records who accesses it. `mail`
+// has one writer at a time, ordered by the protocol on its field.
 unsafe impl Sync for Parker {}
 
 const EMPTY: u32 = 0;
@@ -45,6 +54,15 @@ impl Parker {
                 return self.state.swap(EMPTY, Ordering::Acquire) == NOTIFIED;
             }
         }
+    }
+
+    /// The job handed with the last wake-up, if any: for the parked worker,
+    /// once `Sleep::sleep` has returned (its waker wrote it before the
+    /// unpark, or under the lock the worker then took).
+    pub(crate) fn take_mail(&self) -> Option<Job> {
+        // SAFETY: nobody writes `mail` while the worker is off the list, and
+        // the waker's write happens before this (see above).
+        unsafe { (*self.mail.get()).take() }
     }
 
     /// Makes a token available, waking the parked thread if there is one.
@@ -138,6 +156,40 @@ impl Sleep {
         searching(c) > 0 || sleeping(c) > 0
     }
 
+    /// Hands `job` to the most recent sleeper, if it sleeps in its main loop
+    /// and nobody searches, and wakes it: it starts the job at once, without
+    /// looking in the queues, where the job never went (the submitter skips
+    /// its push too). Otherwise the job comes back, for the queue and
+    /// `new_work`. The woken worker is counted as searching, as `wake_one`'s,
+    /// until it has taken the job; it is off the list, so nobody else can
+    /// hand it one, and it is sure to wake, so nothing needs to find the job.
+    pub(crate) fn hand_off(&self, job: Job, parkers: &dyn Fn(usize) -> *const Parker) -> Result<(), Job> {
+        let c = self.counts.load(Ordering::Relaxed);
+        if searching(c) > 0 || sleeping(c) == 0 {
+            return Err(job);
+        }
+        let idx = {
+            let mut list = lock(&self.sleepers);
+            let Some(&idx) = list.last() else { return Err(job) };
+            // SAFETY: parkers(idx) points into a slot of the pool, which outlives its workers.
+            let parker = unsafe { &*parkers(idx) };
+            if searching(self.counts.load(Ordering::Relaxed)) > 0 || !parker.takes_mail.load(Ordering::Relaxed) {
+                return Err(job);
+            }
+            list.pop();
+            self.counts.fetch_add(SEARCHING_ONE.wrapping_sub(SLEEPING_ONE), Ordering::AcqRel);
+            // SAFETY: the worker is off the list now: only this waker writes
+            // its mail, and the worker reads it after the unpark below (or
+            // after taking this lock, if it never parked).
+            unsafe { *parker.mail.get() = Some(job) };
+            parker.handed.store(true, Ordering::Relaxed);
+            idx
+        };
+        // SAFETY: as above.
+        unsafe { (*parkers(idx)).unpark() };
+        Ok(())
+    }
+
     /// Wakes one sleeper, handing it the searching role.
     fn wake_one(&self, parkers: &dyn Fn(usize) -> *const Parker) {
         let idx = {
@@ -175,17 +227,22 @@ impl Sleep {
     }
 
     /// Parks worker `idx` until woken or `deadline`. `has_work` is the final
-    /// re-check, run after this worker is visible as a sleeper.
+    /// re-check, run after this worker is visible as a sleeper. With
+    /// `takes_mail` (a worker in its main loop) a submitter may hand it a
+    /// job (`hand_off`), which it takes with `Parker::take_mail` once this
+    /// returns.
     pub(crate) fn sleep(
         &self,
         idx: usize,
         parker: &Parker,
         was_searching: bool,
         deadline: Option<u64>,
+        takes_mail: bool,
         has_work: &dyn Fn() -> bool,
     ) -> Woken {
         {
             let mut list = lock(&self.sleepers);
+            parker.takes_mail.store(takes_mail, Ordering::Relaxed);
             list.push(idx);
             let delta = if was_searching { SLEEPING_ONE - SEARCHING_ONE } else { SLEEPING_ONE };
             self.counts.fetch_add(delta, Ordering::AcqRel);

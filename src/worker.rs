@@ -196,6 +196,25 @@ impl WorkerThread {
         }
     }
 
+    /// A submitter handed `job` to this worker as it woke it (`Sleep::hand_off`):
+    /// taken as from a queue, and run first, unless a job held over a pause
+    /// is older (then it goes to the shared queue, behind that one).
+    #[inline]
+    fn took_mail(&self, job: Job) {
+        let st = &self.slot().stats;
+        bump(&st.popped);
+        self.registry.dequeued();
+        match self.held.take() {
+            None => self.held.set(Some(job)),
+            Some(older) => {
+                self.held.set(Some(older));
+                bump(&st.ended);
+                self.registry.undequeue(job);
+                self.registry.notify_new_work();
+            }
+        }
+    }
+
     fn slot(&self) -> &Slot {
         // SAFETY: a pool's slots are boxed, made once and freed only with
         // the pool, which `self.registry` keeps alive.
@@ -255,7 +274,7 @@ impl WorkerThread {
             // while; this worker may be the one to wake and see to it.
             let trim_at = self.trim_memory(parked_at);
             probe!("park", reg.id, self.idx);
-            let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), trim_at, &|| {
+            let woken = reg.sleep.sleep(self.idx, &self.slot().parker, self.searching.get(), trim_at, true, &|| {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
             probe!("wake", reg.id, self.idx);
@@ -263,6 +282,10 @@ impl WorkerThread {
             self.just_woke.set(true);
             self.popped_at_wake.set(self.popped());
             self.searching.set(woken == Woken::AsSearcher);
+            // After the count above: the handed job is the first of this wake.
+            if let Some(job) = self.slot().parker.take_mail() {
+                self.took_mail(job);
+            }
             let window = self.spin_ns.get();
             self.spin_ns.set(if now_ns() - parked_at < SHORT_SLEEP_NS {
                 (window * 2).min(SPIN_MAX_NS)

@@ -38,9 +38,12 @@ impl Admission<'_> {
         }
         if let (Some(w), true) = (self.local, self.ticket.is_local()) {
             w.push_local(job);
-        } else {
+            return Ok(());
+        }
+        // Counted as a job of the shared queue either way (stats.rs).
+        self.ticket.injected();
+        if let Err(job) = self.reg.hand_off(job) {
             self.reg.injector.push(job);
-            self.ticket.injected();
             self.reg.notify_new_work();
         }
         Ok(())

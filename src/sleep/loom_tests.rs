@@ -26,16 +26,24 @@ struct Model {
     queued: AtomicUsize,
     taken: AtomicUsize,
     total: usize,
+    /// Submitters hand a job to a sleeping worker when they can
+    /// (`Sleep::hand_off`), and workers park taking mail.
+    hand_off: bool,
+}
+
+unsafe extern "C" fn noop(_: *mut std::ffi::c_void) -> std::ffi::c_int {
+    0
 }
 
 impl Model {
-    fn new(workers: usize, total: usize) -> Arc<Model> {
+    fn new(workers: usize, total: usize, hand_off: bool) -> Arc<Model> {
         Arc::new(Model {
             sleep: Sleep::new(),
             parkers: (0..workers).map(|_| Parker::default()).collect(),
             queued: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
             total,
+            hand_off,
         })
     }
 
@@ -43,10 +51,24 @@ impl Model {
         &self.parkers[i] as *const Parker
     }
 
-    /// A submitter: publish the job, then tell the sleep state.
+    /// A submitter: hand the job to a sleeper, or publish it, then tell the
+    /// sleep state.
     fn submit(&self) {
+        if self.hand_off {
+            match self.sleep.hand_off(Job::spawn(noop, std::ptr::null_mut(), None), &|i| self.parker(i)) {
+                Ok(()) => return,
+                Err(job) => job.abandon(),
+            }
+        }
         self.queued.fetch_add(1, Ordering::Relaxed);
         self.sleep.new_work(&|i| self.parker(i));
+    }
+
+    /// Counts a started job; the last one closes the pool.
+    fn took(&self) {
+        if self.taken.fetch_add(1, Ordering::AcqRel) + 1 == self.total {
+            self.sleep.wake_all(&|i| self.parker(i));
+        }
     }
 
     fn closed(&self) -> bool {
@@ -70,9 +92,7 @@ impl Model {
         while n > 0 {
             match self.queued.compare_exchange(n, n - 1, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => {
-                    if self.taken.fetch_add(1, Ordering::AcqRel) + 1 == self.total {
-                        self.sleep.wake_all(&|i| self.parker(i));
-                    }
+                    self.took();
                     return true;
                 }
                 Err(now) => n = now,
@@ -109,15 +129,26 @@ impl Model {
                 self.run_job();
                 continue;
             }
-            let woken = self.sleep.sleep(idx, &self.parkers[idx], searching, None, &|| self.has_work());
+            let parker = &self.parkers[idx];
+            let woken = self.sleep.sleep(idx, parker, searching, None, self.hand_off, &|| self.has_work());
             searching = woken == Woken::AsSearcher;
+            if let Some(job) = parker.take_mail() {
+                job.abandon(); // started, as far as the model goes
+                self.took();
+                found(&mut searching);
+                self.run_job();
+            }
         }
     }
 }
 
 fn run(workers: usize, jobs: usize) {
+    run_with(workers, jobs, false);
+}
+
+fn run_with(workers: usize, jobs: usize, hand_off: bool) {
     loom::model(move || {
-        let m = Model::new(workers, jobs);
+        let m = Model::new(workers, jobs, hand_off);
         let threads: Vec<_> = (0..workers)
             .map(|i| {
                 let m = Arc::clone(&m);
@@ -153,4 +184,18 @@ fn a_burst_reaches_every_job() {
 #[test]
 fn wake_all_reaches_a_worker_going_to_sleep() {
     run(2, 1);
+}
+
+/// A job handed to a sleeper as it is woken runs, and a second job submitted
+/// behind it (to the queue: the woken worker counts as searching) still
+/// reaches a worker: the woken one's `stop_searching` wakes the other.
+#[test]
+fn a_handed_job_and_the_burst_behind_it_run() {
+    run_with(2, 2, true);
+}
+
+/// One worker going to sleep against a submit that tries to hand it the job.
+#[test]
+fn a_hand_off_reaches_a_worker_going_to_sleep() {
+    run_with(1, 1, true);
 }

@@ -209,7 +209,7 @@ fn help_until_done(task: &Task, sleep: &Sleep, idx: usize, parker: &Parker) {
         let registered = task.add_helper(parker);
         if task.end().is_none() {
             let deadline = if registered { None } else { Some(0) };
-            sleep.sleep(idx, parker, false, deadline, &|| task.end().is_some());
+            sleep.sleep(idx, parker, false, deadline, false, &|| task.end().is_some());
         }
         if registered {
             task.remove_helper(parker);

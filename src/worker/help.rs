@@ -64,7 +64,7 @@ impl WorkerThread {
             let helper = task.add_helper(parker);
             let wake_by = if helper { deadline } else { Some(now_ns() + 100_000).min(deadline.or(Some(u64::MAX))) };
             if task.end().is_none() {
-                let woken = reg.sleep.sleep(self.idx, parker, self.searching.get(), wake_by, &|| {
+                let woken = reg.sleep.sleep(self.idx, parker, self.searching.get(), wake_by, false, &|| {
                     task.end().is_some() || self.has_visible_work()
                 });
                 crate::monitor::wake();

@@ -146,7 +146,7 @@ impl WorkerThread {
             let searching = help && self.searching.get();
             let woken = reg
                 .sleep
-                .sleep(self.idx, parker, searching, None, &|| frame.is_set() || help && self.has_visible_work());
+                .sleep(self.idx, parker, searching, None, false, &|| frame.is_set() || help && self.has_visible_work());
             crate::monitor::wake(); // as every thread that woke from parking
             self.searching.set(woken == Woken::AsSearcher);
             if !help {
