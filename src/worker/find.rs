@@ -139,10 +139,15 @@ impl WorkerThread {
             let start = self.next_random() as usize % n;
             for k in 0..n {
                 let victim = (start + k) % n;
-                if victim == self.idx {
+                let stealer = &reg.slot(victim).stealer;
+                // An empty deque is skipped on two loads: a steal pins
+                // crossbeam's epoch first (a fence, and now and then a
+                // collection), which an idle worker's last look paid per
+                // worker before every park.
+                if victim == self.idx || stealer.is_empty() {
                     continue;
                 }
-                match steal(&reg.slot(victim).stealer) {
+                match steal(stealer) {
                     Steal::Success(j) => {
                         bump(&self.slot().stats.steals);
                         probe!("steal", reg.id, self.idx, victim);
