@@ -481,10 +481,6 @@ struct wake_ctx {
     uint64_t period, base, wall, pool_cpu;
 };
 
-/* The raw futex floor, woken half a period after each task (see wl_wake). */
-static struct futex_floor *g_floor;
-static void futex_floor_wake(struct futex_floor *f, size_t i);
-
 static void wake_body(void *p) {
     struct wake_ctx *c = p;
     sleep_ns(50000000); /* let the pool go fully idle first */
@@ -496,16 +492,10 @@ static void wake_body(void *p) {
         }
         g_t0[i] = bench_now_ns();
         bench_peer.spawn(BENCH_ARG(i));
-        due += c->period / 2;
-        ts = (struct timespec){(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-        }
-        futex_floor_wake(g_floor, i);
     }
     wait_counted(c->base + c->n, TIMEOUT);
     c->wall = bench_now_ns() - start;
-    /* The pool's CPU: the whole process minus this (producer) thread (and
-     * the floor's thread, taken off by the caller). */
+    /* The pool's CPU: the whole process minus this (producer) thread. */
     c->pool_cpu = others_cpu_ns(cpu0, me0);
 }
 
@@ -521,23 +511,17 @@ static double percentile(uint64_t *sorted, size_t n, double p) {
 
 /* The floor of workload 4: one thread parked on a raw futex word, woken by
  * the producer once per period with FUTEX_WAKE, timed from just before the
- * wake to its return from FUTEX_WAIT: what any parking pool pays at least.
- * Its wake-ups alternate with the pool's, half a period apart, so that both
- * see the same moments of a noisy host (measured one after the other, a
- * second each, their ratio swung from 0.8 to 3.5 between repetitions). */
+ * wake to its return from FUTEX_WAIT: what any parking pool pays at least. */
 struct futex_floor {
     uint32_t word; /* the generation the producer last published */
     size_t n;
     uint64_t *t0, *lat;
-    uint64_t cpu_ns; /* the floor thread's CPU time, once it has ended */
-    pthread_t th;
 };
 
 static long futex_call(uint32_t *w, int op, uint32_t v) { return syscall(SYS_futex, w, op, v, NULL, NULL, 0); }
 
 static void *futex_floor_thread(void *p) {
     struct futex_floor *f = p;
-    uint64_t cpu0 = bench_thread_cpu_ns();
     for (uint32_t seen = 0; seen < f->n;) {
         uint32_t now = __atomic_load_n(&f->word, __ATOMIC_ACQUIRE);
         if (now == seen) {
@@ -547,34 +531,30 @@ static void *futex_floor_thread(void *p) {
         uint64_t t = bench_now_ns();
         for (; seen < now; seen++) f->lat[seen] = t - f->t0[seen];
     }
-    f->cpu_ns = bench_thread_cpu_ns() - cpu0;
     return NULL;
 }
 
-static struct futex_floor *futex_floor_start(size_t n) {
-    struct futex_floor *f = xcalloc(1, sizeof *f);
-    *f = (struct futex_floor){0, n, xcalloc(n, sizeof(uint64_t)), xcalloc(n, sizeof(uint64_t)), 0, 0};
-    if (pthread_create(&f->th, NULL, futex_floor_thread, f) != 0) bench_fail("could not start the futex floor thread");
-    return f;
-}
-
-static void futex_floor_wake(struct futex_floor *f, size_t i) {
-    f->t0[i] = bench_now_ns();
-    __atomic_store_n(&f->word, (uint32_t)(i + 1), __ATOMIC_RELEASE);
-    futex_call(&f->word, FUTEX_WAKE_PRIVATE, 1);
-}
-
-/* Joins the floor's thread; its percentiles, and its CPU time. */
-static uint64_t futex_floor_finish(struct futex_floor *f, double *p50, double *p99) {
-    pthread_join(f->th, NULL);
-    qsort(f->lat, f->n, sizeof *f->lat, cmp_u64);
-    *p50 = percentile(f->lat, f->n, 0.50) / 1e3;
-    *p99 = percentile(f->lat, f->n, 0.99) / 1e3;
-    uint64_t cpu = f->cpu_ns;
-    free(f->t0);
-    free(f->lat);
-    free(f);
-    return cpu;
+static void futex_floor(size_t n, uint64_t period, double *p50, double *p99) {
+    struct futex_floor f = {0, n, xcalloc(n, sizeof(uint64_t)), xcalloc(n, sizeof(uint64_t))};
+    pthread_t th;
+    if (pthread_create(&th, NULL, futex_floor_thread, &f) != 0) bench_fail("could not start the futex floor thread");
+    sleep_ns(50000000);
+    uint64_t start = bench_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        uint64_t due = start + (i + 1) * period;
+        struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+        f.t0[i] = bench_now_ns();
+        __atomic_store_n(&f.word, (uint32_t)(i + 1), __ATOMIC_RELEASE);
+        futex_call(&f.word, FUTEX_WAKE_PRIVATE, 1);
+    }
+    pthread_join(th, NULL);
+    qsort(f.lat, n, sizeof *f.lat, cmp_u64);
+    *p50 = percentile(f.lat, n, 0.50) / 1e3;
+    *p99 = percentile(f.lat, n, 0.99) / 1e3;
+    free(f.t0);
+    free(f.lat);
 }
 
 /* 4: an idle pool receives one task every 1 ms: submit->start latency and
@@ -585,13 +565,8 @@ static void wl_wake(void) {
     tasks_begin(c.n, MODE_WAKE);
     g_t0 = xcalloc(c.n, sizeof *g_t0);
     g_lat = xcalloc(c.n, sizeof *g_lat);
-    g_floor = futex_floor_start(c.n);
     bench_peer.produce(wake_body, &c);
     check_exactly_once();
-    double f50, f99;
-    uint64_t floor_cpu = futex_floor_finish(g_floor, &f50, &f99);
-    g_floor = NULL;
-    c.pool_cpu = c.pool_cpu > floor_cpu ? c.pool_cpu - floor_cpu : 0;
     qsort(g_lat, c.n, sizeof *g_lat, cmp_u64);
     emit_begin();
     emit("p50_us", percentile(g_lat, c.n, 0.50) / 1e3);
@@ -599,6 +574,8 @@ static void wl_wake(void) {
     emit("max_us", (double)g_lat[c.n - 1] / 1e3);
     emit("pool_cpu_pct", 100.0 * (double)c.pool_cpu / (double)c.wall);
     emit("samples", c.n);
+    double f50, f99;
+    futex_floor(c.n, c.period, &f50, &f99);
     emit("floor_p50_us", f50);
     emit("floor_p99_us", f99);
     emit_end();
