@@ -183,9 +183,6 @@ impl Registry {
         e.as_any().downcast_ref::<T>().expect("one extension type per pool")
     }
 
-    /// Wakes a sleeping worker if work was just published and nobody
-    /// searches. With every worker inside a task, some may be blocked: the
-    /// monitor, if in its long idle tick, looks now (one load otherwise).
     /// Hands a job from outside the pool straight to a sleeping worker as
     /// it wakes it (`Sleep::hand_off`), if one sleeps in its main loop and
     /// nobody searches; else it comes back for the shared queue. Not while
@@ -201,6 +198,9 @@ impl Registry {
         self.sleep.hand_off(job, &|i| self.parker_of(i))
     }
 
+    /// Wakes a sleeping worker if work was just published and nobody
+    /// searches. With every worker inside a task, some may be blocked: the
+    /// monitor, if in its long idle tick, looks now (one load otherwise).
     pub(crate) fn notify_new_work(&self) {
         if !self.sleep.new_work(&|i| self.parker_of(i)) {
             crate::monitor::hurry(|| self.injector.len());

@@ -168,44 +168,55 @@ impl Sleep {
         if searching(c) > 0 || sleeping(c) == 0 {
             return Err(job);
         }
+        let mut job = Some(job);
+        let woken = self.wake_if(parkers, |parker| {
+            if !parker.takes_mail.load(Ordering::Relaxed) {
+                return false;
+            }
+            // SAFETY: the worker leaves the list in this critical section:
+            // only this waker writes its mail, and the worker reads it after
+            // the unpark (or after taking this lock, if it never parked).
+            unsafe { *parker.mail.get() = job.take() };
+            true
+        });
+        match job {
+            Some(job) => Err(job),
+            None => {
+                debug_assert!(woken);
+                Ok(())
+            }
+        }
+    }
+
+    /// Wakes one sleeper, handing it the searching role.
+    fn wake_one(&self, parkers: &dyn Fn(usize) -> *const Parker) {
+        self.wake_if(parkers, |_| true);
+    }
+
+    /// Takes the most recent sleeper off the list and wakes it as a
+    /// searcher, unless someone searches (re-checked under the lock: another
+    /// submitter may have woken someone) or `pick`, run under the lock on
+    /// its parker, declines it. True if it woke one.
+    fn wake_if(&self, parkers: &dyn Fn(usize) -> *const Parker, pick: impl FnOnce(&Parker) -> bool) -> bool {
         let idx = {
             let mut list = lock(&self.sleepers);
-            let Some(&idx) = list.last() else { return Err(job) };
+            if searching(self.counts.load(Ordering::Relaxed)) > 0 {
+                return false;
+            }
+            let Some(&idx) = list.last() else { return false };
             // SAFETY: parkers(idx) points into a slot of the pool, which outlives its workers.
             let parker = unsafe { &*parkers(idx) };
-            if searching(self.counts.load(Ordering::Relaxed)) > 0 || !parker.takes_mail.load(Ordering::Relaxed) {
-                return Err(job);
+            if !pick(parker) {
+                return false;
             }
             list.pop();
             self.counts.fetch_add(SEARCHING_ONE.wrapping_sub(SLEEPING_ONE), Ordering::AcqRel);
-            // SAFETY: the worker is off the list now: only this waker writes
-            // its mail, and the worker reads it after the unpark below (or
-            // after taking this lock, if it never parked).
-            unsafe { *parker.mail.get() = Some(job) };
             parker.handed.store(true, Ordering::Relaxed);
             idx
         };
         // SAFETY: as above.
         unsafe { (*parkers(idx)).unpark() };
-        Ok(())
-    }
-
-    /// Wakes one sleeper, handing it the searching role.
-    fn wake_one(&self, parkers: &dyn Fn(usize) -> *const Parker) {
-        let idx = {
-            let mut list = lock(&self.sleepers);
-            // Re-check under the lock: another submitter may have woken someone.
-            if searching(self.counts.load(Ordering::Relaxed)) > 0 {
-                return;
-            }
-            let Some(idx) = list.pop() else { return };
-            self.counts.fetch_add(SEARCHING_ONE.wrapping_sub(SLEEPING_ONE), Ordering::AcqRel);
-            // SAFETY: as below.
-            unsafe { (*parkers(idx)).handed.store(true, Ordering::Relaxed) };
-            idx
-        };
-        // SAFETY: parkers(idx) points into a slot of the pool, which outlives its workers.
-        unsafe { (*parkers(idx)).unpark() };
+        true
     }
 
     /// Wakes every sleeper (shutdown, shrink): each re-reads the pool state.
