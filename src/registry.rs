@@ -192,10 +192,10 @@ impl Registry {
     /// may be on the sleepers list, about to leave it for a job it saw).
     #[inline]
     pub(crate) fn hand_off(&self, job: Job) -> Result<(), Job> {
-        if self.life.is_paused() || !self.injector.is_empty() {
+        if self.life.is_paused() {
             return Err(job);
         }
-        self.sleep.hand_off(job, &|i| self.parker_of(i))
+        self.sleep.hand_off(job, &|i| self.parker_of(i), &|| self.injector.is_empty())
     }
 
     /// Wakes a sleeping worker if work was just published and nobody

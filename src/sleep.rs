@@ -163,9 +163,16 @@ impl Sleep {
     /// `new_work`. The woken worker is counted as searching, as `wake_one`'s,
     /// until it has taken the job; it is off the list, so nobody else can
     /// hand it one, and it is sure to wake, so nothing needs to find the job.
-    pub(crate) fn hand_off(&self, job: Job, parkers: &dyn Fn(usize) -> *const Parker) -> Result<(), Job> {
+    /// `queue_empty` is asked only once a sleeper is seen: on a busy pool
+    /// the counts' line, which every submit touches anyway, settles it.
+    pub(crate) fn hand_off(
+        &self,
+        job: Job,
+        parkers: &dyn Fn(usize) -> *const Parker,
+        queue_empty: &dyn Fn() -> bool,
+    ) -> Result<(), Job> {
         let c = self.counts.load(Ordering::Relaxed);
-        if searching(c) > 0 || sleeping(c) == 0 {
+        if searching(c) > 0 || sleeping(c) == 0 || !queue_empty() {
             return Err(job);
         }
         let mut job = Some(job);

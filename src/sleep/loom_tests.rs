@@ -55,7 +55,8 @@ impl Model {
     /// sleep state.
     fn submit(&self) {
         if self.hand_off {
-            match self.sleep.hand_off(Job::spawn(noop, std::ptr::null_mut(), None), &|i| self.parker(i)) {
+            let job = Job::spawn(noop, std::ptr::null_mut(), None);
+            match self.sleep.hand_off(job, &|i| self.parker(i), &|| self.queued.load(Ordering::Relaxed) == 0) {
                 Ok(()) => return,
                 Err(job) => job.abandon(),
             }
