@@ -39,9 +39,11 @@
 //! that finds every worker inside a task, a worker that takes a batch from
 //! the shared queue, the first worker woken for a burst that sees more
 //! work queued behind its job. A task that blocks alone, with nothing
-//! waiting behind it, needs no spare. The monitor parks once every thread
-//! has been parked for 30 ms, not at the first idle look: sparse work
-//! would otherwise make each worker wake-up wake it.
+//! waiting behind it, needs no spare. The monitor parks once its looks
+//! have found every thread parked for 30 ms and no job was taken since
+//! the look before: under sparse
+//! work every look finds the threads parked, and a parked monitor would be
+//! woken by the next worker wake-up, on that worker's way to its task.
 
 // Plain std atomics: the monitor is not part of the loom-modelled protocols.
 use std::sync::atomic::{fence, AtomicU32, Ordering};
@@ -168,6 +170,8 @@ struct Watch {
 struct PoolWatch {
     id: u64,
     slots: Vec<Watch>,
+    /// The sum of its slots' `popped` counts at the last look.
+    popped: u64,
 }
 
 /// A thread seen blocked stays counted blocked, without a clock read, for
@@ -206,12 +210,13 @@ fn run() {
             let w = match watches.iter().position(|w| w.id == reg.id) {
                 Some(i) => &mut watches[i],
                 None => {
-                    watches.push(PoolWatch { id: reg.id, slots: Vec::new() });
+                    watches.push(PoolWatch { id: reg.id, slots: Vec::new(), popped: 0 });
                     watches.last_mut().expect("just pushed")
                 }
             };
             let l = tick(reg, w, idle_cpus);
             any.awake |= l.awake;
+            any.took_work |= l.took_work;
             any.in_task |= l.in_task;
             any.compensating |= l.compensating;
             any.ramping |= l.ramping;
@@ -219,12 +224,15 @@ fn run() {
         drop(pools); // a pool's last reference may go here: not under any pool's lock
         drop(look);
         if !any.awake {
-            // Park only after a while: under sparse work (a task a
-            // millisecond) a monitor that parked at once would be woken by
-            // nearly every worker wake-up, whose futex call and extra thread
-            // come before the woken worker starts its task (issue 15: wake
-            // latency). An idle process still parks it within 30 ms.
-            if idle_us >= IDLE_BEFORE_PARK_US {
+            // Park only once no job was taken since the last look, and
+            // every look for 30 ms found every thread parked: under sparse
+            // work (a task a millisecond) every look finds them parked, yet
+            // a parked monitor would be woken by the next worker wake-up,
+            // whose futex call and extra thread come before the woken
+            // worker starts its task (issue 15: wake latency). Parking on
+            // idle looks alone parked it at every second look, and its
+            // wake-ups then cost 15% of the pool's CPU at that rate.
+            if idle_us >= IDLE_BEFORE_PARK_US && !any.took_work {
                 idle_us = 0;
                 if park_unless_awake() {
                     quiet = 0;
@@ -338,6 +346,8 @@ fn pool_awake(reg: &Registry) -> bool {
 struct Look {
     /// Some thread is not parked.
     awake: bool,
+    /// Some thread took a job since the last look.
+    took_work: bool,
     /// Some thread is inside a task: only such a thread can be blocked.
     in_task: bool,
     /// The pool is starting spares, or has blocked threads and work waiting.
@@ -349,15 +359,18 @@ struct Look {
 
 /// One look at one pool: counts its blocked threads and has it compensate.
 fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch, idle_cpus: f64) -> Look {
+    let n = reg.slots_hi();
+    let popped =
+        (0..n).map(|i| reg.slot(i).stats.popped.load(crate::sync::Ordering::Relaxed)).fold(0u64, u64::wrapping_add);
+    let took_work = std::mem::replace(&mut pw.popped, popped) != popped;
     let watch = &mut pw.slots;
     if !pool_awake(reg) {
         reg.blocking.blocked.store(0, Ordering::Relaxed);
         watch.clear();
-        return Look::default();
+        return Look { took_work, ..Look::default() };
     }
     let mut confirmed = 0;
     let mut in_task = false;
-    let n = reg.slots_hi();
     watch.resize(n, Watch::default());
     let mut blocked = 0;
     let now = crate::sync::now_ns();
@@ -449,6 +462,7 @@ fn tick(reg: &Arc<Registry>, pw: &mut PoolWatch, idle_cpus: f64) -> Look {
     let added = reg.compensate(blocked, credit, waiting);
     Look {
         awake: true,
+        took_work,
         in_task,
         compensating: blocked > 0 && waiting || added > 0,
         ramping: added > 0 || blocked > before,

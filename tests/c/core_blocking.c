@@ -227,6 +227,67 @@ static void queued_after_quiet_spell(void) {
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 
+/* The monitor's voluntary context switches so far (one per look, and one
+ * per park), found by its thread name. */
+static long monitor_switches(void) {
+    long n = -1;
+    DIR *d = opendir("/proc/self/task");
+    CHECK(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], line[128] = {0};
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        int is_monitor = fgets(line, sizeof line, f) && strcmp(line, "bg-monitor\n") == 0;
+        fclose(f);
+        if (!is_monitor) continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        f = fopen(path, "r");
+        CHECK(f);
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1) break;
+        fclose(f);
+    }
+    closedir(d);
+    CHECK(n >= 0);
+    return n;
+}
+
+static int nop(void *arg) {
+    (void)arg;
+    return 0;
+}
+
+/* 7. Under sparse work (a task a millisecond, every worker parked between
+ * tasks) the monitor keeps its 50 ms idle tick, one switch a look, about
+ * 20 in a second: it does not park, which would have the next worker
+ * wake-up wake it on that worker's way to its task (parking at every
+ * second look made about 40). Once nothing runs, it parks: no switches. */
+static void monitor_under_sparse_work(void) {
+    bg_pool *p = new_pool(2, 0, "sp");
+    CHECK_STATUS(bg_pool_submit(p, nop, NULL, NULL, NULL), BG_OK);
+    sleep_ms(20);
+    long before = monitor_switches();
+    uint64_t start = now_ns();
+    for (int i = 0; i < 1000; i++) {
+        sleep_ms(1);
+        CHECK_STATUS(bg_pool_submit(p, nop, NULL, NULL, NULL), BG_OK);
+    }
+    double secs = (double)(now_ns() - start) / 1e9;
+    long sparse = monitor_switches() - before;
+    fprintf(stderr, "monitor: %ld switches in %.2f s of a task a millisecond\n", sparse, secs);
+    CHECK(sparse <= (long)(30 * secs) + 2);
+    sleep_ms(300); /* two idle looks, then it parks */
+    before = monitor_switches();
+    sleep_ms(500);
+    long idle = monitor_switches() - before;
+    fprintf(stderr, "monitor: %ld switches in 0.5 s idle\n", idle);
+    CHECK(idle <= 1);
+    CHECK_STATUS(bg_pool_free(p), BG_OK);
+}
+
 int main(void) {
     setenv("BG_SPARE_KEEPALIVE_MS", "200", 1);
     queued_task_runs_past_blockers();
@@ -236,5 +297,6 @@ int main(void) {
     shutdown_with_spares(BG_SHUTDOWN_DRAIN);
     shutdown_with_spares(BG_SHUTDOWN_CANCEL);
     queued_after_quiet_spell();
+    monitor_under_sparse_work();
     return 0;
 }
