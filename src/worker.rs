@@ -75,6 +75,8 @@ pub struct WorkerThread {
     pub(crate) spare: Cell<bool>,
     /// The slot's `popped` count when this worker last woke from parking.
     popped_at_wake: Cell<u64>,
+    /// Its last wake-up came with a job (`took_mail`).
+    handed_job: Cell<bool>,
     /// Join frames not yet offered to thieves (`join.rs`): a ring of
     /// PRIVATE, `private_lo..private_hi` in use, the newest on top.
     private: [Cell<*const crate::join::JoinFrame>; PRIVATE],
@@ -118,6 +120,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         just_woke: Cell::new(false),
         spare: Cell::new(false),
         popped_at_wake: Cell::new(0),
+        handed_job: Cell::new(false),
         private: std::array::from_fn(|_| Cell::new(ptr::null())),
         private_lo: Cell::new(0),
         private_hi: Cell::new(0),
@@ -247,7 +250,14 @@ impl WorkerThread {
                 reg.notify_new_work();
                 return;
             }
-            if let Some(job) = self.find_work_unless_surplus() {
+            // After the job handed with a wake-up, when it is the only one
+            // taken since, no search: the hand-off found the shared queue
+            // empty, and the park's re-check (or the spin) looks at every
+            // queue anyway. The search cost 0.14 µs of a ~3 µs wake-up
+            // cycle, run time the scheduler counts against this worker's
+            // next wake-up (see `idle_spin`).
+            let job = if self.ran_handed_job() { None } else { self.find_work_unless_surplus() };
+            if let Some(job) = job {
                 self.stop_searching();
                 if self.just_woke.replace(false) && !reg.injector.is_empty() {
                     crate::monitor::hurry(|| reg.injector.len()); // a burst: its tasks may block
@@ -283,7 +293,9 @@ impl WorkerThread {
             self.popped_at_wake.set(self.popped());
             self.searching.set(woken == Woken::AsSearcher);
             // After the count above: the handed job is the first of this wake.
-            if let Some(job) = self.slot().parker.take_mail() {
+            let mail = self.slot().parker.take_mail();
+            self.handed_job.set(mail.is_some());
+            if let Some(job) = mail {
                 self.took_mail(job);
             }
             let window = self.spin_ns.get();
@@ -352,6 +364,12 @@ impl WorkerThread {
                 return false;
             }
         }
+    }
+
+    /// The only job this worker took since it woke was handed to it with
+    /// the wake-up, and it holds none taken as a pause began.
+    fn ran_handed_job(&self) -> bool {
+        self.handed_job.get() && self.popped() - self.popped_at_wake.get() == 1 && !self.holds_job()
     }
 
     /// Jobs this worker has taken off queues, ever.
