@@ -262,23 +262,24 @@ static int nop(void *arg) {
 
 /* 7. Under sparse work (a task a millisecond, every worker parked between
  * tasks) the monitor keeps its 50 ms idle tick, one switch a look, about
- * 20 in a second: it does not park, which would have the next worker
- * wake-up wake it on that worker's way to its task (parking at every
- * second look made about 40). Once nothing runs, it parks: no switches. */
+ * 20 in a second (up to 26 with two CPU hogs beside it): it does not park,
+ * which would have the next worker wake-up wake it on that worker's way to
+ * its task (parking at every second look made about 40). Once nothing
+ * runs, it parks: no switches. */
 static void monitor_under_sparse_work(void) {
     bg_pool *p = new_pool(2, 0, "sp");
     CHECK_STATUS(bg_pool_submit(p, nop, NULL, NULL, NULL), BG_OK);
     sleep_ms(20);
     long before = monitor_switches();
     uint64_t start = now_ns();
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < 2000; i++) {
         sleep_ms(1);
         CHECK_STATUS(bg_pool_submit(p, nop, NULL, NULL, NULL), BG_OK);
     }
     double secs = (double)(now_ns() - start) / 1e9;
     long sparse = monitor_switches() - before;
     fprintf(stderr, "monitor: %ld switches in %.2f s of a task a millisecond\n", sparse, secs);
-    CHECK(sparse <= (long)(30 * secs) + 2);
+    CHECK(sparse <= (long)(32 * secs) + 2);
     sleep_ms(300); /* two idle looks, then it parks */
     before = monitor_switches();
     sleep_ms(500);
