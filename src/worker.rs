@@ -367,7 +367,8 @@ impl WorkerThread {
     }
 
     /// The only job this worker took since it woke was handed to it with
-    /// the wake-up, and it holds none taken as a pause began.
+    /// the wake-up, and it has run it: it holds no job (`took_mail` keeps
+    /// the handed one in `held` until it runs; a pause may keep one there).
     fn ran_handed_job(&self) -> bool {
         self.handed_job.get() && self.popped() - self.popped_at_wake.get() == 1 && !self.holds_job()
     }
