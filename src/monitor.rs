@@ -6,7 +6,8 @@
 //! time a worker wakes from parking, ticks while some pool has a thread
 //! that is not parked, and parks itself once every pool's threads have
 //! been parked for a few ticks (an idle process burns nothing); a worker waking from parking
-//! wakes it again (one relaxed load while it runs).
+//! wakes it again (one relaxed load while it runs), or, if it woke by its
+//! deadline (the depot's watch), as it takes a job: a trim alone needs no look.
 //!
 //! Blocked, without any hook in user code: a thread whose slot has been in
 //! the same task across a tick (its `popped` count unchanged and `running`

@@ -77,6 +77,8 @@ pub struct WorkerThread {
     popped_at_wake: Cell<u64>,
     /// Its last wake-up came with a job (`took_mail`).
     handed_job: Cell<bool>,
+    /// It woke by itself and has not woken the monitor yet (`run`).
+    monitor_owed: Cell<bool>,
     /// Join frames not yet offered to thieves (`join.rs`): a ring of
     /// PRIVATE, `private_lo..private_hi` in use, the newest on top.
     private: [Cell<*const crate::join::JoinFrame>; PRIVATE],
@@ -121,6 +123,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, idx: usize, deque: Worker<Job>,
         spare: Cell::new(false),
         popped_at_wake: Cell::new(0),
         handed_job: Cell::new(false),
+        monitor_owed: Cell::new(false),
         private: std::array::from_fn(|_| Cell::new(ptr::null())),
         private_lo: Cell::new(0),
         private_hi: Cell::new(0),
@@ -288,7 +291,14 @@ impl WorkerThread {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
             probe!("wake", reg.id, self.idx);
-            crate::monitor::wake();
+            if woken == Woken::AsSearcher {
+                crate::monitor::wake();
+            } else {
+                // Woken by its deadline (the depot's watch): the monitor is
+                // needed only once this worker takes a job. Waking it for a
+                // trim cost two looks of an idle process's second.
+                self.monitor_owed.set(true);
+            }
             self.just_woke.set(true);
             self.popped_at_wake.set(self.popped());
             self.searching.set(woken == Woken::AsSearcher);
@@ -457,6 +467,9 @@ impl WorkerThread {
     /// counted as ended, so `Registry::wait_idle` sees no job between its
     /// take and its end (`control.rs`).
     pub(crate) fn execute_popped(&self, job: Job) {
+        if self.monitor_owed.replace(false) {
+            crate::monitor::wake(); // as every thread that woke from parking, before its task
+        }
         self.execute(job);
         let stats = &self.slot().stats;
         bump(&stats.ended);

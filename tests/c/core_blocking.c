@@ -265,7 +265,8 @@ static int nop(void *arg) {
  * 20 in a second (up to 26 with two CPU hogs beside it): it does not park,
  * which would have the next worker wake-up wake it on that worker's way to
  * its task (parking at every second look made about 40). Once nothing
- * runs, it parks: no switches. */
+ * runs, it parks: no switches, also when a worker wakes after a burst
+ * only to give memory back. */
 static void monitor_under_sparse_work(void) {
     bg_pool *p = new_pool(2, 0, "sp");
     CHECK_STATUS(bg_pool_submit(p, nop, NULL, NULL, NULL), BG_OK);
@@ -285,6 +286,19 @@ static void monitor_under_sparse_work(void) {
     sleep_ms(500);
     long idle = monitor_switches() - before;
     fprintf(stderr, "monitor: %ld switches in 0.5 s idle\n", idle);
+    CHECK(idle <= 1);
+    /* After a burst a worker wakes once, about a second later, to give
+     * memory back (depot.rs): no task, so no reason to wake the monitor
+     * (which then looked twice before parking again). */
+    bg_task *last = NULL;
+    for (int i = 0; i < 10000; i++) CHECK_STATUS(bg_pool_submit(p, nop, NULL, NULL, i == 9999 ? &last : NULL), BG_OK);
+    CHECK_STATUS(bg_wait(last, NULL), BG_OK);
+    bg_task_release(last);
+    sleep_ms(300); /* the monitor's looks after the burst, then it parks */
+    before = monitor_switches();
+    sleep_ms(1500);
+    idle = monitor_switches() - before;
+    fprintf(stderr, "monitor: %ld switches in the 1.5 s after a burst\n", idle);
     CHECK(idle <= 1);
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
