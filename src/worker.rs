@@ -265,7 +265,7 @@ impl WorkerThread {
                 if self.just_woke.replace(false) && !reg.injector.is_empty() {
                     crate::monitor::hurry(|| reg.injector.len()); // a burst: its tasks may block
                 }
-                self.execute_popped(job);
+                self.run_found(job);
                 continue;
             }
             if self.is_surplus() && !reg.is_open() {
@@ -291,13 +291,12 @@ impl WorkerThread {
                 self.has_visible_work() || !reg.is_open() || self.idx >= reg.target()
             });
             probe!("wake", reg.id, self.idx);
+            // Woken by its deadline (the depot's watch), it wakes the
+            // monitor only once it takes a job (`run_found`): waking it for
+            // a trim cost two looks of an idle process's second.
+            self.monitor_owed.set(woken != Woken::AsSearcher);
             if woken == Woken::AsSearcher {
                 crate::monitor::wake();
-            } else {
-                // Woken by its deadline (the depot's watch): the monitor is
-                // needed only once this worker takes a job. Waking it for a
-                // trim cost two looks of an idle process's second.
-                self.monitor_owed.set(true);
             }
             self.just_woke.set(true);
             self.popped_at_wake.set(self.popped());
@@ -367,7 +366,7 @@ impl WorkerThread {
             }
             if let Some(job) = self.find_work_unless_surplus() {
                 self.stop_searching();
-                self.execute_popped(job);
+                self.run_found(job);
                 return true;
             }
             if !reg.is_open() || round % 8 == 0 && now_ns() - start > self.spin_ns.get() {
@@ -423,6 +422,15 @@ impl WorkerThread {
         Some(job)
     }
 
+    /// Runs a job the idle loop found, waking the monitor first if this
+    /// worker still owes it that since it woke by itself (`run`).
+    fn run_found(&self, job: Job) {
+        if self.monitor_owed.replace(false) {
+            crate::monitor::wake(); // as every thread that woke from parking, before its task
+        }
+        self.execute_popped(job);
+    }
+
     /// Leaves the searching role, if this worker has it (see Sleep::stop_searching).
     fn stop_searching(&self) {
         if self.searching.replace(false) {
@@ -467,9 +475,6 @@ impl WorkerThread {
     /// counted as ended, so `Registry::wait_idle` sees no job between its
     /// take and its end (`control.rs`).
     pub(crate) fn execute_popped(&self, job: Job) {
-        if self.monitor_owed.replace(false) {
-            crate::monitor::wake(); // as every thread that woke from parking, before its task
-        }
         self.execute(job);
         let stats = &self.slot().stats;
         bump(&stats.ended);

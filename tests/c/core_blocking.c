@@ -31,8 +31,9 @@ static bg_pool *new_pool(size_t threads, size_t max_threads, const char *name) {
     return p;
 }
 
-/* Threads of this process whose name starts with `prefix`. */
-static int threads_named(const char *prefix) {
+/* Threads of this process whose name starts with `prefix`; the last one's
+ * id goes to `tid` unless it is NULL. */
+static int threads_named(const char *prefix, char tid[256]) {
     int n = 0;
     DIR *d = opendir("/proc/self/task");
     CHECK(d);
@@ -43,7 +44,10 @@ static int threads_named(const char *prefix) {
         snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
         FILE *f = fopen(path, "r");
         if (!f) continue;
-        if (fgets(comm, sizeof comm, f) && strncmp(comm, prefix, strlen(prefix)) == 0) n++;
+        if (fgets(comm, sizeof comm, f) && strncmp(comm, prefix, strlen(prefix)) == 0) {
+            n++;
+            if (tid) snprintf(tid, 256, "%s", e->d_name);
+        }
         fclose(f);
     }
     closedir(d);
@@ -91,7 +95,7 @@ static void queued_task_runs_past_blockers(void) {
     CHECK_STATUS(bg_pool_stats(p, &s), BG_OK);
     CHECK(s.spares >= 1);
     CHECK(s.threads == 2);
-    CHECK(threads_named("blk-s") >= 1);
+    CHECK(threads_named("blk-s", NULL) >= 1);
     CHECK(write(sv[1], "x", 1) == 1);
     CHECK_STATUS(bg_pool_free(p), BG_OK);
     close(sv[0]);
@@ -170,11 +174,11 @@ static void spares_exit_after_keep_alive(void) {
     do {
         sleep_ms(20);
         CHECK_STATUS(bg_pool_stats(p, &s), BG_OK);
-    } while ((s.spares != 0 || threads_named("keep-s") != 0) && now_ns() < deadline);
+    } while ((s.spares != 0 || threads_named("keep-s", NULL) != 0) && now_ns() < deadline);
     CHECK(s.spares == 0);
-    CHECK(threads_named("keep-s") == 0);
+    CHECK(threads_named("keep-s", NULL) == 0);
     CHECK(s.completed == 6);
-    CHECK(threads_named("keep-") == 1);
+    CHECK(threads_named("keep-", NULL) == 1);
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 
@@ -203,7 +207,7 @@ static void shutdown_with_spares(uint32_t mode) {
         sleep_ms(2);
     }
     CHECK_STATUS(bg_pool_shutdown(p, mode, TEST_TIMEOUT_NS), BG_OK);
-    CHECK(threads_named("shut-") == 0);
+    CHECK(threads_named("shut-", NULL) == 0);
     if (mode == BG_SHUTDOWN_DRAIN) CHECK(atomic_load(&ran) == N);
     /* Every task ran or was dropped unrun, exactly once. */
     CHECK(atomic_load(&ran) + atomic_load(&dropped) == N);
@@ -228,29 +232,17 @@ static void queued_after_quiet_spell(void) {
 }
 
 /* The monitor's voluntary context switches so far (one per look, and one
- * per park), found by its thread name. */
+ * per park). */
 static long monitor_switches(void) {
+    char tid[256], path[300], line[128];
+    CHECK(threads_named("bg-monitor", tid) == 1);
+    snprintf(path, sizeof path, "/proc/self/task/%s/status", tid);
+    FILE *f = fopen(path, "r");
+    CHECK(f);
     long n = -1;
-    DIR *d = opendir("/proc/self/task");
-    CHECK(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char path[300], line[128] = {0};
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        int is_monitor = fgets(line, sizeof line, f) && strcmp(line, "bg-monitor\n") == 0;
-        fclose(f);
-        if (!is_monitor) continue;
-        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
-        f = fopen(path, "r");
-        CHECK(f);
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1) break;
-        fclose(f);
-    }
-    closedir(d);
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1) break;
+    fclose(f);
     CHECK(n >= 0);
     return n;
 }
