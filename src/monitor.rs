@@ -41,10 +41,10 @@
 //! the shared queue, the first worker woken for a burst that sees more
 //! work queued behind its job. A task that blocks alone, with nothing
 //! waiting behind it, needs no spare. The monitor parks once its looks
-//! have found every thread parked for 30 ms and no job was taken since
-//! the look before: under sparse
-//! work every look finds the threads parked, and a parked monitor would be
-//! woken by the next worker wake-up, on that worker's way to its task.
+//! have found every thread parked for 30 ms and no job was taken since the
+//! look before: under sparse work every look finds the threads parked, and
+//! a parked monitor would be woken by the next worker wake-up, on that
+//! worker's way to its task.
 
 // Plain std atomics: the monitor is not part of the loom-modelled protocols.
 use std::sync::atomic::{fence, AtomicU32, Ordering};

@@ -294,13 +294,14 @@ impl WorkerThread {
             // Woken by its deadline (the depot's watch), it wakes the
             // monitor only once it takes a job (`run_found`): waking it for
             // a trim cost two looks of an idle process's second.
-            self.monitor_owed.set(woken != Woken::AsSearcher);
-            if woken == Woken::AsSearcher {
+            let as_searcher = woken == Woken::AsSearcher;
+            self.monitor_owed.set(!as_searcher);
+            if as_searcher {
                 crate::monitor::wake();
             }
             self.just_woke.set(true);
             self.popped_at_wake.set(self.popped());
-            self.searching.set(woken == Woken::AsSearcher);
+            self.searching.set(as_searcher);
             // After the count above: the handed job is the first of this wake.
             let mail = self.slot().parker.take_mail();
             self.handed_job.set(mail.is_some());
