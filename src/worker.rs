@@ -378,9 +378,14 @@ impl WorkerThread {
 
     /// The only job this worker took since it woke was handed to it with
     /// the wake-up, and it has run it: it holds no job (`took_mail` keeps
-    /// the handed one in `held` until it runs; a pause may keep one there).
+    /// the handed one in `held` until it runs; a pause may keep one there)
+    /// and its deque is empty (the job may have pushed children, which the
+    /// surplus worker's exit and the fork's locality need found here).
     fn ran_handed_job(&self) -> bool {
-        self.handed_job.get() && self.popped() - self.popped_at_wake.get() == 1 && !self.holds_job()
+        self.handed_job.get()
+            && self.popped() - self.popped_at_wake.get() == 1
+            && !self.holds_job()
+            && self.deque.is_empty()
     }
 
     /// Jobs this worker has taken off queues, ever.

@@ -65,7 +65,13 @@ int main(void) {
     o.on_thread_stop = on_stop;
     CHECK_STATUS(bg_pool_new(&o, &pool), BG_OK);
     bg_task *a0, *a1;
+    /* Each task is handed to a parked worker with its wake-up (the second
+     * once the first worker no longer searches): a worker whose handed task
+     * pushed a child must still look at its own deque before it leaves. */
+    sleep_ms(50);
     CHECK_STATUS(bg_pool_submit(pool, task_a, NULL, NULL, &a0), BG_OK);
+    while (atomic_load(&running) < 1) sched_yield();
+    sleep_ms(20);
     CHECK_STATUS(bg_pool_submit(pool, task_a, NULL, NULL, &a1), BG_OK);
     while (atomic_load(&running) < 2) sched_yield();
     CHECK_STATUS(bg_pool_set_threads(pool, 1), BG_OK);
