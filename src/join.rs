@@ -179,7 +179,8 @@ pub(crate) fn join(
 }
 
 /// `join` on the pool of the calling worker, or on the default pool
-/// outside a task (`bg_join`): the worker is looked up once.
+/// outside a task (`bg_join`; a task run by its waiter joins on its own
+/// pool): the worker is looked up once.
 pub(crate) fn join_ambient(
     a: RawFn,
     a_arg: *mut c_void,
@@ -189,7 +190,9 @@ pub(crate) fn join_ambient(
     match WorkerThread::current() {
         Some(w) => Ok(join_on_worker(w, a, a_arg, b, b_arg)),
         None => {
-            let reg = crate::default_pool::get().map_err(|_| JoinError::NoPool)?.registry();
+            // The default pool, or the pool of the task this thread runs
+            // for its waiter (caller-runs), as bg_submit's.
+            let reg = crate::default_pool::ambient().map_err(|_| JoinError::NoPool)?;
             join_outside(reg, a, a_arg, b, b_arg)
         }
     }

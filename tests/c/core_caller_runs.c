@@ -1,7 +1,8 @@
 /* Caller-runs waits: a thread outside the pool that waits (without a
  * timeout, or a zero one, with BG_WAIT_RUN_HERE, or on a group without
  * BG_GROUP_NO_CALLER_RUNS) for a task no worker has started runs it
- * itself; plain waits, groups that opt out, pools with thread hooks and
+ * itself, in the task's pool (bg_submit, bg_join); plain waits, groups
+ * that opt out, pools with thread hooks and
  * paused pools keep it on a worker; and a task runs exactly once
  * (or its drop does) under races between the waiter, workers and bg_cancel. */
 #include <pthread.h>
@@ -95,6 +96,28 @@ static struct rec wait_blocked(bg_pool *p, uint32_t flags, int open_later) {
     return r;
 }
 
+/* A task run by its waiter joins on its own pool (bg_current_pool()), as
+ * bg_submit does: `a` gives `b` 200 ms to start elsewhere; on the blocked
+ * pool nobody can, so the caller runs it after `a`, seeing the same pool. */
+static atomic_int b_started;
+static bg_pool *a_pool, *b_pool;
+static int join_a(void *arg) {
+    (void)arg;
+    a_pool = bg_current_pool();
+    for (int i = 0; i < 200 && !atomic_load(&b_started); i++) usleep(1000);
+    return 0;
+}
+static int join_b(void *arg) {
+    (void)arg;
+    b_pool = bg_current_pool();
+    atomic_store(&b_started, 1);
+    return 0;
+}
+static int joins(void *arg) {
+    (void)arg;
+    return bg_join(join_a, NULL, join_b, NULL, NULL, NULL) == BG_OK ? 0 : 1;
+}
+
 /* Races: tasks waited for by this thread while workers take them and
  * another thread cancels them: each runs once or is dropped once. */
 #define RACE_N 2000
@@ -169,6 +192,14 @@ int main(void) {
     CHECK(pthread_join(th, NULL) == 0);
     for (int i = 0; i < 8; i++) CHECK(atomic_load(&g8[i].runs) == 1 && !g8[i].on_main);
     CHECK_STATUS(bg_group_free(g), BG_OK);
+    unblock();
+
+    /* A task run here that calls bg_join() joins on its own pool. */
+    block(p);
+    CHECK_STATUS(bg_pool_submit(p, joins, NULL, NULL, &t), BG_OK);
+    CHECK_STATUS(bg_wait_ex(t, BG_FOREVER, BG_WAIT_RUN_HERE, NULL), BG_OK);
+    CHECK_STATUS(bg_task_release(t), BG_OK);
+    CHECK(a_pool == p && b_pool == p);
     unblock();
 
     /* A paused pool: the wait does not start the task either. */

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "support.hpp"
@@ -10,6 +12,7 @@
 using bgtest::counted;
 using bgtest::held_pool;
 using bgtest::tracker;
+using namespace std::chrono_literals;
 
 TEST(TaskGroup, WaitReturnsOnceEveryCallHasRun) {
   std::vector<int> out(100, 0);
@@ -127,4 +130,27 @@ TEST(TaskGroup, NestedGroupsOnAOneThreadPoolDoNotDeadlock) {
       })
       .get();
   EXPECT_EQ(leaves.load(), 16);
+}
+
+TEST(TaskGroup, WaitRunsQueuedCallsHereUnlessMadeWithNoRunHere) {
+  held_pool held;
+  const auto me = std::this_thread::get_id();
+  std::vector<std::thread::id> here(4), there(4);
+  {
+    bg::task_group g(held.pool);
+    for (auto &r : here) g.run([&r] { r = std::this_thread::get_id(); });
+    EXPECT_TRUE(g.wait());  // the only worker is held: the waiter runs them
+  }
+  for (const auto &r : here) EXPECT_EQ(r, me);
+  {
+    bg::task_group g(held.pool, bg::group_policy::run_all, bg::no_run_here);
+    for (auto &r : there) g.run([&r] { r = std::this_thread::get_id(); });
+    std::thread opener([&held] {
+      std::this_thread::sleep_for(20ms);
+      held.release();
+    });
+    EXPECT_TRUE(g.wait());  // sleeps until the worker is free and has run them
+    opener.join();
+  }
+  for (const auto &r : there) EXPECT_NE(r, me);
 }

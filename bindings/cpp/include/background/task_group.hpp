@@ -24,6 +24,13 @@ enum class group_policy : std::uint32_t {
   cancel_on_error = BG_GROUP_CANCEL_ON_ERROR,  // calls not yet started never run
 };
 
+/// Tag for a task_group whose wait() never runs its calls on the waiting
+/// thread (BG_GROUP_NO_CALLER_RUNS).
+struct no_run_here_t {
+  explicit no_run_here_t() = default;
+};
+inline constexpr no_run_here_t no_run_here{};
+
 namespace detail {
 
 /// Shared by the group and its jobs (which may outlive the group object).
@@ -56,8 +63,8 @@ struct group_sink {
 /// A set of calls run on one pool. wait() blocks until all have ended and
 /// rethrows the first exception any of them threw. From a thread outside
 /// every pool, wait() first runs the calls no worker has started on the
-/// waiting thread, as TBB's task_group::wait() does (see
-/// BG_GROUP_NO_CALLER_RUNS in background.h).
+/// waiting thread, as TBB's task_group::wait() does (a group made with
+/// bg::no_run_here does not; see BG_GROUP_NO_CALLER_RUNS in background.h).
 ///
 /// The destructor also waits (so calls may borrow from the owner's scope);
 /// if the scope is being left by an exception, calls not yet started are
@@ -67,9 +74,13 @@ struct group_sink {
 class task_group {
  public:
   explicit task_group(pool_ref pool = current_pool(), group_policy policy = group_policy::run_all)
-      : state_(std::make_shared<detail::group_state>()), uncaught_(std::uncaught_exceptions()) {
-    detail::check(bg_group_new(pool.c_pool(), static_cast<std::uint32_t>(policy), &group_), "bg::task_group");
-  }
+      : task_group(pool, static_cast<std::uint32_t>(policy)) {}
+
+  /// A group whose wait() never runs its calls on the waiting thread
+  /// (BG_GROUP_NO_CALLER_RUNS): for a waiter whose thread-local state the
+  /// calls must not see, or that holds a lock they take.
+  task_group(pool_ref pool, group_policy policy, no_run_here_t)
+      : task_group(pool, static_cast<std::uint32_t>(policy) | BG_GROUP_NO_CALLER_RUNS) {}
 
   task_group(task_group &&other) noexcept
       : group_(std::exchange(other.group_, nullptr)), state_(std::move(other.state_)), uncaught_(other.uncaught_) {}
@@ -126,6 +137,11 @@ class task_group {
   bg_group *c_group() const noexcept { return group_; }
 
  private:
+  task_group(pool_ref pool, std::uint32_t flags)
+      : state_(std::make_shared<detail::group_state>()), uncaught_(std::uncaught_exceptions()) {
+    detail::check(bg_group_new(pool.c_pool(), flags, &group_), "bg::task_group");
+  }
+
   void finish() noexcept {
     if (!group_) return;
     if (std::uncaught_exceptions() > uncaught_) static_cast<void>(bg_group_cancel(group_));
