@@ -11,3 +11,4 @@ if has 'bg_group_new(' && has 'bg_group_submit(' && has 'bg_group_wait(' && has 
 if has 'bg_join('; then echo '#define HAVE_BG_JOIN 1'; fi
 if has 'BG_GROUP_CALLER_RUNS'; then echo '#define HAVE_BG_GROUP_CALLER_RUNS 1'; fi
 if has 'BG_GROUP_NO_CALLER_RUNS'; then echo '#define HAVE_BG_GROUP_NO_CALLER_RUNS 1'; fi
+if has 'BG_WAIT_NO_RUN_HERE'; then echo '#define HAVE_BG_WAIT_NO_RUN_HERE 1'; fi

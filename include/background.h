@@ -155,15 +155,22 @@ typedef enum {
      */
     BG_WAIT_NO_HELP = 1,
     /**
-     * From a thread outside every pool, with no timeout (BG_FOREVER): if no
-     * worker has started the task yet, run it on the calling thread instead
-     * of sleeping until a worker has woken, run it and woken the caller
-     * (caller-runs, as TBB's and GLib's waits do). See bg_wait() for what
-     * the task sees then. With a zero timeout: run it here if no worker has
-     * started it, else return BG_ETIMEDOUT at once (any other timeout: no
-     * run here). May be combined with BG_WAIT_NO_HELP.
+     * With a zero timeout, from a thread outside every pool: run the task
+     * on the calling thread if no worker has started it, else return
+     * BG_ETIMEDOUT at once. With no timeout (BG_FOREVER) that is what a
+     * wait does anyway (see bg_wait()); with any other timeout, no run
+     * here. May be combined with BG_WAIT_NO_HELP.
      */
     BG_WAIT_RUN_HERE = 2,
+    /**
+     * Never run the task on the calling thread: sleep until a worker has
+     * run it, even where a wait with no timeout would run a task no worker
+     * has started itself (see bg_wait()). For a caller whose thread-local
+     * state the task must not see, or that holds a lock the task takes
+     * (recursively, or for an invariant it breaks). Not with
+     * BG_WAIT_RUN_HERE.
+     */
+    BG_WAIT_NO_RUN_HERE = 4,
 } bg_wait_flags;
 
 /**
@@ -190,8 +197,7 @@ typedef enum {
      * runs the group's tasks that no worker has started yet itself, on the
      * calling thread, then waits for the rest, as TBB's task_group::wait()
      * does: a round of short tasks costs no thread wake-up. What such a
-     * task sees is as with BG_WAIT_RUN_HERE (see bg_wait()), except that
-     * bg_pool_stats() counts it as the wait returns. Not on pools with
+     * task sees is as with bg_wait()'s caller-runs. Not on pools with
      * thread hooks, task timing or task hooks, nor while the pool is
      * paused; tasks that joined the group through bg_pool_submit_ex()
      * options are left to the workers. BG_GROUP_NO_CALLER_RUNS opts out.
@@ -811,14 +817,18 @@ bg_status bg_spawn(bg_fn func, void *arg);
  * worker's pool until the task ends, so a task may wait for tasks it
  * submitted even on a one-thread pool. See bg_wait_ex() to opt out.
  *
- * A wait from a thread that is no pool's worker may instead run the task
- * itself if no worker has started it: see BG_WAIT_RUN_HERE in bg_wait_ex().
+ * A wait with no timeout from a thread that is no pool's worker runs the
+ * task itself if no worker has started it (caller-runs, as TBB's and
+ * GLib's waits do): no thread is woken to start it and none to wake the
+ * caller back. BG_WAIT_NO_RUN_HERE in bg_wait_ex() opts out (read who
+ * needs to there); a wait with a timeout never runs it (see
+ * BG_WAIT_RUN_HERE for a zero one).
  * The task then runs on the calling thread, exactly once (its queued copy
- * is skipped): bg_current_pool() and bg_submit() inside it see the task's
- * pool as usual, but the thread, its name and its thread-local state are
- * the caller's, a bg_pool_shutdown() of its own pool from inside it is not
- * refused as BG_EDEADLK, and bg_pool_stats() counts it when a worker meets
- * its queued copy. Only tasks from bg_submit(), bg_pool_submit() and group
+ * is skipped): bg_current_pool(), bg_submit() and bg_join() inside it see
+ * the task's pool as usual, and bg_pool_shutdown() or bg_pool_wait_idle()
+ * of that pool from inside it is refused with BG_EDEADLK as on a worker;
+ * but the thread, its name and its thread-local state are the caller's.
+ * bg_pool_stats() counts it as it ends. Only tasks from bg_submit(), bg_pool_submit() and group
  * submits are run so, on pools without thread hooks (on_thread_start,
  * on_thread_stop) and without task timing or task hooks, and never while
  * the pool is paused or cancelling its queue; others are waited for as
@@ -840,8 +850,9 @@ bg_status bg_wait_timeout(bg_task *task, uint64_t timeout_ns, int *result);
 /**
  * bg_wait_timeout() with flags from bg_wait_flags. BG_WAIT_NO_HELP blocks
  * the calling worker without running other work (read its hazard);
- * BG_WAIT_RUN_HERE lets a thread outside the pool run the task itself
- * (see bg_wait()). Other bits: BG_EINVAL.
+ * BG_WAIT_RUN_HERE lets a thread outside the pool run the task itself with
+ * a zero timeout, BG_WAIT_NO_RUN_HERE never (see bg_wait()). Other bits,
+ * or both of the last two: BG_EINVAL.
  */
 bg_status bg_wait_ex(bg_task *task, uint64_t timeout_ns, uint32_t flags, int *result);
 
@@ -928,8 +939,9 @@ bg_status bg_pool_submit(bg_pool *pool,
  * Returns BG_OK once every worker has exited; BG_ETIMEDOUT if they had not
  * within `timeout_ns` (BG_FOREVER = no limit): they keep finishing, and a
  * later call waits again (a cancel after a timed-out drain escalates);
- * BG_EDEADLK if called from one of the pool's own workers (the close has
- * begun; join from outside); BG_EFORKED for a pool of a fork() parent;
+ * BG_EDEADLK if called from one of the pool's own workers, or from a task
+ * of the pool its waiter runs (see bg_wait()) (the close has begun; join
+ * from outside); BG_EFORKED for a pool of a fork() parent;
  * BG_EINVAL. Calling it again after BG_OK returns BG_OK.
  */
 bg_status bg_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns);
@@ -938,8 +950,8 @@ bg_status bg_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns);
  * Shuts the pool down in drain mode if that is not done yet (waiting as long
  * as it takes), then frees it. Handles of its tasks stay valid.
  *
- * Returns BG_OK; BG_EDEADLK from one of the pool's own workers (nothing is
- * freed); BG_EINVAL for NULL, a freed pool or the default pool. A pool of a
+ * Returns BG_OK; BG_EDEADLK from one of the pool's own workers or a task
+ * of the pool its waiter runs (nothing is freed); BG_EINVAL for NULL, a freed pool or the default pool. A pool of a
  * fork() parent is freed without joining threads the child does not have.
  */
 bg_status bg_pool_free(bg_pool *pool);
@@ -1014,8 +1026,8 @@ bg_status bg_pool_resume(bg_pool *pool);
  * nothing while nobody waits. A paused pool with tasks queued is not idle.
  *
  * Returns BG_OK; BG_ETIMEDOUT when `timeout_ns` passed first (BG_FOREVER:
- * no limit); BG_EDEADLK from one of the pool's own workers (it is never
- * idle while that worker runs a task); BG_EFORKED; BG_EINVAL.
+ * no limit); BG_EDEADLK from one of the pool's own workers, or from a
+ * task of the pool its waiter runs (it is never idle while that task runs); BG_EFORKED; BG_EINVAL.
  */
 bg_status bg_pool_wait_idle(bg_pool *pool, uint64_t timeout_ns);
 
@@ -1063,8 +1075,8 @@ bg_status bg_pool_timing(const bg_pool *pool, bg_timing *out);
  * continuation's `func` is its bg_then_fn, cast, and its queue wait counts
  * from its antecedent's end; a delayed task's counts from its submission,
  * the delay included. A task that its waiter runs on the waiting thread
- * (BG_WAIT_RUN_HERE, bg_join()'s `b` when no worker took it) is not a
- * worker's and gets no hooks. Either hook may be NULL; both NULL removes
+ * (a wait with no timeout from outside the pool, bg_join()'s `b` when no
+ * worker took it) is not a worker's and gets no hooks. Either hook may be NULL; both NULL removes
  * them (timing then stays on only if the pool was created with it). A hook running
  * while this is called may still get the old `ctx`: keep it valid until
  * the pool is shut down. Hooks must not block for long: they delay the
@@ -1146,7 +1158,10 @@ bg_status bg_shutdown(uint32_t mode, uint64_t timeout_ns);
  * they may run one after the other on the caller, as on a one-thread pool.
  * From any other thread, `b` is queued as a task (a slot
  * of the handle memory, no malloc), `a` runs on the caller, and the caller
- * then runs `b` itself unless a worker has started it. So either function
+ * then runs `b` itself unless a worker has started it. While every worker
+ * is busy, the task is not made yet: `b` is queued as above at the
+ * calling thread's next bg_join() once a worker is idle, or when it waits,
+ * and otherwise runs on the caller after `a`. So either function
  * may run on the calling thread, whichever thread that is: code that needs
  * a worker's thread-local state should not be joined from outside.
  *

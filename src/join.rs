@@ -24,9 +24,7 @@
 //! may therefore deadlock, as it may on a one-thread pool.
 //!
 //! From any other thread `b` is submitted as an ordinary task (one slab
-//! slot, no malloc), `a` runs on the caller, and the caller then claims `b`
-//! if no worker has started it (the QUEUED -> RUNNING transition a cancel
-//! uses) and runs it inline; the queued job finds it taken and is skipped.
+//! slot, no malloc) once a worker could take it (`join/outside.rs`).
 //!
 //! `b` runs exactly once, whatever happens to the pool meanwhile: a shutdown
 //! in cancel mode does not cancel it (the caller is waiting for it, so it is
@@ -41,8 +39,10 @@ use crate::job::{Job, JobBody, Outcome, RawFn};
 use crate::registry::{Registry, SubmitError};
 use crate::sleep::Parker;
 use crate::sync::{AtomicU32, Ordering};
-use crate::task::{Task, TaskEnd};
 use crate::worker::WorkerThread;
+
+mod outside;
+pub(crate) use outside::flush_outside;
 
 /// Why a join did not run both functions.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -174,7 +174,7 @@ pub(crate) fn join(
 ) -> Result<(c_int, c_int), JoinError> {
     match WorkerThread::current_of(reg) {
         Some(w) => Ok(join_on_worker(w, a, a_arg, b, b_arg)),
-        _ => join_outside(reg, a, a_arg, b, b_arg),
+        _ => outside::join(reg, a, a_arg, b, b_arg),
     }
 }
 
@@ -193,7 +193,7 @@ pub(crate) fn join_ambient(
             // The default pool, or the pool of the task this thread runs
             // for its waiter (caller-runs), as bg_submit's.
             let reg = crate::default_pool::ambient().map_err(|_| JoinError::NoPool)?;
-            join_outside(reg, a, a_arg, b, b_arg)
+            outside::join(reg, a, a_arg, b, b_arg)
         }
     }
 }
@@ -201,42 +201,4 @@ pub(crate) fn join_ambient(
 #[inline(always)]
 fn join_on_worker(w: &WorkerThread, a: RawFn, a_arg: *mut c_void, b: RawFn, b_arg: *mut c_void) -> (c_int, c_int) {
     w.join(a, a_arg, b, b_arg)
-}
-
-fn join_outside(
-    reg: &Registry,
-    a: RawFn,
-    a_arg: *mut c_void,
-    b: RawFn,
-    b_arg: *mut c_void,
-) -> Result<(c_int, c_int), JoinError> {
-    let t = match reg.submit_fn(b, b_arg, None) {
-        Ok(t) => t,
-        // No room in a bounded queue: both run here, one after the other.
-        // SAFETY: the user's functions with the user's args, as joined.
-        Err(SubmitError::Full) => return Ok(unsafe { (a(a_arg), b(b_arg)) }),
-        Err(e) => return Err(JoinError::Refused(e)),
-    };
-    // SAFETY: submit_fn gave us one reference, released below.
-    let task = unsafe { &*t };
-    // SAFETY: the user's function with the user's arg, as joined.
-    let ra = unsafe { a(a_arg) };
-    // If no worker started `b`, run it here: the queued job will be skipped.
-    // SAFETY: as above.
-    task.run_with(|f, arg| unsafe { f(arg) });
-    let end = task.wait_unchecked(None, true);
-    let rb = match end {
-        Some(TaskEnd::Ran(code)) => Ok(code),
-        // A cancel shutdown dropped the task unrun (it has no drop): `b` is
-        // still owed a run, and the caller is the one waiting for it.
-        // SAFETY: as above; the task will never run `b`.
-        Some(TaskEnd::Shutdown) | Some(TaskEnd::Cancelled) | Some(TaskEnd::Expired) => Ok(unsafe { b(b_arg) }),
-        Some(TaskEnd::Forked) | None => Err(JoinError::Forked),
-    };
-    if let Some(e) = end {
-        task.observe(e); // the code goes to the caller, not the error handler
-    }
-    // SAFETY: our reference from submit_fn.
-    unsafe { Task::release(t) };
-    Ok((ra, rb?))
 }

@@ -52,7 +52,7 @@ mod hooks;
 mod refs;
 mod wait;
 
-pub(crate) use caller_runs::{caller_runs_allowed, inline_pool, may_run_inline, run_inline};
+pub(crate) use caller_runs::{caller_runs_allowed, count_ran, inline_pool, may_run_inline, run_inline};
 
 pub(crate) use hooks::Hook;
 pub use wait::WaitError;
@@ -275,10 +275,9 @@ impl Task {
                     Outcome::Failed
                 }
             }
-            // A waiter claimed it (caller_runs.rs): the job that finds it
-            // so counts it for the pool's statistics (a success while it runs).
-            Err(DONE) if matches!(self.end(), Some(TaskEnd::Ran(c)) if c != 0) => Outcome::Failed,
-            Err(RUNNING) | Err(DONE) => Outcome::Ok,
+            // A waiter claimed it (caller_runs.rs), or a join's caller ran
+            // its `b` (join/outside.rs): counted where it ran.
+            Err(RUNNING) | Err(DONE) => Outcome::Internal,
             Err(_) => Outcome::Skipped,
         }
     }

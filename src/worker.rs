@@ -28,9 +28,13 @@ thread_local! {
 }
 
 /// True on one of `reg`'s threads, which a shutdown of `reg` would wait for:
-/// a worker, or a worker that is running its thread-stop hook.
+/// a worker, or a worker that is running its thread-stop hook; or on a
+/// thread running a task of `reg` for its waiter (caller-runs), which is
+/// refused what the task would be refused on a worker.
 pub(crate) fn is_own_thread(reg: &Registry) -> bool {
-    WorkerThread::current_of(reg).is_some() || STOPPING.with(|s| ptr::eq(s.get(), reg))
+    WorkerThread::current_of(reg).is_some()
+        || STOPPING.with(|s| ptr::eq(s.get(), reg))
+        || crate::task::inline_pool().is_some_and(|r| ptr::eq(r, reg))
 }
 
 /// How long an idle searcher keeps looking before it parks: adaptive, per

@@ -56,8 +56,8 @@ pub extern "C" fn bg_pool_resume(pool: *mut bg_pool) -> bg_status {
 /// nothing while nobody waits. A paused pool with tasks queued is not idle.
 ///
 /// Returns BG_OK; BG_ETIMEDOUT when `timeout_ns` passed first (BG_FOREVER:
-/// no limit); BG_EDEADLK from one of the pool's own workers (it is never
-/// idle while that worker runs a task); BG_EFORKED; BG_EINVAL.
+/// no limit); BG_EDEADLK from one of the pool's own workers, or from a
+/// task of the pool its waiter runs (it is never idle while that task runs); BG_EFORKED; BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_pool_wait_idle(pool: *mut bg_pool, timeout_ns: u64) -> bg_status {
     boundary(|| {

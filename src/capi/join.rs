@@ -65,7 +65,10 @@ fn join_done(x: c_int, y: c_int, ra: *mut c_int, rb: *mut c_int) -> bg_status {
 /// they may run one after the other on the caller, as on a one-thread pool.
 /// From any other thread, `b` is queued as a task (a slot
 /// of the handle memory, no malloc), `a` runs on the caller, and the caller
-/// then runs `b` itself unless a worker has started it. So either function
+/// then runs `b` itself unless a worker has started it. While every worker
+/// is busy, the task is not made yet: `b` is queued as above at the
+/// calling thread's next bg_join() once a worker is idle, or when it waits,
+/// and otherwise runs on the caller after `a`. So either function
 /// may run on the calling thread, whichever thread that is: code that needs
 /// a worker's thread-local state should not be joined from outside.
 ///

@@ -130,8 +130,8 @@ fn c_hook(h: bg_task_hook, pool: usize, ctx: usize) -> Option<TaskHook> {
 /// continuation's `func` is its bg_then_fn, cast, and its queue wait counts
 /// from its antecedent's end; a delayed task's counts from its submission,
 /// the delay included. A task that its waiter runs on the waiting thread
-/// (BG_WAIT_RUN_HERE, bg_join()'s `b` when no worker took it) is not a
-/// worker's and gets no hooks. Either hook may be NULL; both NULL removes
+/// (a wait with no timeout from outside the pool, bg_join()'s `b` when no
+/// worker took it) is not a worker's and gets no hooks. Either hook may be NULL; both NULL removes
 /// them (timing then stays on only if the pool was created with it). A hook running
 /// while this is called may still get the old `ctx`: keep it valid until
 /// the pool is shut down. Hooks must not block for long: they delay the

@@ -234,8 +234,9 @@ pub(crate) fn shutdown_mode(mode: u32) -> Option<ShutdownMode> {
 /// Returns BG_OK once every worker has exited; BG_ETIMEDOUT if they had not
 /// within `timeout_ns` (BG_FOREVER = no limit): they keep finishing, and a
 /// later call waits again (a cancel after a timed-out drain escalates);
-/// BG_EDEADLK if called from one of the pool's own workers (the close has
-/// begun; join from outside); BG_EFORKED for a pool of a fork() parent;
+/// BG_EDEADLK if called from one of the pool's own workers, or from a task
+/// of the pool its waiter runs (see bg_wait()) (the close has begun; join
+/// from outside); BG_EFORKED for a pool of a fork() parent;
 /// BG_EINVAL. Calling it again after BG_OK returns BG_OK.
 #[no_mangle]
 pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u64) -> bg_status {
@@ -249,8 +250,8 @@ pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u6
 /// Shuts the pool down in drain mode if that is not done yet (waiting as long
 /// as it takes), then frees it. Handles of its tasks stay valid.
 ///
-/// Returns BG_OK; BG_EDEADLK from one of the pool's own workers (nothing is
-/// freed); BG_EINVAL for NULL, a freed pool or the default pool. A pool of a
+/// Returns BG_OK; BG_EDEADLK from one of the pool's own workers or a task
+/// of the pool its waiter runs (nothing is freed); BG_EINVAL for NULL, a freed pool or the default pool. A pool of a
 /// fork() parent is freed without joining threads the child does not have.
 #[no_mangle]
 pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {

@@ -66,15 +66,24 @@ pub enum bg_wait_flags {
     /// (within the pool's max_threads; at that bound, if every thread of a
     /// pool blocks like this on tasks still queued in it, nothing runs them).
     BG_WAIT_NO_HELP = 1,
-    /// From a thread outside every pool, with no timeout (BG_FOREVER): if no
-    /// worker has started the task yet, run it on the calling thread instead
-    /// of sleeping until a worker has woken, run it and woken the caller
-    /// (caller-runs, as TBB's and GLib's waits do). See bg_wait() for what
-    /// the task sees then. With a zero timeout: run it here if no worker has
-    /// started it, else return BG_ETIMEDOUT at once (any other timeout: no
-    /// run here). May be combined with BG_WAIT_NO_HELP.
+    /// With a zero timeout, from a thread outside every pool: run the task
+    /// on the calling thread if no worker has started it, else return
+    /// BG_ETIMEDOUT at once. With no timeout (BG_FOREVER) that is what a
+    /// wait does anyway (see bg_wait()); with any other timeout, no run
+    /// here. May be combined with BG_WAIT_NO_HELP.
     BG_WAIT_RUN_HERE = 2,
+    /// Never run the task on the calling thread: sleep until a worker has
+    /// run it, even where a wait with no timeout would run a task no worker
+    /// has started itself (see bg_wait()). For a caller whose thread-local
+    /// state the task must not see, or that holds a lock the task takes
+    /// (recursively, or for an invariant it breaks). Not with
+    /// BG_WAIT_RUN_HERE.
+    BG_WAIT_NO_RUN_HERE = 4,
 }
+
+const WAIT_NO_HELP: u32 = bg_wait_flags::BG_WAIT_NO_HELP as u32;
+const WAIT_RUN_HERE: u32 = bg_wait_flags::BG_WAIT_RUN_HERE as u32;
+const WAIT_NO_RUN_HERE: u32 = bg_wait_flags::BG_WAIT_NO_RUN_HERE as u32;
 
 fn set_errno(e: c_int) {
     // SAFETY: __errno_location returns this thread's errno slot.
@@ -159,20 +168,23 @@ fn end_status(end: TaskEnd, result: *mut c_int) -> bg_status {
 
 fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
     let Some(task) = try_ref(t) else { return BG_EINVAL };
-    if flags > 3 {
+    let all = WAIT_NO_HELP | WAIT_RUN_HERE | WAIT_NO_RUN_HERE;
+    if flags & !all != 0 || flags & WAIT_RUN_HERE != 0 && flags & WAIT_NO_RUN_HERE != 0 {
         return BG_EINVAL;
     }
     let deadline = deadline_after(timeout_ns);
-    // Caller-runs, when asked: a task still queued runs here rather than
-    // the caller sleeping until a worker has woken, run it, and woken the
-    // caller. Not with a deadline, which a task run here could outlast;
-    // but with a zero timeout (no waiting at all): run it if nobody has
+    // Caller-runs: a task still queued runs here rather than the caller
+    // sleeping until a worker has woken, run it, and woken the caller.
+    // Not with a deadline, which a task run here could outlast; but, when
+    // asked, with a zero timeout (no waiting at all): run it if nobody has
     // started it, else report at once (a caller that waits its own way,
     // as the Go binding does, asks this first).
-    if flags & 2 != 0 && (deadline.is_none() || timeout_ns == 0) {
+    let run_here =
+        flags & WAIT_NO_RUN_HERE == 0 && (deadline.is_none() || flags & WAIT_RUN_HERE != 0 && timeout_ns == 0);
+    if run_here {
         task.run_here();
     }
-    match task.wait(deadline, flags & 1 == 0) {
+    match task.wait(deadline, flags & WAIT_NO_HELP == 0) {
         Ok(end) => end_status(task.observe(end), result),
         Err(WaitError::Timeout) => BG_ETIMEDOUT,
         Err(WaitError::WouldDeadlock) => BG_EDEADLK,
@@ -193,14 +205,18 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
 /// worker's pool until the task ends, so a task may wait for tasks it
 /// submitted even on a one-thread pool. See bg_wait_ex() to opt out.
 ///
-/// A wait from a thread that is no pool's worker may instead run the task
-/// itself if no worker has started it: see BG_WAIT_RUN_HERE in bg_wait_ex().
+/// A wait with no timeout from a thread that is no pool's worker runs the
+/// task itself if no worker has started it (caller-runs, as TBB's and
+/// GLib's waits do): no thread is woken to start it and none to wake the
+/// caller back. BG_WAIT_NO_RUN_HERE in bg_wait_ex() opts out (read who
+/// needs to there); a wait with a timeout never runs it (see
+/// BG_WAIT_RUN_HERE for a zero one).
 /// The task then runs on the calling thread, exactly once (its queued copy
-/// is skipped): bg_current_pool() and bg_submit() inside it see the task's
-/// pool as usual, but the thread, its name and its thread-local state are
-/// the caller's, a bg_pool_shutdown() of its own pool from inside it is not
-/// refused as BG_EDEADLK, and bg_pool_stats() counts it when a worker meets
-/// its queued copy. Only tasks from bg_submit(), bg_pool_submit() and group
+/// is skipped): bg_current_pool(), bg_submit() and bg_join() inside it see
+/// the task's pool as usual, and bg_pool_shutdown() or bg_pool_wait_idle()
+/// of that pool from inside it is refused with BG_EDEADLK as on a worker;
+/// but the thread, its name and its thread-local state are the caller's.
+/// bg_pool_stats() counts it as it ends. Only tasks from bg_submit(), bg_pool_submit() and group
 /// submits are run so, on pools without thread hooks (on_thread_start,
 /// on_thread_stop) and without task timing or task hooks, and never while
 /// the pool is paused or cancelling its queue; others are waited for as
@@ -224,8 +240,9 @@ pub extern "C" fn bg_wait_timeout(task: *mut bg_task, timeout_ns: u64, result: *
 
 /// bg_wait_timeout() with flags from bg_wait_flags. BG_WAIT_NO_HELP blocks
 /// the calling worker without running other work (read its hazard);
-/// BG_WAIT_RUN_HERE lets a thread outside the pool run the task itself
-/// (see bg_wait()). Other bits: BG_EINVAL.
+/// BG_WAIT_RUN_HERE lets a thread outside the pool run the task itself with
+/// a zero timeout, BG_WAIT_NO_RUN_HERE never (see bg_wait()). Other bits,
+/// or both of the last two: BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_wait_ex(task: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int) -> bg_status {
     boundary(|| wait_common(task, timeout_ns, flags, result))

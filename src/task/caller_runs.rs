@@ -17,7 +17,8 @@
 //!
 //! While it runs there, the task sees its pool as its own: `Pool::current`
 //! and the ambient pool of `bg_submit` are the task's pool (`inline_pool`),
-//! although the thread is not one of its workers.
+//! although the thread is not one of its workers. It is counted in the
+//! pool's statistics as it ends, by the thread that ran it (`count_ran`).
 
 use std::cell::Cell;
 
@@ -49,6 +50,13 @@ pub(crate) fn caller_runs_allowed(reg: &Registry) -> bool {
 /// worker: it is no pool's worker, and not already running one so.
 pub(crate) fn may_run_inline() -> bool {
     WorkerThread::current().is_none() && INLINE_POOL.with(|p| p.get().is_null())
+}
+
+/// Counts a task of `reg` that this thread ran in place of a worker (its
+/// queued copy, which a worker meets later, is not counted): at once, so
+/// that its waiter sees it in the pool's statistics.
+pub(crate) fn count_ran(reg: &Registry, outcome: Outcome) {
+    reg.count_outside(if outcome == Outcome::Failed { [0, 1, 0] } else { [1, 0, 0] });
 }
 
 /// Runs `f` (a task of `reg` that this thread runs in place of a worker)
@@ -102,13 +110,16 @@ impl Task {
             return false;
         }
         let mut ran = false;
-        run_inline(reg, || {
+        let outcome = run_inline(reg, || {
             self.run_with(|f, arg| {
                 ran = true;
                 // SAFETY: the user's function with the user's arg, as submitted.
                 unsafe { f(arg) }
             })
         });
+        if ran {
+            count_ran(reg, outcome);
+        }
         ran
     }
 
@@ -123,13 +134,14 @@ impl Task {
         let Some(&TaskJob { task }) = job.peek::<TaskJob>() else { return Err(job) };
         // SAFETY: the job holds a reference to its task.
         let t = unsafe { &*task };
-        if !t.run_here_in(reg) && t.is_queued() {
+        let ran = t.run_here_in(reg);
+        if !ran && t.is_queued() {
             return Err(job);
         }
         let outcome = match t.end() {
-            // Ran here, or runs or ran for another waiter (as `run_with` counts it).
-            None | Some(super::TaskEnd::Ran(0)) => Outcome::Ok,
-            Some(super::TaskEnd::Ran(_)) => Outcome::Failed,
+            // Ran here, or runs or ran for another waiter: counted there.
+            None | Some(super::TaskEnd::Ran(_)) => Outcome::Internal,
+            // Cancelled: its job, abandoned here, is not counted by a worker.
             Some(_) => Outcome::Skipped,
         };
         job.abandon();

@@ -69,14 +69,13 @@ impl Task {
         // A wait whose deadline has already passed (a zero timeout) never
         // runs other work: that could outlast the deadline by a whole task.
         let help = help && deadline.map_or(true, |d| crate::sync::now_ns() < d);
-        if help {
-            if let Some(w) = WorkerThread::current() {
-                return w.wait_helping(self, deadline);
-            }
-        } else if let Some(w) = WorkerThread::current() {
+        match WorkerThread::current() {
+            Some(w) if help => return w.wait_helping(self, deadline),
             // Jobs in this worker's own deque can only run if someone steals
             // them while we block: make sure someone is awake to.
-            w.before_blocking();
+            Some(w) => w.before_blocking(),
+            // What this thread's joins hold back goes to the workers.
+            None => crate::join::flush_outside(),
         }
         self.wait_blocking(deadline)
     }

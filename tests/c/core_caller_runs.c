@@ -1,9 +1,10 @@
 /* Caller-runs waits: a thread outside the pool that waits (without a
- * timeout, or a zero one, with BG_WAIT_RUN_HERE, or on a group without
- * BG_GROUP_NO_CALLER_RUNS) for a task no worker has started runs it
- * itself, in the task's pool (bg_submit, bg_join); plain waits, groups
- * that opt out, pools with thread hooks and
- * paused pools keep it on a worker; and a task runs exactly once
+ * timeout, as bg_wait() does, or with a zero one and BG_WAIT_RUN_HERE, or
+ * on a group without BG_GROUP_NO_CALLER_RUNS) for a task no worker has
+ * started runs it itself, in the task's pool (bg_submit, bg_join, and
+ * BG_EDEADLK for a shutdown or idle wait of it); waits with
+ * BG_WAIT_NO_RUN_HERE or a timeout, groups that opt out, pools with thread
+ * hooks and paused pools keep it on a worker; and a task runs exactly once
  * (or its drop does) under races between the waiter, workers and bg_cancel. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -89,7 +90,10 @@ static struct rec wait_blocked(bg_pool *p, uint32_t flags, int open_later) {
     CHECK_STATUS(bg_pool_submit(p, record, &r, NULL, &t), BG_OK);
     pthread_t th;
     if (open_later) CHECK(pthread_create(&th, NULL, open_gate_later, NULL) == 0);
-    CHECK_STATUS(bg_wait_ex(t, BG_FOREVER, flags, NULL), BG_OK);
+    if (flags == BG_WAIT_HELP)
+        CHECK_STATUS(bg_wait(t, NULL), BG_OK);
+    else
+        CHECK_STATUS(bg_wait_ex(t, BG_FOREVER, flags, NULL), BG_OK);
     if (open_later) CHECK(pthread_join(th, NULL) == 0);
     CHECK_STATUS(bg_task_release(t), BG_OK);
     CHECK(atomic_load(&r.runs) == 1);
@@ -118,6 +122,17 @@ static int joins(void *arg) {
     return bg_join(join_a, NULL, join_b, NULL, NULL, NULL) == BG_OK ? 0 : 1;
 }
 
+/* A task run by its waiter that waits for its own pool to go idle, or
+ * shuts it down, is refused as on a worker (a wait for a pool whose task
+ * it is would include itself). */
+static bg_status own_idle, own_shutdown;
+static int own_pool_calls(void *arg) {
+    if (!pthread_equal(pthread_self(), main_thread)) return 1;
+    own_idle = bg_pool_wait_idle(arg, 0);
+    own_shutdown = bg_pool_shutdown(arg, BG_SHUTDOWN_DRAIN, 0);
+    return 0;
+}
+
 /* Races: tasks waited for by this thread while workers take them and
  * another thread cancels them: each runs once or is dropped once. */
 #define RACE_N 2000
@@ -137,21 +152,42 @@ static void *canceller(void *arg) {
 int main(void) {
     main_thread = pthread_self();
 
-    /* A queued task waited for from outside runs here, in its pool. */
+    /* A queued task waited for from outside runs here, in its pool: by
+     * default (bg_wait()), and with the flag that names it. */
     bg_pool *p = blocked_pool(NULL);
     cur_pool = p;
-    struct rec r = wait_blocked(p, BG_WAIT_RUN_HERE, 0);
-    CHECK(r.on_main && r.seen_pool == p);
-    /* A plain wait: it runs on the worker once the gate opens. */
-    r = wait_blocked(p, 0, 1);
+    const uint32_t here[3] = {BG_WAIT_HELP, BG_WAIT_RUN_HERE, BG_WAIT_NO_HELP};
+    struct rec r;
+    for (int k = 0; k < 3; k++) {
+        /* The gate opens 50 ms later: a wait that left it to the worker
+         * would see it run there. */
+        r = wait_blocked(p, here[k], 1);
+        CHECK(r.on_main && r.seen_pool == p);
+        unblock();
+        block(p);
+    }
+    /* Counted in the pool's statistics as it ends, not once the worker,
+     * still held, meets its queued copy. */
+    bg_stats s0, s1;
+    CHECK_STATUS(bg_pool_stats(p, &s0), BG_OK);
+    r = wait_blocked(p, BG_WAIT_HELP, 0);
+    CHECK(r.on_main);
+    CHECK_STATUS(bg_pool_stats(p, &s1), BG_OK);
+    CHECK(s1.completed == s0.completed + 1 && s1.failed == s0.failed && s1.cancelled == s0.cancelled);
+    /* A wait that opts out: it runs on the worker once the gate opens. */
+    r = wait_blocked(p, BG_WAIT_NO_RUN_HERE, 1);
     CHECK(!r.on_main);
     unblock();
-    /* A wait with a timeout never runs it here. */
+    /* A wait with a timeout never runs it here, asked to or not. */
     block(p);
     struct rec rt = {0};
     bg_task *t = NULL;
     CHECK_STATUS(bg_pool_submit(p, record, &rt, NULL, &t), BG_OK);
+    CHECK_STATUS(bg_wait_timeout(t, 1000000, NULL), BG_ETIMEDOUT);
     CHECK_STATUS(bg_wait_ex(t, 1000000, BG_WAIT_RUN_HERE, NULL), BG_ETIMEDOUT);
+    /* Nor a zero timeout unasked (a poll), nor one that opts out. */
+    CHECK_STATUS(bg_wait_timeout(t, 0, NULL), BG_ETIMEDOUT);
+    CHECK_STATUS(bg_wait_ex(t, 0, BG_WAIT_NO_RUN_HERE, NULL), BG_ETIMEDOUT);
     CHECK(atomic_load(&rt.runs) == 0);
     /* ... but a zero timeout runs it here if still queued (no waiting). */
     CHECK_STATUS(bg_wait_ex(t, 0, BG_WAIT_RUN_HERE, NULL), BG_OK);
@@ -197,7 +233,7 @@ int main(void) {
     /* A task run here that calls bg_join() joins on its own pool. */
     block(p);
     CHECK_STATUS(bg_pool_submit(p, joins, NULL, NULL, &t), BG_OK);
-    CHECK_STATUS(bg_wait_ex(t, BG_FOREVER, BG_WAIT_RUN_HERE, NULL), BG_OK);
+    CHECK_STATUS(bg_wait(t, NULL), BG_OK);
     CHECK_STATUS(bg_task_release(t), BG_OK);
     CHECK(a_pool == p && b_pool == p);
     unblock();
@@ -207,16 +243,26 @@ int main(void) {
     struct rec rp = {0};
     CHECK_STATUS(bg_pool_submit(p, record, &rp, NULL, &t), BG_OK);
     CHECK(pthread_create(&th, NULL, resume_later, p) == 0);
-    CHECK_STATUS(bg_wait_ex(t, BG_FOREVER, BG_WAIT_RUN_HERE, NULL), BG_OK);
+    CHECK_STATUS(bg_wait(t, NULL), BG_OK);
     CHECK(pthread_join(th, NULL) == 0);
     CHECK(!rp.on_main);
     CHECK_STATUS(bg_task_release(t), BG_OK);
 
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 
+    /* A task run here is refused an idle wait or a shutdown of its own
+     * pool, as on a worker (the shutdown's close has begun, as there). */
+    p = blocked_pool(NULL);
+    CHECK_STATUS(bg_pool_submit(p, own_pool_calls, p, NULL, &t), BG_OK);
+    CHECK_STATUS(bg_wait(t, NULL), BG_OK);
+    CHECK_STATUS(bg_task_release(t), BG_OK);
+    CHECK(own_idle == BG_EDEADLK && own_shutdown == BG_EDEADLK);
+    unblock();
+    CHECK_STATUS(bg_pool_free(p), BG_OK);
+
     /* A pool with thread hooks keeps its tasks on its workers. */
     p = blocked_pool(hook);
-    r = wait_blocked(p, BG_WAIT_RUN_HERE, 1);
+    r = wait_blocked(p, BG_WAIT_HELP, 1);
     CHECK(!r.on_main);
     unblock();
     CHECK_STATUS(bg_pool_free(p), BG_OK);
@@ -234,7 +280,8 @@ int main(void) {
         }
         CHECK(pthread_create(&th, NULL, canceller, NULL) == 0);
         for (int i = 0; i < RACE_N; i++) {
-            bg_status s = bg_wait_ex(race_tasks[i], BG_FOREVER, BG_WAIT_RUN_HERE, NULL);
+            bg_status s = i % 2 ? bg_wait(race_tasks[i], NULL)
+                                : bg_wait_ex(race_tasks[i], BG_FOREVER, BG_WAIT_RUN_HERE, NULL);
             CHECK(s == BG_OK || s == BG_ECANCELLED);
         }
         CHECK(pthread_join(th, NULL) == 0);

@@ -2,7 +2,8 @@
  * from inside and from outside, every leaf exactly once, deep nesting on a
  * one-thread pool, joins racing a cancel shutdown (b always runs), and
  * when a b kept back while every worker was busy is offered (an idle
- * worker at the join; a wait or a blocking hint in a). */
+ * worker at the join; a wait or a blocking hint in a), also from outside
+ * the pool (the next join on a's thread; a wait there). */
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -156,6 +157,59 @@ static void check_offered(bg_fn body, bg_fn a, int elsewhere) {
     CHECK_STATUS(bg_pool_free(p), BG_OK);
 }
 
+/* From outside the pool: b is kept back while both workers are busy, and
+ * offered by the next join on a's thread once a worker idles, or by a wait
+ * of a's thread. Without the offer, a loops until the timeout. */
+static int q_count, noop_calls;
+static int q_busy_counted(void *arg) {
+    (void)arg;
+    __atomic_fetch_add(&q_count, 1, __ATOMIC_ACQ_REL);
+    spin_until(&release_q);
+    return 0;
+}
+static int noop(void *arg) {
+    (void)arg;
+    __atomic_fetch_add(&noop_calls, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+static int a_outside_joins_again(void *arg) {
+    __atomic_store_n(&release_q, 1, __ATOMIC_RELEASE);
+    uint64_t end = mono_ns() + TEST_TIMEOUT_NS;
+    while (!__atomic_load_n(&b_started, __ATOMIC_ACQUIRE)) {
+        CHECK(mono_ns() < end);
+        CHECK_STATUS(bg_pool_join(arg, noop, NULL, noop, NULL, NULL, NULL), BG_OK);
+    }
+    return 0;
+}
+static int a_outside_waits(void *arg) {
+    __atomic_store_n(&release_q, 1, __ATOMIC_RELEASE);
+    uint64_t end = mono_ns() + TEST_TIMEOUT_NS;
+    while (!__atomic_load_n(&b_started, __ATOMIC_ACQUIRE)) {
+        CHECK(mono_ns() < end);
+        bg_task *t = NULL;
+        CHECK_STATUS(bg_pool_submit(arg, sleeper, NULL, NULL, &t), BG_OK);
+        CHECK_STATUS(bg_wait_timeout(t, TEST_TIMEOUT_NS, NULL), BG_OK);
+        CHECK_STATUS(bg_task_release(t), BG_OK);
+    }
+    return 0;
+}
+static void check_offered_outside(bg_fn a) {
+    bg_pool *p = pool_of(2);
+    b_started = b_elsewhere = release_q = q_count = 0;
+    bg_task *q[2];
+    for (int i = 0; i < 2; i++) CHECK_STATUS(bg_pool_submit(p, q_busy_counted, NULL, NULL, &q[i]), BG_OK);
+    uint64_t end = mono_ns() + TEST_TIMEOUT_NS;
+    while (__atomic_load_n(&q_count, __ATOMIC_ACQUIRE) < 2) CHECK(mono_ns() < end);
+    a_thread = pthread_self();
+    CHECK_STATUS(bg_pool_join(p, a, p, mark_b, NULL, NULL, NULL), BG_OK);
+    CHECK(b_started && b_elsewhere);
+    for (int i = 0; i < 2; i++) {
+        CHECK_STATUS(bg_wait_timeout(q[i], TEST_TIMEOUT_NS, NULL), BG_OK);
+        CHECK_STATUS(bg_task_release(q[i]), BG_OK);
+    }
+    CHECK_STATUS(bg_pool_free(p), BG_OK);
+}
+
 static bg_pool *pool_of(size_t threads) {
     bg_pool_options o;
     bg_pool_options_init(&o);
@@ -247,6 +301,8 @@ int main(void) {
         check_offered(join_with_idle_worker, NULL, 1);
         check_offered(join_with_busy_worker, a_hints_then_waits, 1);
         check_offered(join_with_busy_worker, a_waits_in_library, 0);
+        check_offered_outside(a_outside_joins_again);
+        check_offered_outside(a_outside_waits);
     }
 
     /* From outside (the default pool). */

@@ -119,7 +119,8 @@ static void null_and_foreign_pointers(void) {
     CHECK_STATUS(bg_shutdown(7, 0), BG_EINVAL);
     bg_task *h = NULL;
     CHECK_STATUS(bg_pool_submit(p, count_run, NULL, count_drop, &h), BG_OK);
-    CHECK_STATUS(bg_wait_ex(h, TEST_TIMEOUT_NS, 4, NULL), BG_EINVAL);
+    CHECK_STATUS(bg_wait_ex(h, TEST_TIMEOUT_NS, 8, NULL), BG_EINVAL);
+    CHECK_STATUS(bg_wait_ex(h, TEST_TIMEOUT_NS, BG_WAIT_RUN_HERE | BG_WAIT_NO_RUN_HERE, NULL), BG_EINVAL);
     CHECK_STATUS(bg_wait_ex(h, TEST_TIMEOUT_NS, BG_WAIT_NO_HELP, NULL), BG_OK);
     CHECK_STATUS(bg_task_release(h), BG_OK);
     CHECK(strcmp(bg_strerror(-1), "unknown status") == 0);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "support.hpp"
@@ -110,6 +111,27 @@ TEST(Future, WaitForTimesOutWhileQueuedThenReportsReady) {
   EXPECT_TRUE(f.ready());
   f.wait();
   EXPECT_EQ(f.get(), 3);
+}
+
+TEST(Future, AWaitFromOutsideRunsAQueuedTaskHereUnlessToldNot) {
+  held_pool held;
+  const auto me = std::this_thread::get_id();
+  const auto where = [] { return std::this_thread::get_id(); };
+  auto here = held.pool.submit(where);
+  EXPECT_EQ(here.get(), me);  // the only worker is held: the wait runs it
+  auto waited = held.pool.submit(where);
+  waited.wait();
+  EXPECT_EQ(waited.get(), me);
+  auto there = held.pool.submit(where);
+  auto also_there = held.pool.submit(where);
+  std::thread opener([&held] {
+    std::this_thread::sleep_for(20ms);
+    held.release();
+  });
+  there.wait(bg::no_run_here);  // sleeps until the worker is free and has run it
+  EXPECT_NE(there.get(), me);
+  EXPECT_NE(also_there.get(bg::no_run_here), me);
+  opener.join();
 }
 
 TEST(Future, CancelStopsAQueuedTask) {

@@ -20,7 +20,7 @@ TEST(Pool, ThreadsAndNameOptionsShapeTheWorkers) {
   options.name = "cpptest";
   bg::pool pool(options);
   EXPECT_EQ(pool.threads(), 3u);
-  const std::string name = pool.submit(thread_name).get();
+  const std::string name = pool.submit(thread_name).get(bg::no_run_here);  // on a worker
   EXPECT_EQ(name.rfind("cpptest-", 0), 0u) << name;
 }
 
@@ -37,7 +37,7 @@ TEST(Pool, StackSizeOptionGivesWorkersAtLeastThatStack) {
                                    pthread_attr_destroy(&attr);
                                  }
                                  return s;
-                               }).get();
+                               }).get(bg::no_run_here);  // on a worker
   EXPECT_GE(size, std::size_t{4u << 20});
 }
 

@@ -36,8 +36,7 @@ pub enum bg_group_flags {
     /// runs the group's tasks that no worker has started yet itself, on the
     /// calling thread, then waits for the rest, as TBB's task_group::wait()
     /// does: a round of short tasks costs no thread wake-up. What such a
-    /// task sees is as with BG_WAIT_RUN_HERE (see bg_wait()), except that
-    /// bg_pool_stats() counts it as the wait returns. Not on pools with
+    /// task sees is as with bg_wait()'s caller-runs. Not on pools with
     /// thread hooks, task timing or task hooks, nor while the pool is
     /// paused; tasks that joined the group through bg_pool_submit_ex()
     /// options are left to the workers. BG_GROUP_NO_CALLER_RUNS opts out.

@@ -136,6 +136,15 @@ using then_result_t = typename then_result<R, std::decay_t<F>>::type;
 
 }  // namespace detail
 
+/// Tag for future::wait(), future::get() and a task_group: never run the
+/// task on the waiting thread (BG_WAIT_NO_RUN_HERE, BG_GROUP_NO_CALLER_RUNS),
+/// for a waiter whose thread-local state the task must not see, or that
+/// holds a lock the task takes.
+struct no_run_here_t {
+  explicit no_run_here_t() = default;
+};
+inline constexpr no_run_here_t no_run_here{};
+
 /// The result of a task: get() returns its value or rethrows its exception.
 ///
 /// Move-only. Destroying a future releases the handle: it neither waits for
@@ -146,7 +155,9 @@ using then_result_t = typename then_result<R, std::decay_t<F>>::type;
 /// wait(), wait_for(), wait_until() and ready() may be called from any
 /// number of threads; get(), then() and assignment may not race with
 /// anything else on the same future. Waiting on a worker thread runs other
-/// queued work of that worker's pool meanwhile.
+/// queued work of that worker's pool meanwhile. wait() and get() from a
+/// thread outside every pool run the task on that thread if no worker has
+/// started it (see bg_wait()); pass bg::no_run_here to leave it to a worker.
 template <class R>
 class [[nodiscard]] future {
  public:
@@ -178,6 +189,9 @@ class [[nodiscard]] future {
   /// Blocks until the task has ended. Never throws the task's exception.
   void wait() const { check_wait(bg_wait(handle(), nullptr)); }
 
+  /// wait(), never running the task on this thread.
+  void wait(no_run_here_t) const { check_wait(wait_no_run_here()); }
+
   /// Blocks until the task has ended or `timeout` has passed.
   template <class Rep, class Period>
   std::future_status wait_for(const std::chrono::duration<Rep, Period> &timeout) const {
@@ -207,18 +221,10 @@ class [[nodiscard]] future {
   /// errc::shutdown). The future is invalid afterwards, unless the wait
   /// itself failed (errc::deadlock: waiting from a serial-queue task on a
   /// later task of the same queue).
-  R get() {
-    const bg_status status = bg_wait(handle(), nullptr);
-    check_wait(status);  // not ended (e.g. errc::deadlock): the future stays valid
-    task_.reset();
-    const std::shared_ptr<detail::outcome<R>> out = std::move(out_);
-    detail::rethrow_outcome(status, *out, "bg::future::get");
-    if constexpr (std::is_lvalue_reference_v<R>) {
-      return out->value->get();
-    } else if constexpr (!std::is_void_v<R>) {
-      return std::move(*out->value);
-    }
-  }
+  R get() { return take(bg_wait(handle(), nullptr)); }
+
+  /// get(), never running the task on this thread.
+  R get(no_run_here_t) { return take(wait_no_run_here()); }
 
   /// Runs `f` on the task's pool once the task has ended, and returns the
   /// continuation's future. `f` takes the value (nothing for future<void>):
@@ -237,6 +243,21 @@ class [[nodiscard]] future {
 
  private:
   friend struct detail::future_access;
+
+  bg_status wait_no_run_here() const { return bg_wait_ex(handle(), BG_FOREVER, BG_WAIT_NO_RUN_HERE, nullptr); }
+
+  /// get() once the wait returned `status`.
+  R take(bg_status status) {
+    check_wait(status);  // not ended (e.g. errc::deadlock): the future stays valid
+    task_.reset();
+    const std::shared_ptr<detail::outcome<R>> out = std::move(out_);
+    detail::rethrow_outcome(status, *out, "bg::future::get");
+    if constexpr (std::is_lvalue_reference_v<R>) {
+      return out->value->get();
+    } else if constexpr (!std::is_void_v<R>) {
+      return std::move(*out->value);
+    }
+  }
 
   void drop() noexcept {
     if (out_) std::exchange(out_, nullptr)->mark_dropped();

@@ -24,13 +24,6 @@ enum class group_policy : std::uint32_t {
   cancel_on_error = BG_GROUP_CANCEL_ON_ERROR,  // calls not yet started never run
 };
 
-/// Tag for a task_group whose wait() never runs its calls on the waiting
-/// thread (BG_GROUP_NO_CALLER_RUNS).
-struct no_run_here_t {
-  explicit no_run_here_t() = default;
-};
-inline constexpr no_run_here_t no_run_here{};
-
 namespace detail {
 
 /// Shared by the group and its jobs (which may outlive the group object).
