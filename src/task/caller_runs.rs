@@ -62,6 +62,9 @@ pub(crate) fn count_ran(reg: &Registry, outcome: Outcome) {
 /// Runs `f` (a task of `reg` that this thread runs in place of a worker)
 /// with `reg` as this thread's pool (see `inline_pool`).
 pub(crate) fn run_inline<R>(reg: &Registry, f: impl FnOnce() -> R) -> R {
+    // What this thread's joins hold back goes to the workers first, as a
+    // worker's wait offers it before it helps (join/outside.rs).
+    crate::join::flush_outside();
     INLINE_POOL.with(|p| p.set(reg));
     let r = f();
     INLINE_POOL.with(|p| p.set(std::ptr::null()));

@@ -3,7 +3,8 @@
  * one-thread pool, joins racing a cancel shutdown (b always runs), and
  * when a b kept back while every worker was busy is offered (an idle
  * worker at the join; a wait or a blocking hint in a), also from outside
- * the pool (the next join on a's thread; a wait there). */
+ * the pool (the next join on a's thread; a wait there, or a task it runs
+ * for its waiter). */
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -193,6 +194,22 @@ static int a_outside_waits(void *arg) {
     }
     return 0;
 }
+/* A task a's thread runs for its waiter: b goes to the workers first. The
+ * task, queued while both workers are busy, is surely run here; it lets
+ * them go, then needs b started elsewhere. */
+static int release_then_await_b(void *arg) {
+    (void)arg;
+    __atomic_store_n(&release_q, 1, __ATOMIC_RELEASE);
+    spin_until(&b_started);
+    return 0;
+}
+static int a_outside_runs_a_task(void *arg) {
+    bg_task *t = NULL;
+    CHECK_STATUS(bg_pool_submit(arg, release_then_await_b, NULL, NULL, &t), BG_OK);
+    CHECK_STATUS(bg_wait(t, NULL), BG_OK);
+    CHECK_STATUS(bg_task_release(t), BG_OK);
+    return 0;
+}
 static void check_offered_outside(bg_fn a) {
     bg_pool *p = pool_of(2);
     b_started = b_elsewhere = release_q = q_count = 0;
@@ -303,6 +320,7 @@ int main(void) {
         check_offered(join_with_busy_worker, a_waits_in_library, 0);
         check_offered_outside(a_outside_joins_again);
         check_offered_outside(a_outside_waits);
+        check_offered_outside(a_outside_runs_a_task);
     }
 
     /* From outside (the default pool). */
