@@ -828,11 +828,11 @@ bg_status bg_spawn(bg_fn func, void *arg);
  * the task's pool as usual, and bg_pool_shutdown() or bg_pool_wait_idle()
  * of that pool from inside it is refused with BG_EDEADLK as on a worker;
  * but the thread, its name and its thread-local state are the caller's.
- * bg_pool_stats() counts it as it ends. Only tasks from bg_submit(), bg_pool_submit() and group
- * submits are run so, on pools without thread hooks (on_thread_start,
- * on_thread_stop) and without task timing or task hooks, and never while
- * the pool is paused or cancelling its queue; others are waited for as
- * usual.
+ * bg_pool_stats() counts it as it ends. Only tasks from bg_submit(),
+ * bg_pool_submit() and group submits are run so, on pools without thread
+ * hooks (on_thread_start, on_thread_stop) and without task timing or task
+ * hooks, and never while the pool is paused or cancelling its queue;
+ * others are waited for as usual.
  */
 bg_status bg_wait(bg_task *task, int *result);
 
@@ -951,8 +951,9 @@ bg_status bg_pool_shutdown(bg_pool *pool, uint32_t mode, uint64_t timeout_ns);
  * as it takes), then frees it. Handles of its tasks stay valid.
  *
  * Returns BG_OK; BG_EDEADLK from one of the pool's own workers or a task
- * of the pool its waiter runs (nothing is freed); BG_EINVAL for NULL, a freed pool or the default pool. A pool of a
- * fork() parent is freed without joining threads the child does not have.
+ * of the pool its waiter runs (nothing is freed); BG_EINVAL for NULL, a
+ * freed pool or the default pool. A pool of a fork() parent is freed
+ * without joining threads the child does not have.
  */
 bg_status bg_pool_free(bg_pool *pool);
 
@@ -1027,7 +1028,8 @@ bg_status bg_pool_resume(bg_pool *pool);
  *
  * Returns BG_OK; BG_ETIMEDOUT when `timeout_ns` passed first (BG_FOREVER:
  * no limit); BG_EDEADLK from one of the pool's own workers, or from a
- * task of the pool its waiter runs (it is never idle while that task runs); BG_EFORKED; BG_EINVAL.
+ * task of the pool its waiter runs (it is never idle while that task
+ * runs); BG_EFORKED; BG_EINVAL.
  */
 bg_status bg_pool_wait_idle(bg_pool *pool, uint64_t timeout_ns);
 
@@ -1076,11 +1078,12 @@ bg_status bg_pool_timing(const bg_pool *pool, bg_timing *out);
  * from its antecedent's end; a delayed task's counts from its submission,
  * the delay included. A task that its waiter runs on the waiting thread
  * (a wait with no timeout from outside the pool, bg_join()'s `b` when no
- * worker took it) is not a worker's and gets no hooks. Either hook may be NULL; both NULL removes
- * them (timing then stays on only if the pool was created with it). A hook running
- * while this is called may still get the old `ctx`: keep it valid until
- * the pool is shut down. Hooks must not block for long: they delay the
- * task and its waiters. Returns BG_OK or BG_EINVAL.
+ * worker took it) is not a worker's and gets no hooks. Either hook may be
+ * NULL; both NULL removes them (timing then stays on only if the pool was
+ * created with it). A hook running while this is called may still get the
+ * old `ctx`: keep it valid until the pool is shut down. Hooks must not
+ * block for long: they delay the task and its waiters. Returns BG_OK or
+ * BG_EINVAL.
  */
 bg_status bg_pool_set_task_hooks(bg_pool *pool,
                                  bg_task_hook on_task_start,

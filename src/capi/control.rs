@@ -57,7 +57,8 @@ pub extern "C" fn bg_pool_resume(pool: *mut bg_pool) -> bg_status {
 ///
 /// Returns BG_OK; BG_ETIMEDOUT when `timeout_ns` passed first (BG_FOREVER:
 /// no limit); BG_EDEADLK from one of the pool's own workers, or from a
-/// task of the pool its waiter runs (it is never idle while that task runs); BG_EFORKED; BG_EINVAL.
+/// task of the pool its waiter runs (it is never idle while that task
+/// runs); BG_EFORKED; BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_pool_wait_idle(pool: *mut bg_pool, timeout_ns: u64) -> bg_status {
     boundary(|| {

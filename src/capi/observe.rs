@@ -131,11 +131,12 @@ fn c_hook(h: bg_task_hook, pool: usize, ctx: usize) -> Option<TaskHook> {
 /// from its antecedent's end; a delayed task's counts from its submission,
 /// the delay included. A task that its waiter runs on the waiting thread
 /// (a wait with no timeout from outside the pool, bg_join()'s `b` when no
-/// worker took it) is not a worker's and gets no hooks. Either hook may be NULL; both NULL removes
-/// them (timing then stays on only if the pool was created with it). A hook running
-/// while this is called may still get the old `ctx`: keep it valid until
-/// the pool is shut down. Hooks must not block for long: they delay the
-/// task and its waiters. Returns BG_OK or BG_EINVAL.
+/// worker took it) is not a worker's and gets no hooks. Either hook may be
+/// NULL; both NULL removes them (timing then stays on only if the pool was
+/// created with it). A hook running while this is called may still get the
+/// old `ctx`: keep it valid until the pool is shut down. Hooks must not
+/// block for long: they delay the task and its waiters. Returns BG_OK or
+/// BG_EINVAL.
 #[no_mangle]
 pub extern "C" fn bg_pool_set_task_hooks(
     pool: *mut bg_pool,

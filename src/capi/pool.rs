@@ -251,8 +251,9 @@ pub extern "C" fn bg_pool_shutdown(pool: *mut bg_pool, mode: u32, timeout_ns: u6
 /// as it takes), then frees it. Handles of its tasks stay valid.
 ///
 /// Returns BG_OK; BG_EDEADLK from one of the pool's own workers or a task
-/// of the pool its waiter runs (nothing is freed); BG_EINVAL for NULL, a freed pool or the default pool. A pool of a
-/// fork() parent is freed without joining threads the child does not have.
+/// of the pool its waiter runs (nothing is freed); BG_EINVAL for NULL, a
+/// freed pool or the default pool. A pool of a fork() parent is freed
+/// without joining threads the child does not have.
 #[no_mangle]
 pub extern "C" fn bg_pool_free(pool: *mut bg_pool) -> bg_status {
     boundary(|| {

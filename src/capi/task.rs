@@ -216,11 +216,11 @@ fn wait_common(t: *mut bg_task, timeout_ns: u64, flags: u32, result: *mut c_int)
 /// the task's pool as usual, and bg_pool_shutdown() or bg_pool_wait_idle()
 /// of that pool from inside it is refused with BG_EDEADLK as on a worker;
 /// but the thread, its name and its thread-local state are the caller's.
-/// bg_pool_stats() counts it as it ends. Only tasks from bg_submit(), bg_pool_submit() and group
-/// submits are run so, on pools without thread hooks (on_thread_start,
-/// on_thread_stop) and without task timing or task hooks, and never while
-/// the pool is paused or cancelling its queue; others are waited for as
-/// usual.
+/// bg_pool_stats() counts it as it ends. Only tasks from bg_submit(),
+/// bg_pool_submit() and group submits are run so, on pools without thread
+/// hooks (on_thread_start, on_thread_stop) and without task timing or task
+/// hooks, and never while the pool is paused or cancelling its queue;
+/// others are waited for as usual.
 #[no_mangle]
 pub extern "C" fn bg_wait(task: *mut bg_task, result: *mut c_int) -> bg_status {
     boundary(|| wait_common(task, u64::MAX, 0, result))
