@@ -154,8 +154,50 @@ static void qos_is_visible(void) {
     CHECK(each_thread("bg-0", expect_nice, 19) == 1);
 }
 
+/* A task of a BACKGROUND pool that its waiter runs (no worker had started
+ * it) runs at the waiter's priority; one left to the worker at nice 19. */
+static atomic_int held_started;
+static int hold_100ms(void *arg) {
+    (void)arg;
+    atomic_store(&held_started, 1);
+    sleep_ms(100);
+    return 0;
+}
+static int nice_of_runner(void *arg) {
+    errno = 0;
+    *(long *)arg = getpriority(PRIO_PROCESS, 0); /* this thread's nice (Linux) */
+    return errno;
+}
+static void waiter_runs_at_its_priority(void) {
+    errno = 0;
+    long base = getpriority(PRIO_PROCESS, 0);
+    CHECK(errno == 0);
+    bg_pool_options o;
+    bg_pool_options_init(&o);
+    o.threads = 1;
+    o.max_threads = 1; /* no spare stands in for the held worker */
+    o.qos = BG_QOS_BACKGROUND;
+    bg_pool *p;
+    CHECK_STATUS(bg_pool_new(&o, &p), BG_OK);
+    const uint32_t flags[2] = {BG_WAIT_HELP, BG_WAIT_NO_RUN_HERE};
+    const long want[2] = {base, 19};
+    for (int k = 0; k < 2; k++) {
+        atomic_store(&held_started, 0);
+        CHECK_STATUS(bg_pool_submit(p, hold_100ms, NULL, NULL, NULL), BG_OK);
+        while (!atomic_load(&held_started)) sleep_ms(1);
+        long nice = -100;
+        bg_task *t;
+        CHECK_STATUS(bg_pool_submit(p, nice_of_runner, &nice, NULL, &t), BG_OK);
+        CHECK_STATUS(bg_wait_ex(t, BG_FOREVER, flags[k], NULL), BG_OK);
+        bg_task_release(t);
+        expect_nice(nice, want[k]);
+    }
+    CHECK_STATUS(bg_pool_free(p), BG_OK);
+}
+
 int main(void) {
     cpu_bound_adds_no_thread();
     qos_is_visible();
+    waiter_runs_at_its_priority();
     return 0;
 }
