@@ -114,6 +114,14 @@ impl Sleep {
         (searching(c), sleeping(c))
     }
 
+    /// True while every worker is inside a task (none searches or sleeps):
+    /// nobody could take a join's `b` now, so it stays private.
+    #[inline]
+    pub(crate) fn all_busy(&self) -> bool {
+        let (searching, sleeping) = self.counts();
+        searching == 0 && sleeping == 0
+    }
+
     /// An idle worker asks to search. Refused once half the awake workers
     /// already search (tokio/Go): more searchers only add contention.
     pub(crate) fn start_searching(&self, awake: u64) -> bool {

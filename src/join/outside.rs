@@ -70,8 +70,7 @@ pub(super) fn join(
         return Err(JoinError::Refused(SubmitError::Shutdown));
     }
     let frame = Frame { reg, f: b, arg: b_arg, task: Cell::new(ptr::null()) };
-    let (searching, sleeping) = reg.sleep.counts();
-    let idle = searching > 0 || sleeping > 0;
+    let idle = !reg.sleep.all_busy();
     let kept = PRIVATE_FRAMES.with(|p| {
         if idle {
             flush(p);

@@ -42,8 +42,7 @@ impl WorkerThread {
     /// thieves take the oldest (largest) pieces first.
     #[inline(always)]
     fn offer(&self, slot: &Slot, frame: &JoinFrame) {
-        let (searching, sleeping) = self.registry.sleep.counts();
-        if searching == 0 && sleeping == 0 {
+        if self.registry.sleep.all_busy() {
             let hi = self.private_hi.get();
             if hi - self.private_lo.get() < PRIVATE {
                 self.private[hi % PRIVATE].set(frame);
