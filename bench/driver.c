@@ -771,7 +771,7 @@ static void wl_serial(void) {
  *
  * The timed rounds follow 200 ms of untimed ones. A pool's first
  * milliseconds of rounds are a transient, not its round trip: TBB ran its
- * first 3-7 ms at 0.44-0.50 us a round (its worker not running yet) and then
+ * first 3-7 ms at 0.44-0.50 us a round (its worker not taking part yet), then
  * 2.0-2.4 us, and a bg worker woken for the first round sometimes sat on
  * the runqueue for 5-30 ms (its whole run-delay, in schedstat) while the
  * waiting thread ran every member at 0.8-0.9 us, then 1.3-1.6 us. 20,000
